@@ -1,0 +1,73 @@
+//! Validation errors shared by every value object.
+
+use std::fmt;
+
+/// Why a raw value was refused by a value object's parser.
+///
+/// `code` is stable and machine-readable (clients branch on it); `message` is for humans and
+/// never echoes the rejected value, so a password or an email cannot leak through an error body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ValueError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ValueError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// Attaches the name of the input field this value came from.
+    pub fn at(self, field: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), code: self.code, message: self.message }
+    }
+}
+
+/// A [`ValueError`] located at a named input field; the unit of a 422 response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Collects field errors so that one response reports every invalid field at once.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the parsed value, or records the error under `field` and returns `None`.
+    pub fn check<T>(&mut self, field: &str, parsed: Result<T, ValueError>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.0.push(err.at(field));
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when nothing was recorded, else every recorded error.
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() { Ok(()) } else { Err(self.0) }
+    }
+}
