@@ -1,0 +1,39 @@
+//! The error vocabulary shared by storage ports.
+
+/// A uniqueness rule of the user store, so that a conflict can name the offending field without
+/// echoing the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueField {
+    Username,
+    Email,
+}
+
+impl UniqueField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Email => "email",
+        }
+    }
+}
+
+/// Failure of a storage port. Adapters translate driver errors into these variants (by
+/// constraint name or error code), so that nothing above them ever sees driver text.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was violated.
+    #[error("{} is already taken", .0.as_str())]
+    Conflict(UniqueField),
+    /// The stored record changed since it was read (optimistic concurrency).
+    #[error("the record was modified concurrently")]
+    StaleVersion,
+    /// The record to update does not exist.
+    #[error("record not found")]
+    NotFound,
+    /// The backend cannot be reached or refused service; retrying later may succeed.
+    #[error("storage unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else: a bug, corrupt data, an unexpected driver answer.
+    #[error("storage failure")]
+    Other(#[source] anyhow::Error),
+}

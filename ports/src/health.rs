@@ -1,0 +1,21 @@
+//! Readiness of the dependencies an adapter talks to.
+
+use async_trait::async_trait;
+
+/// Result of one dependency check, reported by `/health/ready`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// Reachable; `detail` names the backend (never credentials or addresses with passwords).
+    Up { detail: String },
+    /// Not usable right now; `reason` is safe to show to operators.
+    Down { reason: String },
+}
+
+#[async_trait]
+pub trait HealthCheck: Send + Sync {
+    /// Short stable name of the dependency (`database`, `sessions`, `cache` …).
+    fn name(&self) -> &'static str;
+
+    /// Checks the dependency. Must return within the adapter's own timeout and never panic.
+    async fn check(&self) -> Health;
+}

@@ -1,0 +1,148 @@
+//! The durable job queue and the store of cron schedules.
+//!
+//! Delivery is at-least-once: a claimed job is held under a lease that the worker renews; if the
+//! worker dies the lease lapses and [`JobQueue::reap_expired`] hands the job out again. Every
+//! state transition below is one atomic step in the backend, so no crash point leaves a job in
+//! two places or in none.
+
+use arcana_domain::ids::JobId;
+use arcana_domain::jobs::{JobRecord, JobSpec, JobState};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// The lease is no longer held by the caller (it expired and the job was handed out again).
+    #[error("lease lost")]
+    LeaseLost,
+    #[error("job not found")]
+    NotFound,
+    #[error("queue backend unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("queue failure")]
+    Other(#[source] anyhow::Error),
+}
+
+/// Proof that a worker holds a job; every completion or failure must present it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub job: JobRecord,
+    /// Distinguishes this delivery from earlier ones of the same job.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enqueued {
+    pub id: JobId,
+    /// `true` when a job with the same unique key existed inside its window and was returned
+    /// instead of creating a new one.
+    pub deduplicated: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobFilter {
+    pub queue: Option<String>,
+    pub state: Option<JobState>,
+    pub name: Option<String>,
+    pub tag: Option<String>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub queue: String,
+    pub scheduled: u64,
+    pub pending: u64,
+    pub active: u64,
+    pub completed: u64,
+    pub dead_lettered: u64,
+}
+
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// Stores the job (scheduled if `run_at` is in the future, else pending).
+    async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError>;
+
+    /// Takes the highest-priority, oldest pending job of the first non-empty queue in `queues`
+    /// under a lease of `lease` length, counting one more attempt.
+    async fn claim(
+        &self,
+        queues: &[String],
+        worker: &str,
+        lease: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Lease>, QueueError>;
+
+    /// Extends a held lease; `LeaseLost` if it is no longer held.
+    async fn heartbeat(
+        &self,
+        lease: &Lease,
+        extend: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, QueueError>;
+
+    /// Marks the job completed and releases the lease.
+    async fn complete(&self, lease: &Lease, now: DateTime<Utc>) -> Result<(), QueueError>;
+
+    /// Records a failed attempt: rescheduled at `retry_at`, or dead-lettered when `None`.
+    async fn fail(
+        &self,
+        lease: &Lease,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<JobState, QueueError>;
+
+    /// Gives a held job back to its queue untouched (graceful shutdown).
+    async fn release(&self, lease: &Lease, now: DateTime<Utc>) -> Result<(), QueueError>;
+
+    /// Cancels a scheduled or pending job; `false` if it is in any other state.
+    async fn cancel(&self, id: JobId, now: DateTime<Utc>) -> Result<bool, QueueError>;
+
+    /// Moves a dead-lettered job back to pending with its payload intact and attempts reset.
+    async fn replay_dead(&self, id: JobId, now: DateTime<Utc>) -> Result<bool, QueueError>;
+
+    /// Deletes the dead letters of `queue`; returns how many.
+    async fn purge_dead(&self, queue: &str) -> Result<u64, QueueError>;
+
+    /// Moves scheduled jobs whose time has come to pending; returns how many.
+    async fn promote_due(&self, now: DateTime<Utc>) -> Result<u64, QueueError>;
+
+    /// Returns jobs whose lease lapsed to pending; returns how many.
+    async fn reap_expired(&self, now: DateTime<Utc>) -> Result<u64, QueueError>;
+
+    async fn get(&self, id: JobId) -> Result<Option<JobRecord>, QueueError>;
+
+    async fn search(&self, filter: &JobFilter) -> Result<Vec<JobRecord>, QueueError>;
+
+    async fn stats(&self) -> Result<Vec<QueueStats>, QueueError>;
+}
+
+/// A recurring job: a cron expression (with seconds) in a time zone, and the job it enqueues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub name: String,
+    pub cron: String,
+    /// IANA name, e.g. `Europe/Paris`.
+    pub timezone: String,
+    pub job: JobSpec,
+    pub paused: bool,
+    pub last_fired_at: Option<DateTime<Utc>>,
+}
+
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait Scheduler: Send + Sync {
+    async fn upsert(&self, schedule: &Schedule) -> Result<(), QueueError>;
+
+    async fn list(&self) -> Result<Vec<Schedule>, QueueError>;
+
+    async fn set_paused(&self, name: &str, paused: bool) -> Result<bool, QueueError>;
+
+    /// Records that `name` fired at `at`. Firing itself is an enqueue with a unique key made of
+    /// the schedule name and fire time, so a fire time is enqueued at most once even across a
+    /// leader failover.
+    async fn mark_fired(&self, name: &str, at: DateTime<Utc>) -> Result<(), QueueError>;
+}

@@ -1,0 +1,128 @@
+//! Sign-up, sign-in, tokens and the caller's own sessions.
+
+use std::time::Duration;
+
+use arcana_domain::session::{ClientInfo, Session};
+use arcana_domain::{FieldError, Password, SessionId, Status, User};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::UniqueField;
+
+/// An authenticated caller: the verified token plus the user as currently stored, so that a
+/// demotion or suspension counts from the very next request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub session_id: SessionId,
+    pub token_id: String,
+    pub token_expires_at: DateTime<Utc>,
+}
+
+/// Tokens handed to a client after register, login or refresh.
+#[derive(Debug, Clone)]
+pub struct AuthSession {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Lifetime of the access token.
+    pub expires_in: Duration,
+    pub user: User,
+}
+
+#[derive(Debug)]
+pub struct Register {
+    pub username: String,
+    pub email: String,
+    pub password: Password,
+    pub display_name: Option<String>,
+    pub client: ClientInfo,
+}
+
+#[derive(Debug)]
+pub struct Login {
+    pub username_or_email: String,
+    pub password: Password,
+    pub client: ClientInfo,
+}
+
+#[derive(Debug)]
+pub struct ChangePassword {
+    pub current_password: Password,
+    pub new_password: Password,
+}
+
+/// Why a token was refused. Clients see the code, so they can tell "log in again" from
+/// "someone else used your token".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRejection {
+    Missing,
+    Invalid,
+    Expired,
+    /// The session was revoked or expired, or the account can no longer sign in.
+    Revoked,
+    /// An already rotated refresh token was presented outside the grace window: the whole
+    /// family has been revoked.
+    Reused,
+    /// An already rotated refresh token was presented within the grace window (a client's own
+    /// concurrent refresh); refused, but the family stays alive.
+    Superseded,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid input")]
+    Validation(Vec<FieldError>),
+    /// Unknown account or wrong password — deliberately indistinguishable.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The password was right but the account may not sign in.
+    #[error("account is {}", .0.as_str())]
+    AccountDisabled(Status),
+    #[error("too many attempts")]
+    Throttled { retry_after: Duration },
+    #[error("token rejected: {0:?}")]
+    InvalidToken(TokenRejection),
+    #[error("{} is already taken", .0.as_str())]
+    Conflict(UniqueField),
+    #[error("session not found")]
+    SessionNotFound,
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+#[async_trait]
+pub trait AuthUseCases: Send + Sync {
+    /// Creates an active `user` account and signs it in. Open registration never grants more
+    /// than the `user` role.
+    async fn register(&self, command: Register) -> Result<AuthSession, AuthError>;
+
+    /// Signs in by username or email. Throttled per account identifier and per client address.
+    async fn login(&self, command: Login) -> Result<AuthSession, AuthError>;
+
+    /// Rotates a refresh token: the presented one stops working, a new pair is returned.
+    async fn refresh(&self, refresh_token: &str, client: ClientInfo)
+    -> Result<AuthSession, AuthError>;
+
+    /// Turns a bearer access token into a principal, checking signature, expiry, the deny list,
+    /// the session and the account's current status.
+    async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError>;
+
+    /// Revokes the caller's session (its current access token fails at once), or all of them.
+    async fn logout(&self, principal: &Principal, all_sessions: bool) -> Result<(), AuthError>;
+
+    /// The caller's live sessions.
+    async fn list_sessions(&self, principal: &Principal) -> Result<Vec<Session>, AuthError>;
+
+    /// Revokes one of the caller's own sessions; another user's session is `SessionNotFound`.
+    async fn revoke_session(&self, principal: &Principal, id: SessionId)
+    -> Result<(), AuthError>;
+
+    /// Changes the password after checking the current one, and revokes every other session.
+    async fn change_password(
+        &self,
+        principal: &Principal,
+        command: ChangePassword,
+    ) -> Result<(), AuthError>;
+}

@@ -1,0 +1,13 @@
+//! Driving ports: what inbound adapters (REST, gRPC, remote tiers) may ask of the application.
+//!
+//! Commands carry raw input; the application parses it into domain values and reports every
+//! invalid field at once. Authorization decisions are made behind these traits, never in an
+//! adapter, so that every protocol enforces exactly the same rules.
+
+pub mod audit;
+pub mod auth;
+pub mod users;
+
+pub use audit::{AuditFilter, AuditPage, AuditUseCases};
+pub use auth::{AuthError, AuthSession, AuthUseCases, Principal, TokenRejection};
+pub use users::{ManagementError, UserPage, UserUseCases};
