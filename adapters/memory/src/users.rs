@@ -94,7 +94,7 @@ impl UserRepository for InMemoryUserRepository {
         Ok(next)
     }
 
-    async fn find_users(&self, id: UserId) -> Result<Option<User>, StoreError> {
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
         let tables = self.tables.read().map_err(|_| poisoned())?;
         Ok(tables.users.get(&id).cloned())
     }
