@@ -14,8 +14,8 @@ use crate::poisoned;
 #[derive(Default)]
 struct Tables {
     users: BTreeMap<UserId, User>,
-    id_id_by_username: HashMap<String, UserId>,
-    id_id_by_email: HashMap<String, UserId>,
+    id_by_username: HashMap<String, UserId>,
+    id_by_email: HashMap<String, UserId>,
 }
 
 impl Tables {
