@@ -15,12 +15,19 @@ pub struct ValueError {
 
 impl ValueError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     /// Attaches the name of the input field this value came from.
     pub fn at(self, field: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), code: self.code, message: self.message }
+        FieldError {
+            field: field.into(),
+            code: self.code,
+            message: self.message,
+        }
     }
 }
 
@@ -68,6 +75,10 @@ impl FieldErrors {
 
     /// `Ok(())` when nothing was recorded, else every recorded error.
     pub fn finish(self) -> Result<(), Vec<FieldError>> {
-        if self.0.is_empty() { Ok(()) } else { Err(self.0) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
     }
 }

@@ -103,7 +103,14 @@ impl DomainEvent {
         subject: Subject,
         occurred_at: DateTime<Utc>,
     ) -> Self {
-        Self { id: EventId::generate(), occurred_at, kind, actor, subject, detail: None }
+        Self {
+            id: EventId::generate(),
+            occurred_at,
+            kind,
+            actor,
+            subject,
+            detail: None,
+        }
     }
 
     #[must_use]

@@ -60,3 +60,7 @@ uuid_id!(
     /// Identifies one job across its whole life: retries and replays keep the id.
     JobId
 );
+uuid_id!(
+    /// Identifies one access token (its `jti`), the key of the deny list.
+    TokenId
+);

@@ -73,16 +73,21 @@ impl RetryPolicy {
         let raw = match self.backoff {
             Backoff::Fixed => self.base_delay,
             Backoff::Linear => self.base_delay * n,
-            Backoff::Exponential => {
-                self.base_delay.checked_mul(1 << (n - 1).min(30)).unwrap_or(self.max_delay)
-            }
+            Backoff::Exponential => self
+                .base_delay
+                .checked_mul(1 << (n - 1).min(30))
+                .unwrap_or(self.max_delay),
         };
         let capped = raw.min(self.max_delay);
         if !self.jitter {
             return Some(capped);
         }
         let millis = capped.num_milliseconds();
-        #[expect(clippy::cast_possible_truncation, clippy::cast_precision_loss, reason = "bounded by max_delay")]
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_precision_loss,
+            reason = "bounded by max_delay"
+        )]
         let jittered = millis / 2 + (millis as f64 / 2.0 * unit_sample.clamp(0.0, 1.0)) as i64;
         Some(TimeDelta::milliseconds(jittered))
     }
@@ -130,7 +135,11 @@ mod tests {
 
     #[test]
     fn exponential_backoff_doubles_caps_and_stops_after_the_last_attempt() {
-        let policy = RetryPolicy { jitter: false, max_delay: TimeDelta::seconds(5), ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            jitter: false,
+            max_delay: TimeDelta::seconds(5),
+            ..RetryPolicy::default()
+        };
         let delays: Vec<_> = (1..=5).map(|a| policy.delay_after(a, 0.0)).collect();
         assert_eq!(
             delays,
@@ -146,7 +155,11 @@ mod tests {
 
     #[test]
     fn jitter_keeps_the_delay_between_half_and_full() {
-        let policy = RetryPolicy { backoff: Backoff::Fixed, base_delay: TimeDelta::seconds(10), ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            backoff: Backoff::Fixed,
+            base_delay: TimeDelta::seconds(10),
+            ..RetryPolicy::default()
+        };
         assert_eq!(policy.delay_after(1, 0.0), Some(TimeDelta::seconds(5)));
         assert_eq!(policy.delay_after(1, 1.0), Some(TimeDelta::seconds(10)));
     }

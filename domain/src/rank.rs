@@ -27,7 +27,11 @@ mod tests {
     fn managing_requires_strictly_higher_rank_for_every_pair() {
         for (i, actor) in ALL.iter().enumerate() {
             for (j, target) in ALL.iter().enumerate() {
-                assert_eq!(may_manage(*actor, *target), i > j, "{actor:?} on {target:?}");
+                assert_eq!(
+                    may_manage(*actor, *target),
+                    i > j,
+                    "{actor:?} on {target:?}"
+                );
             }
         }
     }
@@ -42,7 +46,11 @@ mod tests {
         ];
         for (actor, row) in expected {
             for (role, allowed) in ALL.iter().zip(row) {
-                assert_eq!(may_grant(actor, *role), allowed, "{actor:?} grants {role:?}");
+                assert_eq!(
+                    may_grant(actor, *role),
+                    allowed,
+                    "{actor:?} grants {role:?}"
+                );
             }
         }
     }

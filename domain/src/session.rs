@@ -17,7 +17,10 @@ impl TokenHash {
         if raw.len() == 64 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(ValueError::new("invalid_token_hash", "must be a hex SHA-256 digest"))
+            Err(ValueError::new(
+                "invalid_token_hash",
+                "must be a hex SHA-256 digest",
+            ))
         }
     }
 
@@ -129,13 +132,22 @@ mod tests {
     }
 
     fn lifetimes() -> SessionLifetimes {
-        SessionLifetimes { idle: TimeDelta::hours(1), absolute: TimeDelta::hours(3) }
+        SessionLifetimes {
+            idle: TimeDelta::hours(1),
+            absolute: TimeDelta::hours(3),
+        }
     }
 
     #[test]
     fn sessions_expire_when_idle_and_at_their_absolute_end() {
         let t0 = DateTime::UNIX_EPOCH;
-        let s = Session::start(UserId::generate(), hash('a'), ClientInfo::default(), lifetimes(), t0);
+        let s = Session::start(
+            UserId::generate(),
+            hash('a'),
+            ClientInfo::default(),
+            lifetimes(),
+            t0,
+        );
         assert!(s.is_live(t0 + TimeDelta::minutes(59)));
         assert!(!s.is_live(t0 + TimeDelta::minutes(61)));
         let mut current = s;
@@ -144,13 +156,22 @@ mod tests {
             current = current.rotated(hash('b'), lifetimes().idle, now);
         }
         assert!(current.is_live(t0 + TimeDelta::minutes(170)));
-        assert!(!current.is_live(t0 + TimeDelta::minutes(180)), "absolute lifetime ignored");
+        assert!(
+            !current.is_live(t0 + TimeDelta::minutes(180)),
+            "absolute lifetime ignored"
+        );
     }
 
     #[test]
     fn only_the_last_replaced_token_within_grace_is_a_predecessor() {
         let t0 = DateTime::UNIX_EPOCH;
-        let s = Session::start(UserId::generate(), hash('a'), ClientInfo::default(), lifetimes(), t0);
+        let s = Session::start(
+            UserId::generate(),
+            hash('a'),
+            ClientInfo::default(),
+            lifetimes(),
+            t0,
+        );
         let r = s.rotated(hash('b'), lifetimes().idle, t0);
         let grace = TimeDelta::seconds(10);
         assert!(r.is_recent_predecessor(&hash('a'), grace, t0 + TimeDelta::seconds(10)));

@@ -36,6 +36,10 @@ pub trait LeaderLock: Send + Sync {
     ) -> Result<bool, LockError>;
 
     /// Gives the lock up; a stale holder cannot release a lock someone else now holds.
-    async fn release(&self, name: &str, holder: &str, token: FencingToken)
-    -> Result<bool, LockError>;
+    async fn release(
+        &self,
+        name: &str,
+        holder: &str,
+        token: FencingToken,
+    ) -> Result<bool, LockError>;
 }

@@ -1,5 +1,11 @@
 //! Password hashing, access-token encoding and refresh-token generation.
-#![cfg_attr(feature = "mock", allow(clippy::ref_option_ref, reason = "mockall expands Option<&T> arguments by reference"))]
+#![cfg_attr(
+    feature = "mock",
+    allow(
+        clippy::ref_option_ref,
+        reason = "mockall expands Option<&T> arguments by reference"
+    )
+)]
 
 use arcana_domain::session::TokenHash;
 use arcana_domain::{Password, PasswordHash, Role, SessionId, UserId};
@@ -12,7 +18,9 @@ pub enum Verification {
     Mismatch,
     /// The password is right; `needs_rehash` when the hash was made with parameters other than
     /// the configured ones, so the caller can upgrade it now that it holds the plaintext.
-    Match { needs_rehash: bool },
+    Match {
+        needs_rehash: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -41,8 +41,11 @@ pub trait SessionStore: Send + Sync {
 
     /// Refuses the access token `token_id` (its `jti`) until `until`, its own expiry; after that
     /// the token is dead anyway and the entry may be forgotten.
-    async fn deny_access_token(&self, token_id: &str, until: DateTime<Utc>)
-    -> Result<(), StoreError>;
+    async fn deny_access_token(
+        &self,
+        token_id: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     async fn is_access_token_denied(
         &self,

@@ -21,10 +21,16 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
         let chars = raw.chars().count();
         if chars < Self::MIN_CHARS {
-            return Err(ValueError::new("too_short", "must be at least 10 characters"));
+            return Err(ValueError::new(
+                "too_short",
+                "must be at least 10 characters",
+            ));
         }
         if chars > Self::MAX_CHARS {
-            return Err(ValueError::new("too_long", "must be at most 128 characters"));
+            return Err(ValueError::new(
+                "too_long",
+                "must be at most 128 characters",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -92,7 +98,10 @@ mod tests {
     fn password_length_policy_counts_characters_not_bytes() {
         assert_eq!(Password::parse("short").unwrap_err().code, "too_short");
         assert!(Password::parse("ééééééééééé").is_ok());
-        assert_eq!(Password::parse(&"x".repeat(129)).unwrap_err().code, "too_long");
+        assert_eq!(
+            Password::parse(&"x".repeat(129)).unwrap_err().code,
+            "too_long"
+        );
     }
 
     #[test]
@@ -100,10 +109,18 @@ mod tests {
         let username = Username::parse("alice.long").unwrap();
         let email = Email::parse("alice@example.com").unwrap();
         let same = Password::parse("ALICE.LONG").unwrap();
-        assert_eq!(same.check_against(&username, &email).unwrap_err().code, "matches_identity");
+        assert_eq!(
+            same.check_against(&username, &email).unwrap_err().code,
+            "matches_identity"
+        );
         let mail = Password::parse("Alice@Example.com").unwrap();
         assert!(mail.check_against(&username, &email).is_err());
-        assert!(Password::parse("correct horse").unwrap().check_against(&username, &email).is_ok());
+        assert!(
+            Password::parse("correct horse")
+                .unwrap()
+                .check_against(&username, &email)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -18,14 +18,19 @@ impl Email {
             return Err(ValueError::new("required", "must not be empty"));
         }
         if value.chars().count() > Self::MAX_LEN {
-            return Err(ValueError::new("too_long", "must be at most 254 characters"));
+            return Err(ValueError::new(
+                "too_long",
+                "must be at most 254 characters",
+            ));
         }
         let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.starts_with('.')
             && !local.ends_with('.')
-            && local.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '@');
+            && local
+                .chars()
+                .all(|c| !c.is_whitespace() && !c.is_control() && c != '@');
         let domain_ok = domain.contains('.')
             && domain.split('.').all(|label| {
                 !label.is_empty()
@@ -34,7 +39,11 @@ impl Email {
                     && !label.ends_with('-')
                     && label.chars().all(|c| c.is_alphanumeric() || c == '-')
             });
-        if local_ok && domain_ok { Ok(Self(value)) } else { Err(invalid()) }
+        if local_ok && domain_ok {
+            Ok(Self(value))
+        } else {
+            Err(invalid())
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -69,9 +78,15 @@ impl Username {
         }
         let len = value.chars().count();
         if !(3..=32).contains(&len) {
-            return Err(ValueError::new("invalid_length", "must be 3 to 32 characters"));
+            return Err(ValueError::new(
+                "invalid_length",
+                "must be 3 to 32 characters",
+            ));
         }
-        if !value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
             return Err(ValueError::new(
                 "invalid_characters",
                 "may contain only letters, digits, '_', '.' and '-'",
@@ -105,7 +120,10 @@ impl DisplayName {
             return Err(ValueError::new("too_long", "must be at most 64 characters"));
         }
         if value.chars().any(char::is_control) {
-            return Err(ValueError::new("invalid_characters", "must not contain control characters"));
+            return Err(ValueError::new(
+                "invalid_characters",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -124,7 +142,10 @@ impl ProfileUrl {
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
         let value = raw.trim();
         if value.len() > 2048 {
-            return Err(ValueError::new("too_long", "must be at most 2048 characters"));
+            return Err(ValueError::new(
+                "too_long",
+                "must be at most 2048 characters",
+            ));
         }
         let lower = value.to_ascii_lowercase();
         let rest = lower
@@ -149,12 +170,24 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
+        assert_eq!(
+            Email::parse("  Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for raw in ["", "a", "a@b", "@b.com", "a@.com", "a b@c.com", "a@b..com", "a@-b.com"] {
+        for raw in [
+            "",
+            "a",
+            "a@b",
+            "@b.com",
+            "a@.com",
+            "a b@c.com",
+            "a@b..com",
+            "a@-b.com",
+        ] {
             assert!(Email::parse(raw).is_err(), "{raw:?} accepted");
         }
         let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(200));
@@ -171,10 +204,19 @@ mod tests {
 
     #[test]
     fn usernames_fold_case_and_refuse_at_signs() {
-        assert_eq!(Username::parse("Alice").unwrap(), Username::parse("alice").unwrap());
-        assert_eq!(Username::parse("al@ce").unwrap_err().code, "invalid_characters");
+        assert_eq!(
+            Username::parse("Alice").unwrap(),
+            Username::parse("alice").unwrap()
+        );
+        assert_eq!(
+            Username::parse("al@ce").unwrap_err().code,
+            "invalid_characters"
+        );
         assert_eq!(Username::parse("ab").unwrap_err().code, "invalid_length");
-        assert_eq!(Username::parse(&"a".repeat(33)).unwrap_err().code, "invalid_length");
+        assert_eq!(
+            Username::parse(&"a".repeat(33)).unwrap_err().code,
+            "invalid_length"
+        );
         assert!(Username::parse("a.b-c_9").is_ok());
     }
 
@@ -182,7 +224,13 @@ mod tests {
     fn profile_urls_must_be_http_or_https() {
         assert!(ProfileUrl::parse("https://example.com/me.png").is_ok());
         assert!(ProfileUrl::parse("http://example.com").is_ok());
-        for raw in ["javascript:alert(1)", "data:text/html,x", "ftp://x.y", "https://", "https:// x"] {
+        for raw in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "ftp://x.y",
+            "https://",
+            "https:// x",
+        ] {
             assert!(ProfileUrl::parse(raw).is_err(), "{raw:?} accepted");
         }
     }

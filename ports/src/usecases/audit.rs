@@ -24,6 +24,9 @@ pub struct AuditPage {
 #[async_trait]
 pub trait AuditUseCases: Send + Sync {
     /// Admin or above; newest first.
-    async fn query(&self, actor: &Principal, filter: AuditFilter)
-    -> Result<AuditPage, ManagementError>;
+    async fn query(
+        &self,
+        actor: &Principal,
+        filter: AuditFilter,
+    ) -> Result<AuditPage, ManagementError>;
 }

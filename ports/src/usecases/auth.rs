@@ -102,8 +102,11 @@ pub trait AuthUseCases: Send + Sync {
     async fn login(&self, command: Login) -> Result<AuthSession, AuthError>;
 
     /// Rotates a refresh token: the presented one stops working, a new pair is returned.
-    async fn refresh(&self, refresh_token: &str, client: ClientInfo)
-    -> Result<AuthSession, AuthError>;
+    async fn refresh(
+        &self,
+        refresh_token: &str,
+        client: ClientInfo,
+    ) -> Result<AuthSession, AuthError>;
 
     /// Turns a bearer access token into a principal, checking signature, expiry, the deny list,
     /// the session and the account's current status.
@@ -116,8 +119,7 @@ pub trait AuthUseCases: Send + Sync {
     async fn list_sessions(&self, principal: &Principal) -> Result<Vec<Session>, AuthError>;
 
     /// Revokes one of the caller's own sessions; another user's session is `SessionNotFound`.
-    async fn revoke_session(&self, principal: &Principal, id: SessionId)
-    -> Result<(), AuthError>;
+    async fn revoke_session(&self, principal: &Principal, id: SessionId) -> Result<(), AuthError>;
 
     /// Changes the password after checking the current one, and revokes every other session.
     async fn change_password(

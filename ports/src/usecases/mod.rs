@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+mod errors;
 pub mod users;
 
 pub use audit::{AuditFilter, AuditPage, AuditUseCases};

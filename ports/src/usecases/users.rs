@@ -64,8 +64,7 @@ pub enum ManagementError {
 #[async_trait]
 pub trait UserUseCases: Send + Sync {
     /// Moderator or above. `limit` defaults to 20 and may not exceed 100.
-    async fn list(&self, actor: &Principal, query: ListUsers)
-    -> Result<UserPage, ManagementError>;
+    async fn list(&self, actor: &Principal, query: ListUsers) -> Result<UserPage, ManagementError>;
 
     /// The caller itself, or anyone for a moderator or above.
     async fn get(&self, actor: &Principal, id: UserId) -> Result<User, ManagementError>;
@@ -83,8 +82,12 @@ pub trait UserUseCases: Send + Sync {
     ) -> Result<User, ManagementError>;
 
     /// Rank rule on both the target and the role granted.
-    async fn set_role(&self, actor: &Principal, id: UserId, role: &str)
-    -> Result<User, ManagementError>;
+    async fn set_role(
+        &self,
+        actor: &Principal,
+        id: UserId,
+        role: &str,
+    ) -> Result<User, ManagementError>;
 
     /// Suspend, lock, activate (which also lifts login throttling) or mark pending, with a
     /// reason for the audit log. Suspension and locking revoke every session.

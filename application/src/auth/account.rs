@@ -1,0 +1,111 @@
+//! Registration and password change.
+
+use arcana_domain::error::FieldErrors;
+use arcana_domain::event::{DomainEvent, EventKind, Subject};
+use arcana_domain::{DisplayName, Email, NewUser, Password, Role, Status, User, Username};
+use arcana_ports::StoreError;
+use arcana_ports::security::Verification;
+use arcana_ports::usecases::auth::{ChangePassword, Register};
+use arcana_ports::usecases::{AuthError, AuthSession, Principal};
+
+use super::AuthService;
+
+impl AuthService {
+    pub(super) async fn register_account(
+        &self,
+        command: Register,
+    ) -> Result<AuthSession, AuthError> {
+        let mut errors = FieldErrors::new();
+        let username = errors.check("username", Username::parse(&command.username));
+        let email = errors.check("email", Email::parse(&command.email));
+        let password = errors.check("password", Password::parse(command.password.expose()));
+        let display_name = command
+            .display_name
+            .as_deref()
+            .and_then(|raw| errors.check("display_name", DisplayName::parse(raw)));
+        if let (Some(username), Some(email), Some(password)) = (&username, &email, &password) {
+            errors.check("password", password.check_against(username, email));
+        }
+        let (Some(username), Some(email), Some(password)) = (username, email, password) else {
+            return Err(AuthError::Validation(
+                errors.finish().err().unwrap_or_default(),
+            ));
+        };
+        if let Err(fields) = errors.finish() {
+            return Err(AuthError::Validation(fields));
+        }
+
+        let now = self.ports.clock.now();
+        let password_hash = self.ports.hasher.hash(&password).await?;
+        let user = User::register(
+            NewUser {
+                username,
+                email,
+                display_name,
+                password_hash,
+                role: Role::User,
+                status: Status::Active,
+            },
+            now,
+        );
+        self.ports.users.insert(&user).await?;
+        let event = DomainEvent::new(
+            EventKind::UserRegistered,
+            Some(user.id()),
+            Subject::User(user.id()),
+            now,
+        );
+        self.record.audit(event, command.client.ip.clone()).await;
+        self.open_session(user, command.client, now).await
+    }
+
+    pub(super) async fn replace_password(
+        &self,
+        principal: &Principal,
+        command: ChangePassword,
+    ) -> Result<(), AuthError> {
+        let mut user = principal.user.clone();
+        let new_password = Password::parse(command.new_password.expose())
+            .and_then(|p| p.check_against(user.username(), user.email()).map(|()| p))
+            .map_err(|err| AuthError::Validation(vec![err.at("new_password")]))?;
+        let verification = self
+            .ports
+            .hasher
+            .verify(&command.current_password, Some(user.password_hash()))
+            .await?;
+        if verification == Verification::Mismatch {
+            return Err(AuthError::Validation(vec![
+                arcana_domain::ValueError::new("incorrect", "is not the current password")
+                    .at("current_password"),
+            ]));
+        }
+        let hash = self.ports.hasher.hash(&new_password).await?;
+        let now = self.ports.clock.now();
+        user.set_password_hash(hash, now);
+        match self.ports.users.update(&user).await {
+            Ok(_) => {}
+            // The account changed since this request authenticated (for instance a suspension):
+            // make the client retry against the fresh state rather than overwrite it.
+            Err(StoreError::StaleVersion) => {
+                return Err(AuthError::Unavailable(anyhow::anyhow!(
+                    "account modified concurrently"
+                )));
+            }
+            Err(err) => return Err(err.into()),
+        }
+        let id = user.id();
+        self.ports
+            .sessions
+            .revoke_all_for_user(id, Some(principal.session_id), now)
+            .await?;
+        let event = DomainEvent::new(
+            EventKind::UserPasswordChanged,
+            Some(id),
+            Subject::User(id),
+            now,
+        )
+        .with_detail("other sessions revoked");
+        self.record.audit(event, None).await;
+        Ok(())
+    }
+}

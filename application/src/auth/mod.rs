@@ -1,0 +1,91 @@
+//! Accounts and sessions: the `AuthUseCases` driving port.
+
+mod account;
+mod login;
+mod refresh;
+mod sessions;
+pub(crate) mod throttle;
+
+use arcana_domain::session::{ClientInfo, Session};
+use arcana_domain::{SessionId, User};
+use arcana_ports::usecases::auth::{ChangePassword, Login, Register};
+use arcana_ports::usecases::{AuthError, AuthSession, AuthUseCases, Principal};
+use async_trait::async_trait;
+
+use crate::context::{AuthSettings, Ports};
+use crate::record::Recorder;
+
+/// Implements [`AuthUseCases`] over the driven ports.
+pub struct AuthService {
+    ports: Ports,
+    settings: AuthSettings,
+    record: Recorder,
+}
+
+impl AuthService {
+    pub fn new(ports: Ports, settings: AuthSettings) -> Self {
+        let record = Recorder::new(ports.audit.clone(), ports.events.clone());
+        Self {
+            ports,
+            settings,
+            record,
+        }
+    }
+}
+
+#[async_trait]
+impl AuthUseCases for AuthService {
+    async fn register(&self, command: Register) -> Result<AuthSession, AuthError> {
+        self.register_account(command).await
+    }
+
+    async fn login(&self, command: Login) -> Result<AuthSession, AuthError> {
+        self.sign_in(command).await
+    }
+
+    async fn refresh(
+        &self,
+        refresh_token: &str,
+        client: ClientInfo,
+    ) -> Result<AuthSession, AuthError> {
+        self.rotate(refresh_token, client).await
+    }
+
+    async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError> {
+        self.principal_for(access_token).await
+    }
+
+    async fn logout(&self, principal: &Principal, all_sessions: bool) -> Result<(), AuthError> {
+        self.sign_out(principal, all_sessions).await
+    }
+
+    async fn list_sessions(&self, principal: &Principal) -> Result<Vec<Session>, AuthError> {
+        let now = self.ports.clock.now();
+        Ok(self
+            .ports
+            .sessions
+            .list_live_for_user(principal.user.id(), now)
+            .await?)
+    }
+
+    async fn revoke_session(&self, principal: &Principal, id: SessionId) -> Result<(), AuthError> {
+        self.revoke_own_session(principal, id).await
+    }
+
+    async fn change_password(
+        &self,
+        principal: &Principal,
+        command: ChangePassword,
+    ) -> Result<(), AuthError> {
+        self.replace_password(principal, command).await
+    }
+}
+
+/// Whether `user` may hold a live session.
+fn may_sign_in(user: &User) -> Result<(), AuthError> {
+    if user.status().may_authenticate() {
+        Ok(())
+    } else {
+        Err(AuthError::AccountDisabled(user.status()))
+    }
+}

@@ -1,0 +1,102 @@
+//! User management under the rank rule: the `UserUseCases` driving port.
+
+mod admin;
+mod directory;
+
+use arcana_domain::{Role, User, UserId};
+use arcana_ports::usecases::users::{CreateUser, ListUsers, UpdateProfile};
+use arcana_ports::usecases::{ManagementError, Principal, UserPage, UserUseCases};
+use async_trait::async_trait;
+
+use crate::context::{AuthSettings, Ports};
+use crate::record::Recorder;
+
+/// Implements [`UserUseCases`] over the driven ports.
+pub struct UserService {
+    ports: Ports,
+    settings: AuthSettings,
+    record: Recorder,
+}
+
+impl UserService {
+    pub fn new(ports: Ports, settings: AuthSettings) -> Self {
+        let record = Recorder::new(ports.audit.clone(), ports.events.clone());
+        Self {
+            ports,
+            settings,
+            record,
+        }
+    }
+
+    /// A user that exists and is not deleted; deleted users are gone for every management purpose.
+    async fn live_user(&self, id: UserId) -> Result<User, ManagementError> {
+        match self.ports.users.find_by_id(id).await? {
+            Some(user) if !user.is_deleted() => Ok(user),
+            _ => Err(ManagementError::NotFound),
+        }
+    }
+}
+
+/// Refuses callers below `minimum`, before anything is looked up, so that a refusal says nothing
+/// about whether the target exists.
+fn require(actor: &Principal, minimum: Role) -> Result<(), ManagementError> {
+    if actor.user.role() >= minimum {
+        Ok(())
+    } else {
+        Err(ManagementError::Forbidden)
+    }
+}
+
+#[async_trait]
+impl UserUseCases for UserService {
+    async fn list(&self, actor: &Principal, query: ListUsers) -> Result<UserPage, ManagementError> {
+        self.list_users(actor, query).await
+    }
+
+    async fn get(&self, actor: &Principal, id: UserId) -> Result<User, ManagementError> {
+        if actor.user.id() != id {
+            require(actor, Role::Moderator)?;
+        }
+        self.live_user(id).await
+    }
+
+    async fn create(
+        &self,
+        actor: &Principal,
+        command: CreateUser,
+    ) -> Result<User, ManagementError> {
+        self.create_user(actor, command).await
+    }
+
+    async fn update(
+        &self,
+        actor: &Principal,
+        id: UserId,
+        changes: UpdateProfile,
+    ) -> Result<User, ManagementError> {
+        self.update_profile(actor, id, changes).await
+    }
+
+    async fn set_role(
+        &self,
+        actor: &Principal,
+        id: UserId,
+        role: &str,
+    ) -> Result<User, ManagementError> {
+        self.change_role(actor, id, role).await
+    }
+
+    async fn set_status(
+        &self,
+        actor: &Principal,
+        id: UserId,
+        status: &str,
+        reason: Option<String>,
+    ) -> Result<User, ManagementError> {
+        self.change_status(actor, id, status, reason).await
+    }
+
+    async fn delete(&self, actor: &Principal, id: UserId) -> Result<(), ManagementError> {
+        self.delete_user(actor, id).await
+    }
+}
