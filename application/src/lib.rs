@@ -14,4 +14,4 @@ pub use audit::AuditService;
 pub use auth::AuthService;
 pub use auth::throttle::ThrottlePolicy;
 pub use context::{AuthSettings, Ports};
-pub use users::UserService;
+pub use users::{SeedOutcome, UserService};

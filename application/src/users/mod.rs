@@ -2,6 +2,9 @@
 
 mod admin;
 mod directory;
+mod seed;
+
+pub use seed::SeedOutcome;
 
 use arcana_domain::{Role, User, UserId};
 use arcana_ports::usecases::users::{CreateUser, ListUsers, UpdateProfile};
