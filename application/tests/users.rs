@@ -9,7 +9,10 @@ use arcana_ports::usecases::users::{ListUsers, UpdateProfile};
 use arcana_ports::usecases::{AuthUseCases, ManagementError, UserUseCases};
 use common::{PASSWORD, World};
 
-#[expect(clippy::needless_pass_by_value, reason = "reads best at call sites that produce the result")]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "reads best at call sites that produce the result"
+)]
 fn forbidden<T: std::fmt::Debug>(result: Result<T, ManagementError>) {
     assert!(
         matches!(result, Err(ManagementError::Forbidden)),

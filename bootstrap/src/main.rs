@@ -1,1 +1,58 @@
-fn main() {}
+//! The `arcana` binary: the monolith server and the operator's command line.
+
+mod admin;
+mod background;
+mod cli;
+mod config;
+mod serve;
+mod telemetry;
+mod wiring;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, ConfigCommand, UserCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match config::load() {
+        Ok(settings) => settings,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => runtime.block_on(serve::run(settings)),
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => config::show(&settings),
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            println!("configuration is valid");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::CreateAdmin(args),
+        } => runtime.block_on(admin::create_admin(settings, args)),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

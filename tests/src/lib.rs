@@ -1,1 +1,212 @@
-//! placeholder
+//! Test support for the workspace-level suites: start a real Arcana binary on a free port with
+//! its own configuration, and talk to it over HTTP.
+//!
+//! Each [`TestApp`] is its own process with its own in-memory state, so tests never share data
+//! and can run in parallel. The process is killed when the value is dropped.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::{Client, Method, RequestBuilder, Response};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Credentials of the superadmin every test app is seeded with.
+pub const ROOT_USERNAME: &str = "root";
+pub const ROOT_PASSWORD: &str = "root-password-for-tests";
+
+pub struct TestApp {
+    pub base_url: String,
+    pub client: Client,
+    child: Child,
+}
+
+/// Settings that keep tests fast and deterministic: cheap Argon2 (the parameters are exercised
+/// by the security adapter's own tests), a port chosen by the OS, an isolated config directory.
+fn base_env() -> Vec<(String, String)> {
+    [
+        ("ARCANA_CONFIG_DIR", "/nonexistent/arcana-test-config"),
+        ("ARCANA_SERVER__REST__PORT", "0"),
+        ("ARCANA_SECURITY__ARGON2__MEMORY_KIB", "64"),
+        ("ARCANA_SECURITY__ARGON2__ITERATIONS", "1"),
+        (
+            "ARCANA_SECURITY__JWT_SECRET",
+            "test-secret-test-secret-test-secret-0123",
+        ),
+        ("ARCANA_BOOTSTRAP_ADMIN__USERNAME", ROOT_USERNAME),
+        ("ARCANA_BOOTSTRAP_ADMIN__EMAIL", "root@example.com"),
+        ("ARCANA_BOOTSTRAP_ADMIN__PASSWORD", ROOT_PASSWORD),
+        ("ARCANA_OBSERVABILITY__LOG_LEVEL", "warn"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+impl TestApp {
+    /// Starts `binary` with the test defaults overridden by `env`, and waits (bounded) until it
+    /// prints its address.
+    pub async fn spawn(binary: &str, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(binary);
+        command.arg("serve").env_clear().envs(base_env());
+        command.envs(env.iter().map(|(k, v)| (*k, *v)));
+        command
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        if std::env::var_os("ARCANA_TEST_SERVER_LOGS").is_none() {
+            command.stderr(Stdio::null());
+        }
+        let mut child = command.spawn().expect("the arcana binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let address = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.expect("stdout readable") {
+                if let Some(url) = line.strip_prefix("arcana: REST listening on ") {
+                    return url.to_owned();
+                }
+            }
+            panic!("arcana exited before listening");
+        })
+        .await
+        .expect("arcana listens within 30 s");
+        // Keep draining stdout so that the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let client = Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Self {
+            base_url: address,
+            client,
+            child,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        self.request(method, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.send_json(Method::POST, path, token, body).await
+    }
+
+    /// Registers `username` (email `<username>@example.com`) and returns the token response.
+    pub async fn register(&self, username: &str, password: &str) -> Tokens {
+        let body = json!({"username": username, "email": format!("{username}@example.com"), "password": password});
+        let response = self.post("/api/v1/auth/register", None, &body).await;
+        assert_eq!(response.status(), 201, "registering {username}");
+        Tokens::from(response.json::<Value>().await.expect("json body"))
+    }
+
+    pub async fn login(&self, identifier: &str, password: &str) -> Response {
+        let body = json!({"username_or_email": identifier, "password": password});
+        self.post("/api/v1/auth/login", None, &body).await
+    }
+
+    pub async fn login_ok(&self, identifier: &str, password: &str) -> Tokens {
+        let response = self.login(identifier, password).await;
+        assert_eq!(response.status(), 200, "login of {identifier}");
+        Tokens::from(response.json::<Value>().await.expect("json body"))
+    }
+
+    pub async fn root(&self) -> Tokens {
+        self.login_ok(ROOT_USERNAME, ROOT_PASSWORD).await
+    }
+
+    /// Has `admin` create a user with `role` and returns that user's tokens.
+    pub async fn create_user(
+        &self,
+        admin: &Tokens,
+        username: &str,
+        role: &str,
+        password: &str,
+    ) -> Tokens {
+        let body = json!({"username": username, "email": format!("{username}@example.com"), "password": password, "role": role});
+        let response = self.post("/api/v1/users", Some(&admin.access), &body).await;
+        assert_eq!(response.status(), 201, "creating {username} as {role}");
+        self.login_ok(username, password).await
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// The useful parts of a token response.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub body: Value,
+}
+
+impl From<Value> for Tokens {
+    fn from(body: Value) -> Self {
+        let text = |v: &Value| v.as_str().expect("string field").to_owned();
+        Self {
+            access: text(&body["access_token"]),
+            refresh: text(&body["refresh_token"]),
+            user_id: text(&body["user"]["id"]),
+            body,
+        }
+    }
+}
+
+/// Reads a problem+json response, checking its content type and that it carries the request id.
+pub async fn problem(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "status {status}: content type {content_type:?}"
+    );
+    let body: Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status, "status field matches: {body}");
+    assert!(
+        body["request_id"].as_str().is_some_and(|id| !id.is_empty()),
+        "request_id present: {body}"
+    );
+    assert!(
+        body["code"].is_string() && body["title"].is_string(),
+        "code and title present: {body}"
+    );
+    (status, body)
+}

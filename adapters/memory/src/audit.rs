@@ -19,7 +19,10 @@ pub struct InMemoryAuditLog {
 
 impl InMemoryAuditLog {
     pub fn new(capacity: usize) -> Self {
-        Self { entries: RwLock::new(BTreeMap::new()), capacity: capacity.max(1) }
+        Self {
+            entries: RwLock::new(BTreeMap::new()),
+            capacity: capacity.max(1),
+        }
     }
 }
 
@@ -44,7 +47,12 @@ impl AuditLog for InMemoryAuditLog {
             .map(|(_, entry)| entry)
             .filter(|e| query.actor.is_none_or(|actor| e.actor == Some(actor)))
             .filter(|e| query.action.is_none_or(|action| e.action == action))
-            .filter(|e| query.subject.as_deref().is_none_or(|subject| e.subject == subject))
+            .filter(|e| {
+                query
+                    .subject
+                    .as_deref()
+                    .is_none_or(|subject| e.subject == subject)
+            })
             .take(query.limit)
             .cloned()
             .collect())

@@ -82,8 +82,11 @@ impl SessionStore for InMemorySessionStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<Session>, StoreError> {
         let sessions = self.sessions.lock().map_err(|_| poisoned())?;
-        let mut live: Vec<Session> =
-            sessions.values().filter(|s| s.user_id == user && s.is_live(now)).cloned().collect();
+        let mut live: Vec<Session> = sessions
+            .values()
+            .filter(|s| s.user_id == user && s.is_live(now))
+            .cloned()
+            .collect();
         live.sort_by_key(|s| std::cmp::Reverse(s.last_used_at));
         Ok(live)
     }

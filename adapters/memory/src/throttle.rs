@@ -42,7 +42,10 @@ impl InMemoryThrottleStore {
 impl ThrottleStore for InMemoryThrottleStore {
     async fn get(&self, key: &str, now: DateTime<Utc>) -> Result<Option<Attempts>, StoreError> {
         let records = self.records.lock().map_err(|_| poisoned())?;
-        Ok(records.get(key).filter(|r| !r.expired(now)).map(|r| r.attempts))
+        Ok(records
+            .get(key)
+            .filter(|r| !r.expired(now))
+            .map(|r| r.attempts))
     }
 
     async fn record_failure(
@@ -55,7 +58,14 @@ impl ThrottleStore for InMemoryThrottleStore {
         if records.len() > SWEEP_ABOVE {
             records.retain(|_, r| !r.expired(now));
         }
-        let fresh = Record { attempts: Attempts { failures: 0, window_started: now, locked_until: None }, window };
+        let fresh = Record {
+            attempts: Attempts {
+                failures: 0,
+                window_started: now,
+                locked_until: None,
+            },
+            window,
+        };
         let record = records.entry(key.to_owned()).or_insert(fresh);
         if now >= record.attempts.window_started + record.window {
             record.attempts.failures = 0;
@@ -69,7 +79,11 @@ impl ThrottleStore for InMemoryThrottleStore {
     async fn lock(&self, key: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
         let mut records = self.records.lock().map_err(|_| poisoned())?;
         let record = records.entry(key.to_owned()).or_insert(Record {
-            attempts: Attempts { failures: 0, window_started: until, locked_until: None },
+            attempts: Attempts {
+                failures: 0,
+                window_started: until,
+                locked_until: None,
+            },
             window: TimeDelta::zero(),
         });
         record.attempts.locked_until = Some(until);

@@ -32,8 +32,10 @@ impl Tables {
     }
 
     fn index(&mut self, user: &User) {
-        self.id_by_username.insert(user.username().as_str().to_owned(), user.id());
-        self.id_by_email.insert(user.email().as_str().to_owned(), user.id());
+        self.id_by_username
+            .insert(user.username().as_str().to_owned(), user.id());
+        self.id_by_email
+            .insert(user.email().as_str().to_owned(), user.id());
     }
 }
 
@@ -58,7 +60,9 @@ fn matches(user: &User, query: &UserQuery) -> bool {
         let needle = text.to_lowercase();
         user.username().as_str().contains(&needle)
             || user.email().as_str().contains(&needle)
-            || user.display_name().is_some_and(|d| d.as_str().to_lowercase().contains(&needle))
+            || user
+                .display_name()
+                .is_some_and(|d| d.as_str().to_lowercase().contains(&needle))
     });
     status_ok && role_ok && text_ok
 }
@@ -84,8 +88,10 @@ impl UserRepository for InMemoryUserRepository {
         if let Some(field) = tables.collision(user) {
             return Err(StoreError::Conflict(field));
         }
-        let (old_username, old_email) =
-            (stored.username().as_str().to_owned(), stored.email().as_str().to_owned());
+        let (old_username, old_email) = (
+            stored.username().as_str().to_owned(),
+            stored.email().as_str().to_owned(),
+        );
         tables.id_by_username.remove(&old_username);
         tables.id_by_email.remove(&old_email);
         tables.index(user);
@@ -101,12 +107,20 @@ impl UserRepository for InMemoryUserRepository {
 
     async fn find_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
         let tables = self.tables.read().map_err(|_| poisoned())?;
-        Ok(tables.id_by_username.get(username.as_str()).and_then(|id| tables.users.get(id)).cloned())
+        Ok(tables
+            .id_by_username
+            .get(username.as_str())
+            .and_then(|id| tables.users.get(id))
+            .cloned())
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
         let tables = self.tables.read().map_err(|_| poisoned())?;
-        Ok(tables.id_by_email.get(email.as_str()).and_then(|id| tables.users.get(id)).cloned())
+        Ok(tables
+            .id_by_email
+            .get(email.as_str())
+            .and_then(|id| tables.users.get(id))
+            .cloned())
     }
 
     async fn list(&self, query: &UserQuery) -> Result<Vec<User>, StoreError> {
@@ -132,8 +146,12 @@ impl HealthCheck for InMemoryUserRepository {
 
     async fn check(&self) -> Health {
         match self.tables.read() {
-            Ok(_) => Health::Up { detail: "memory".into() },
-            Err(_) => Health::Down { reason: "in-memory store lock poisoned".into() },
+            Ok(_) => Health::Up {
+                detail: "memory".into(),
+            },
+            Err(_) => Health::Down {
+                reason: "in-memory store lock poisoned".into(),
+            },
         }
     }
 }

@@ -1,0 +1,87 @@
+//! Who is calling: the bearer principal, and the client's user agent and address.
+
+use std::net::{IpAddr, SocketAddr};
+
+use arcana_domain::session::ClientInfo;
+use arcana_ports::usecases::{AuthError, Principal, TokenRejection};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::{AUTHORIZATION, USER_AGENT};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName};
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// Longest user agent kept with a session; it is informational and clients control it.
+const MAX_USER_AGENT_CHARS: usize = 256;
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// The caller behind a valid `Authorization: Bearer` access token. Every failure (absent header,
+/// other scheme, bad or revoked token) is a 401 with a `WWW-Authenticate` challenge.
+#[derive(Debug, Clone)]
+pub(crate) struct Authenticated(pub(crate) Principal);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(&parts.headers)?;
+        let principal = state.ports.auth.authenticate(token).await?;
+        Ok(Self(principal))
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let header = headers
+        .get(AUTHORIZATION)
+        .ok_or(AuthError::InvalidToken(TokenRejection::Missing))?;
+    let invalid = || AuthError::InvalidToken(TokenRejection::Invalid);
+    let value = header.to_str().map_err(|_| invalid())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(invalid());
+    }
+    Ok(token)
+}
+
+/// User agent and address of the client, recorded with sessions and the audit log, and keyed
+/// on by login throttling.
+#[derive(Debug, Clone)]
+pub(crate) struct Client(pub(crate) ClientInfo);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_info(parts, state.trust_forwarded_for)))
+    }
+}
+
+pub(crate) fn client_info(parts: &Parts, trust_forwarded_for: bool) -> ClientInfo {
+    let user_agent = parts
+        .headers
+        .get(USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect());
+    let forwarded = trust_forwarded_for
+        .then(|| first_forwarded_hop(&parts.headers))
+        .flatten();
+    let ip = forwarded
+        .or_else(|| {
+            let ConnectInfo(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>()?;
+            Some(peer.ip())
+        })
+        .map(|ip| ip.to_string());
+    ClientInfo { user_agent, ip }
+}
+
+/// The first `X-Forwarded-For` entry is the client as seen by the outermost proxy. It must parse
+/// as an address: anything else is ignored, so junk never reaches throttling keys or the audit log.
+fn first_forwarded_hop(headers: &HeaderMap) -> Option<IpAddr> {
+    let value = headers.get(X_FORWARDED_FOR)?.to_str().ok()?;
+    value.split(',').next()?.trim().parse().ok()
+}

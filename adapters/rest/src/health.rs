@@ -1,0 +1,137 @@
+//! Liveness and readiness probes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arcana_ports::health::{Health, HealthCheck};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tokio::task::JoinSet;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::problem::KeepBody;
+use crate::state::AppState;
+
+/// Backstop for a check that ignores its own timeout. Kubernetes probes should allow more
+/// than this (`timeoutSeconds: 3`), so a slow dependency reads as "down", not as a failed probe.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(live))
+        .routes(routes!(ready))
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Alive {
+    /// Always `ok`.
+    status: &'static str,
+}
+
+/// Static, so the probe that load balancers hammer allocates nothing and touches no dependency.
+const OK_BODY: &str = r#"{"status":"ok"}"#;
+
+fn ok() -> Response {
+    ([(CONTENT_TYPE, "application/json")], OK_BODY).into_response()
+}
+
+/// The process is up and serving. Checks no dependency.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, description = "Serving", body = Alive)))]
+async fn health() -> Response {
+    ok()
+}
+
+/// Liveness probe: restart the process only if this fails. Checks no dependency.
+#[utoipa::path(get, path = "/health/live", tag = "health",
+    responses((status = 200, description = "Alive", body = Alive)))]
+async fn live() -> Response {
+    ok()
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Readiness {
+    /// `ready` or `not_ready`.
+    status: &'static str,
+    /// One entry per dependency, by name (`database`, `sessions` …).
+    checks: BTreeMap<&'static str, Check>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub(crate) enum Check {
+    /// Usable; `detail` names the backend.
+    Up { detail: String },
+    /// Not usable; `reason` is safe to show operators.
+    Down { reason: String },
+}
+
+/// Readiness probe: every configured dependency is checked concurrently; 503 if any is down,
+/// so traffic is routed elsewhere until it recovers.
+#[utoipa::path(get, path = "/health/ready", tag = "health",
+    responses(
+        (status = 200, description = "Every dependency is up", body = Readiness),
+        (status = 503, description = "At least one dependency is down", body = Readiness),
+    ))]
+async fn ready(State(state): State<AppState>) -> Response {
+    let checks = run_checks(&state.ports.health).await;
+    let all_up = checks
+        .values()
+        .all(|check| matches!(check, Check::Up { .. }));
+    let (status, word) = if all_up {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not_ready")
+    };
+    let mut response = (
+        status,
+        Json(Readiness {
+            status: word,
+            checks,
+        }),
+    )
+        .into_response();
+    // A deliberate JSON document, not an error to turn into a problem.
+    response.extensions_mut().insert(KeepBody);
+    response
+}
+
+async fn run_checks(checks: &[Arc<dyn HealthCheck>]) -> BTreeMap<&'static str, Check> {
+    let mut running = JoinSet::new();
+    for check in checks {
+        let check = Arc::clone(check);
+        running.spawn(async move {
+            let outcome = tokio::time::timeout(CHECK_TIMEOUT, check.check()).await;
+            (check.name(), outcome)
+        });
+    }
+    let mut report: BTreeMap<&'static str, Check> = BTreeMap::new();
+    while let Some(joined) = running.join_next().await {
+        // A panicking check is reported below as missing, hence down.
+        let Ok((name, outcome)) = joined else {
+            continue;
+        };
+        let check = match outcome {
+            Ok(Health::Up { detail }) => Check::Up { detail },
+            Ok(Health::Down { reason }) => Check::Down { reason },
+            Err(_) => Check::Down {
+                reason: format!("no answer within {CHECK_TIMEOUT:?}"),
+            },
+        };
+        report.insert(name, check);
+    }
+    for check in checks {
+        report.entry(check.name()).or_insert_with(|| Check::Down {
+            reason: "the check failed".to_owned(),
+        });
+    }
+    report
+}

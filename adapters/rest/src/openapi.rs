@@ -1,0 +1,133 @@
+//! The OpenAPI document's frame: info, tags, the bearer scheme, the `Problem` schema and the
+//! reusable error responses every route references. Paths come from the handlers themselves.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToResponse};
+
+use crate::problem::{FieldProblem, Problem};
+
+/// Name of the security scheme that protected routes list.
+pub(crate) const BEARER: &str = "bearer";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Arcana",
+        description = "Accounts, sign-in, tokens and user management. Errors are RFC 9457 \
+            `application/problem+json` documents with a stable `code` and the `request_id`."
+    ),
+    tags(
+        (name = "auth", description = "Registration, sign-in, tokens and the caller's sessions"),
+        (name = "users", description = "User management under the rank rule"),
+        (name = "audit", description = "The audit log of privileged and security events"),
+        (name = "health", description = "Probes and metrics"),
+    ),
+    components(
+        schemas(Problem, FieldProblem),
+        responses(
+            BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge,
+            UnsupportedMediaType, ValidationFailed, TooManyRequests, InternalError, Unavailable,
+        ),
+    ),
+    modifiers(&BearerScheme),
+)]
+pub(crate) struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from login, register or refresh."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+// The types below exist only to describe responses in the document; the handlers produce them
+// through `ApiError`.
+
+/// Malformed JSON, an unreadable body or a malformed header (`malformed_json`, `invalid_if_match`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct BadRequest(Problem);
+
+/// Missing, malformed, expired or revoked token, or wrong credentials (`token_*`,
+/// `refresh_token_*`, `invalid_credentials`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was rejected"))
+)]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct Unauthorized(Problem);
+
+/// The caller's role does not allow this, or the account is disabled (`forbidden`,
+/// `account_disabled`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct Forbidden(Problem);
+
+/// No such resource; also for ids that are not UUIDs (`not_found`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct NotFound(Problem);
+
+/// A username or email is taken (`conflict`, the field is named, never the value), or the
+/// resource changed since it was read (`version_conflict`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct Conflict(Problem);
+
+/// The body exceeds the configured limit (`payload_too_large`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct PayloadTooLarge(Problem);
+
+/// The body is not declared as JSON (`unsupported_media_type`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct UnsupportedMediaType(Problem);
+
+/// Invalid fields, each listed in `errors` (`validation_failed`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct ValidationFailed(Problem);
+
+/// Too many attempts (`too_many_requests`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
+)]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct TooManyRequests(Problem);
+
+/// Unexpected failure; the body is opaque, quote its `request_id` (`internal_error`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct InternalError(Problem);
+
+/// A dependency is down or the request timed out (`service_unavailable`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
+)]
+#[expect(dead_code, reason = "documentation-only type")]
+pub(crate) struct Unavailable(Problem);

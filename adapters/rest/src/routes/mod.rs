@@ -1,0 +1,29 @@
+//! The routes of the API, gathered with their OpenAPI descriptions.
+
+mod audit;
+mod auth;
+mod users;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::openapi::ApiDoc;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use crate::{health, metrics};
+
+/// Every documented route. Used both to serve and to produce the document, so the two cannot
+/// drift apart.
+pub(crate) fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .routes(utoipa_axum::routes!(metrics::render))
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(audit::router())
+}
+
+/// Fallback for paths no route matches.
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::not_found("No resource at this path.")
+}

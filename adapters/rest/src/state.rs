@@ -1,0 +1,73 @@
+//! What the REST adapter is built from (public), and the shared state its handlers see.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arcana_ports::health::HealthCheck;
+use arcana_ports::usecases::{AuditUseCases, AuthUseCases, UserUseCases};
+
+use crate::metrics::HttpMetrics;
+
+/// The driving ports the API calls, plus what it reports on.
+pub struct RestState {
+    /// Sign-up, sign-in, tokens, the caller's own sessions.
+    pub auth: Arc<dyn AuthUseCases>,
+    /// User management under the rank rule.
+    pub users: Arc<dyn UserUseCases>,
+    /// Reading the audit log.
+    pub audit: Arc<dyn AuditUseCases>,
+    /// Every dependency `/health/ready` must vouch for; all run concurrently on each probe.
+    pub health: Vec<Arc<dyn HealthCheck>>,
+    /// HTTP request counters and latency histograms, already registered.
+    pub metrics: HttpMetrics,
+}
+
+/// Operator-tunable behaviour of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct RestConfig {
+    /// Largest accepted request body; bigger ones get 413 before any JSON is parsed.
+    pub body_limit_bytes: usize,
+    /// A request that has not produced a response by then gets 503.
+    pub request_timeout: Duration,
+    /// Origins browsers may call the API from. Empty: no CORS headers at all (same-origin only).
+    pub cors_allowed_origins: Vec<String>,
+    /// Serve `/api-docs/openapi.json` and `/swagger-ui`.
+    pub openapi_enabled: bool,
+    /// Take the client address from the first `X-Forwarded-For` hop. Only safe behind a proxy
+    /// that sets the header itself, otherwise clients could pick the address throttling sees.
+    pub trust_forwarded_for: bool,
+}
+
+/// State shared by every handler; one `Arc` so that axum's per-request clone is a counter bump.
+#[derive(Clone)]
+pub(crate) struct AppState(Arc<Shared>);
+
+pub(crate) struct Shared {
+    pub(crate) ports: RestState,
+    /// Rendered by `/metrics`.
+    pub(crate) registry: prometheus::Registry,
+    pub(crate) trust_forwarded_for: bool,
+}
+
+impl AppState {
+    pub(crate) fn new(
+        ports: RestState,
+        registry: prometheus::Registry,
+        trust_forwarded_for: bool,
+    ) -> Self {
+        Self(Arc::new(Shared {
+            ports,
+            registry,
+            trust_forwarded_for,
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

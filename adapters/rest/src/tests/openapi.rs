@@ -1,0 +1,116 @@
+//! The generated document describes every route, its errors and its security.
+
+use serde_json::Value;
+
+fn document() -> Value {
+    serde_json::to_value(crate::openapi()).expect("the document serializes")
+}
+
+const ROUTES: &[(&str, &[&str])] = &[
+    ("/health", &["get"]),
+    ("/health/live", &["get"]),
+    ("/health/ready", &["get"]),
+    ("/metrics", &["get"]),
+    ("/api/v1/auth/register", &["post"]),
+    ("/api/v1/auth/login", &["post"]),
+    ("/api/v1/auth/refresh", &["post"]),
+    ("/api/v1/auth/logout", &["post"]),
+    ("/api/v1/auth/me", &["get"]),
+    ("/api/v1/auth/sessions", &["get"]),
+    ("/api/v1/auth/sessions/{id}", &["delete"]),
+    ("/api/v1/auth/password", &["put"]),
+    ("/api/v1/users", &["get", "post"]),
+    ("/api/v1/users/{id}", &["get", "patch", "delete"]),
+    ("/api/v1/users/{id}/role", &["put"]),
+    ("/api/v1/users/{id}/status", &["put"]),
+    ("/api/v1/audit", &["get"]),
+];
+
+const PUBLIC: &[&str] = &[
+    "/health",
+    "/health/live",
+    "/health/ready",
+    "/metrics",
+    "/api/v1/auth/register",
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+];
+
+#[test]
+fn the_document_is_openapi_3_1_and_lists_every_route_with_its_methods() {
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, methods) in ROUTES {
+        let item = paths
+            .get(*path)
+            .unwrap_or_else(|| panic!("{path} is missing"));
+        for method in *methods {
+            assert!(item.get(*method).is_some(), "{method} {path} is missing");
+        }
+    }
+    assert_eq!(
+        paths.len(),
+        ROUTES.len(),
+        "undocumented or unexpected paths: {:?}",
+        paths.keys()
+    );
+}
+
+#[test]
+fn protected_routes_require_the_bearer_scheme_and_document_401() {
+    let doc = document();
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for (path, methods) in ROUTES {
+        for method in *methods {
+            let operation = &doc["paths"][path][method];
+            let protected = operation["security"][0].get("bearer").is_some();
+            assert_eq!(protected, !PUBLIC.contains(path), "{method} {path}");
+            if protected {
+                assert!(
+                    operation["responses"].get("401").is_some(),
+                    "{method} {path} lacks 401"
+                );
+            }
+            assert!(
+                operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{method} {path}"
+            );
+        }
+    }
+}
+
+#[test]
+fn errors_reference_the_problem_schema_as_problem_json() {
+    let doc = document();
+    let problem = &doc["components"]["schemas"]["Problem"]["properties"];
+    for field in [
+        "type",
+        "title",
+        "status",
+        "detail",
+        "code",
+        "request_id",
+        "errors",
+    ] {
+        assert!(problem.get(field).is_some(), "Problem.{field}");
+    }
+    let validation =
+        &doc["components"]["responses"]["ValidationFailed"]["content"]["application/problem+json"];
+    assert_eq!(validation["schema"]["$ref"], "#/components/schemas/Problem");
+    let login = &doc["paths"]["/api/v1/auth/login"]["post"];
+    for status in ["400", "401", "415", "422", "429", "500", "503"] {
+        assert!(
+            login["responses"].get(status).is_some(),
+            "login lacks {status}"
+        );
+    }
+    assert!(
+        login["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("/LoginRequest"))
+    );
+}

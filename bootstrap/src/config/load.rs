@@ -1,0 +1,204 @@
+//! Layered loading with figment, and validation that reports every problem at once.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::de::DeserializeOwned;
+
+use super::{
+    BootstrapAdmin, DatabaseSettings, Environment, ObservabilitySettings, SecuritySettings,
+    ServerSettings, Settings,
+};
+
+const EMBEDDED_DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// Everything wrong with the configuration, so an operator fixes it in one round.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration ({} problem(s)):", self.0.len())?;
+        for error in &self.0 {
+            writeln!(f, "  - {error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+fn config_dir() -> PathBuf {
+    std::env::var_os("ARCANA_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from)
+}
+
+fn env_layer() -> Env {
+    Env::prefixed("ARCANA_").split("__").ignore(&["CONFIG_DIR"])
+}
+
+/// Builds the layered figment. The environment and mode decide which files apply, so they are
+/// read first from the layers that cannot depend on them.
+fn figment() -> Figment {
+    let dir = config_dir();
+    let base = Figment::from(Toml::string(EMBEDDED_DEFAULTS))
+        .merge(Toml::file(dir.join("default.toml")))
+        .merge(env_layer());
+    let environment: String = base.extract_inner("environment").unwrap_or_default();
+    let mode: String = base.extract_inner("mode").unwrap_or_default();
+    Figment::from(Toml::string(EMBEDDED_DEFAULTS))
+        .merge(Toml::file(dir.join("default.toml")))
+        .merge(Toml::file(dir.join(format!("{environment}.toml"))))
+        .merge(Toml::file(dir.join(format!("{mode}.toml"))))
+        .merge(Toml::file(dir.join("local.toml")))
+        .merge(env_layer())
+}
+
+fn section<T: DeserializeOwned>(
+    figment: &Figment,
+    key: &str,
+    errors: &mut Vec<String>,
+) -> Option<T> {
+    match figment.extract_inner::<T>(key) {
+        Ok(value) => Some(value),
+        Err(err) => {
+            errors.extend(err.into_iter().map(|e| format!("{key}: {e}")));
+            None
+        }
+    }
+}
+
+/// Loads, parses and validates the configuration. Sections are parsed one by one and each
+/// parsed section is validated even when another failed, so one run lists every problem.
+pub fn load() -> Result<Settings, ConfigErrors> {
+    let figment = figment();
+    let mut errors = Vec::new();
+    let environment = section::<Environment>(&figment, "environment", &mut errors);
+    let mode = section::<String>(&figment, "mode", &mut errors);
+    let server = section(&figment, "server", &mut errors);
+    let database = section(&figment, "database", &mut errors);
+    let security = section(&figment, "security", &mut errors);
+    let rate_limit = section(&figment, "rate_limit", &mut errors);
+    let bootstrap_admin = section(&figment, "bootstrap_admin", &mut errors);
+    let observability = section(&figment, "observability", &mut errors);
+
+    if let Some(mode) = &mode {
+        check_mode(mode, &mut errors);
+    }
+    if let Some(server) = &server {
+        check_server(server, &mut errors);
+    }
+    if let Some(database) = &database {
+        check_database(database, &mut errors);
+    }
+    if let Some(security) = &security {
+        check_security(security, environment, &mut errors);
+    }
+    if let Some(admin) = &bootstrap_admin {
+        check_admin(admin, &mut errors);
+    }
+    if let Some(observability) = &observability {
+        check_observability(observability, &mut errors);
+    }
+    match (
+        environment,
+        mode,
+        server,
+        database,
+        security,
+        rate_limit,
+        bootstrap_admin,
+        observability,
+    ) {
+        (
+            Some(environment),
+            Some(mode),
+            Some(server),
+            Some(database),
+            Some(security),
+            Some(rate_limit),
+            Some(bootstrap_admin),
+            Some(observability),
+        ) if errors.is_empty() => Ok(Settings {
+            environment,
+            mode,
+            server,
+            database,
+            security,
+            rate_limit,
+            bootstrap_admin,
+            observability,
+        }),
+        _ => Err(ConfigErrors(errors)),
+    }
+}
+
+fn check_mode(mode: &str, errors: &mut Vec<String>) {
+    if mode != "monolith" {
+        errors.push(format!(
+            "mode: `{mode}` is not available in this build (monolith)"
+        ));
+    }
+}
+
+fn check_server(server: &ServerSettings, errors: &mut Vec<String>) {
+    if server.rest.body_limit_bytes == 0 || server.rest.request_timeout_secs == 0 {
+        errors
+            .push("server.rest: body_limit_bytes and request_timeout_secs must be positive".into());
+    }
+}
+
+fn check_database(database: &DatabaseSettings, errors: &mut Vec<String>) {
+    if !database.url.expose().starts_with("memory:") {
+        errors.push("database.url: this build supports only `memory:`".into());
+    }
+}
+
+fn check_security(
+    security: &SecuritySettings,
+    environment: Option<Environment>,
+    errors: &mut Vec<String>,
+) {
+    match (&security.jwt_secret, environment) {
+        (Some(secret), _) if secret.expose().len() < 32 => {
+            errors.push("security.jwt_secret: must be at least 32 bytes".into());
+        }
+        (None, Some(Environment::Production)) => errors.push(
+            "security.jwt_secret: required in production (set ARCANA_SECURITY__JWT_SECRET)".into(),
+        ),
+        _ => {}
+    }
+    let argon = &security.argon2;
+    if argon.memory_kib < 8 * argon.parallelism.max(1)
+        || argon.iterations == 0
+        || argon.parallelism == 0
+    {
+        errors.push(
+            "security.argon2: memory_kib ≥ 8 × parallelism, iterations ≥ 1, parallelism ≥ 1".into(),
+        );
+    }
+    if security.access_ttl_secs == 0 || security.session_idle_secs == 0 {
+        errors.push("security: access_ttl_secs and session_idle_secs must be positive".into());
+    }
+    if security.session_absolute_secs < security.session_idle_secs {
+        errors.push("security.session_absolute_secs: must be ≥ session_idle_secs".into());
+    }
+}
+
+fn check_admin(admin: &BootstrapAdmin, errors: &mut Vec<String>) {
+    let set = [
+        admin.username.is_some(),
+        admin.email.is_some(),
+        admin.password.is_some(),
+    ];
+    if set.contains(&true) && set.contains(&false) {
+        errors.push("bootstrap_admin: set username, email and password together, or none".into());
+    }
+}
+
+fn check_observability(observability: &ObservabilitySettings, errors: &mut Vec<String>) {
+    if tracing_subscriber::EnvFilter::try_new(&observability.log_level).is_err() {
+        errors.push("observability.log_level: not a valid tracing filter".into());
+    }
+}

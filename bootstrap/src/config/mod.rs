@@ -1,0 +1,133 @@
+//! Typed configuration: what `config/*.toml` and `ARCANA_*` variables may say.
+//!
+//! Every key is documented in `config/default.toml`, which is compiled in as the base layer.
+
+mod load;
+mod secret;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::load;
+pub use secret::Secret;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub environment: Environment,
+    pub mode: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub security: SecuritySettings,
+    pub rate_limit: RateLimitSettings,
+    pub bootstrap_admin: BootstrapAdmin,
+    pub observability: ObservabilitySettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub shutdown_grace_secs: u64,
+    pub rest: RestSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestSettings {
+    pub port: u16,
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub cors_allowed_origins: Vec<String>,
+    pub openapi_enabled: bool,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub jwt_secret: Option<Secret>,
+    pub jwt_key_id: String,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_ttl_secs: u64,
+    pub session_idle_secs: u64,
+    pub session_absolute_secs: u64,
+    pub refresh_grace_secs: u64,
+    pub argon2: Argon2Settings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Argon2Settings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    pub max_concurrent: usize,
+    pub max_waiting: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub login: LoginThrottleSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginThrottleSettings {
+    pub window_secs: u64,
+    pub account_threshold: u32,
+    pub ip_threshold: u32,
+    pub base_lockout_secs: u64,
+    pub max_lockout_secs: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapAdmin {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservabilitySettings {
+    pub log_format: Option<LogFormat>,
+    pub log_level: String,
+}
+
+impl ObservabilitySettings {
+    pub fn format_for(&self, environment: Environment) -> LogFormat {
+        self.log_format.unwrap_or(match environment {
+            Environment::Development => LogFormat::Pretty,
+            Environment::Production => LogFormat::Json,
+        })
+    }
+}
+
+/// `arcana config show`.
+pub fn show(settings: &Settings) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(settings)?);
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! `arcana serve`: the monolith on a bound listener, until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arcana_adapter_rest::{HttpMetrics, RestConfig, RestState};
+use arcana_application::SeedOutcome;
+use arcana_domain::Password;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::wiring::{self, App};
+use crate::{background, telemetry};
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    telemetry::init(&settings);
+    let app = wiring::build(&settings)?;
+    seed_admin(&settings, &app).await?;
+
+    let registry = prometheus::Registry::new();
+    let metrics = HttpMetrics::register(&registry).context("registering HTTP metrics")?;
+    background::count_events(&app.events, &registry)?;
+    background::purge_expired_sessions(app.sessions.clone());
+
+    let rest = &settings.server.rest;
+    let config = RestConfig {
+        body_limit_bytes: rest.body_limit_bytes,
+        request_timeout: Duration::from_secs(rest.request_timeout_secs),
+        cors_allowed_origins: rest.cors_allowed_origins.clone(),
+        openapi_enabled: rest.openapi_enabled,
+        trust_forwarded_for: rest.trust_forwarded_for,
+    };
+    let state = RestState {
+        auth: app.auth.clone(),
+        users: app.users.clone(),
+        audit: app.audit.clone(),
+        health: app.health.clone(),
+        metrics,
+    };
+    let router = arcana_adapter_rest::router(state, &config, registry);
+
+    let listener = TcpListener::bind((settings.server.host.as_str(), rest.port))
+        .await
+        .with_context(|| format!("binding {}:{}", settings.server.host, rest.port))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, environment = ?settings.environment, "REST API listening");
+    println!("arcana: REST listening on http://{addr}");
+
+    let shutdown = Arc::new(tokio::sync::Notify::new());
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal(shutdown.clone()));
+    let grace_period = Duration::from_secs(settings.server.shutdown_grace_secs);
+    tokio::select! {
+        outcome = server => outcome.context("serving HTTP")?,
+        () = async { shutdown.notified().await; tokio::time::sleep(grace_period).await } => {
+            tracing::warn!(?grace_period, "requests still running after the shutdown grace; exiting anyway");
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn seed_admin(settings: &Settings, app: &App) -> anyhow::Result<()> {
+    let admin = &settings.bootstrap_admin;
+    let (Some(username), Some(email), Some(password)) =
+        (&admin.username, &admin.email, &admin.password)
+    else {
+        return Ok(());
+    };
+    let password = Password::candidate(password.expose());
+    match app
+        .users
+        .ensure_superadmin(username, email, &password)
+        .await
+    {
+        Ok(SeedOutcome::Created) => {
+            tracing::info!(username = %username, "seeded the configured superadmin");
+        }
+        Ok(SeedOutcome::AlreadyPresent) => {}
+        Err(err) => anyhow::bail!("bootstrap_admin: {}", wiring::describe(&err)),
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM, and tells `shutdown` so that the grace timer starts.
+async fn signal(shutdown: Arc<tokio::sync::Notify>) {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+    shutdown.notify_one();
+}

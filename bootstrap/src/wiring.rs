@@ -1,0 +1,145 @@
+//! Builds adapters and services from the configuration. The only place that knows which
+//! adapter implements which port.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use arcana_adapter_memory::{
+    InMemoryAuditLog, InMemorySessionStore, InMemoryThrottleStore, InMemoryUserRepository,
+    InProcessEventBus, SystemClock,
+};
+use arcana_adapter_security::{
+    Argon2Params, Argon2PasswordHasher, HasherConfig, JwtConfig, JwtTokenCodec, RandomRefreshTokens,
+};
+use arcana_application::{
+    AuditService, AuthService, AuthSettings, Ports, ThrottlePolicy, UserService,
+};
+use arcana_domain::session::SessionLifetimes;
+use arcana_ports::health::HealthCheck;
+use arcana_ports::sessions::SessionStore;
+use arcana_ports::usecases::ManagementError;
+use chrono::TimeDelta;
+
+use crate::config::{Environment, Settings};
+
+/// Audit entries kept by the in-memory log before the oldest are dropped.
+const MEMORY_AUDIT_CAPACITY: usize = 100_000;
+const EVENT_BUS_CAPACITY: usize = 1024;
+
+pub struct App {
+    pub auth: Arc<AuthService>,
+    pub users: Arc<UserService>,
+    pub audit: Arc<AuditService>,
+    pub health: Vec<Arc<dyn HealthCheck>>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub events: InProcessEventBus,
+}
+
+pub fn build(settings: &Settings) -> anyhow::Result<App> {
+    let users = Arc::new(InMemoryUserRepository::new());
+    let sessions: Arc<dyn SessionStore> = Arc::new(InMemorySessionStore::new());
+    let audit_log = Arc::new(InMemoryAuditLog::new(MEMORY_AUDIT_CAPACITY));
+    let events = InProcessEventBus::new(EVENT_BUS_CAPACITY);
+    let ports = Ports {
+        users: users.clone(),
+        sessions: sessions.clone(),
+        audit: audit_log.clone(),
+        throttle: Arc::new(InMemoryThrottleStore::new()),
+        hasher: Arc::new(password_hasher(settings)?),
+        tokens: Arc::new(token_codec(settings)?),
+        refresh_tokens: Arc::new(RandomRefreshTokens),
+        clock: Arc::new(SystemClock),
+        events: Arc::new(events.clone()),
+    };
+    let auth_settings = auth_settings(settings);
+    Ok(App {
+        auth: Arc::new(AuthService::new(ports.clone(), auth_settings.clone())),
+        users: Arc::new(UserService::new(ports, auth_settings)),
+        audit: Arc::new(AuditService::new(audit_log)),
+        health: vec![users],
+        sessions,
+        events,
+    })
+}
+
+fn password_hasher(settings: &Settings) -> anyhow::Result<Argon2PasswordHasher> {
+    let argon = &settings.security.argon2;
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    Argon2PasswordHasher::new(HasherConfig {
+        params: Argon2Params {
+            memory_kib: argon.memory_kib,
+            iterations: argon.iterations,
+            parallelism: argon.parallelism,
+        },
+        max_concurrent: if argon.max_concurrent == 0 {
+            cpus
+        } else {
+            argon.max_concurrent
+        },
+        max_waiting: argon.max_waiting,
+    })
+    .context("configuring Argon2")
+}
+
+fn token_codec(settings: &Settings) -> anyhow::Result<JwtTokenCodec> {
+    let security = &settings.security;
+    let secret = if let Some(secret) = &security.jwt_secret {
+        secret.expose().as_bytes().to_vec()
+    } else {
+        // Validation refuses production without a secret; reaching here means development.
+        debug_assert_eq!(settings.environment, Environment::Development);
+        tracing::warn!(
+            "no security.jwt_secret configured: using an ephemeral secret generated at \
+             start-up; tokens will not survive a restart (development only)"
+        );
+        let mut bytes = vec![0_u8; 32];
+        getrandom::fill(&mut bytes)
+            .map_err(|err| anyhow::anyhow!("generating an ephemeral JWT secret: {err}"))?;
+        bytes
+    };
+
+    JwtTokenCodec::new(JwtConfig {
+        secret,
+        key_id: security.jwt_key_id.clone(),
+        issuer: security.jwt_issuer.clone(),
+        audience: security.jwt_audience.clone(),
+    })
+    .context("configuring JWT signing")
+}
+
+fn secs(value: u64) -> TimeDelta {
+    TimeDelta::seconds(i64::try_from(value).unwrap_or(i64::MAX / 1000))
+}
+
+fn auth_settings(settings: &Settings) -> AuthSettings {
+    let security = &settings.security;
+    let login = &settings.rate_limit.login;
+    AuthSettings {
+        access_ttl: secs(security.access_ttl_secs),
+        session: SessionLifetimes {
+            idle: secs(security.session_idle_secs),
+            absolute: secs(security.session_absolute_secs),
+        },
+        refresh_grace: secs(security.refresh_grace_secs),
+        throttle: ThrottlePolicy {
+            enabled: settings.rate_limit.enabled,
+            window: secs(login.window_secs),
+            account_threshold: login.account_threshold,
+            ip_threshold: login.ip_threshold,
+            base_lockout: secs(login.base_lockout_secs),
+            max_lockout: secs(login.max_lockout_secs),
+        },
+    }
+}
+
+/// An operator-facing description of a management error (CLI output, start-up logs).
+pub fn describe(err: &ManagementError) -> String {
+    match err {
+        ManagementError::Validation(fields) => fields
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => format!("{other:#}"),
+    }
+}
