@@ -2,6 +2,7 @@
 //! random refresh tokens stored as digests.
 
 mod jwt;
+mod kernel;
 mod password;
 mod pool;
 mod refresh;

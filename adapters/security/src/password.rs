@@ -7,10 +7,11 @@ use std::num::NonZeroUsize;
 use anyhow::Context as _;
 use arcana_domain::{Password, PasswordHash};
 use arcana_ports::security::{HashError, PasswordHasher, Verification};
-use argon2::password_hash::{self, PasswordHasher as _, PasswordVerifier as _, phc};
-use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc;
+use argon2::{ARGON2ID_IDENT, Algorithm, Params, Version};
 use async_trait::async_trait;
 
+use crate::kernel;
 use crate::pool::BlockingPool;
 
 /// Argon2 cost parameters. The default is OWASP's recommendation for Argon2id.
@@ -97,7 +98,7 @@ impl Argon2PasswordHasher {
             phc::PasswordHash::new(&dummy_phc).context("assembling the dummy password hash")?;
         Ok(Self {
             params,
-            pool: BlockingPool::new(config.max_concurrent, config.max_waiting),
+            pool: BlockingPool::new(config.max_concurrent, config.max_waiting)?,
             dummy,
         })
     }
@@ -117,16 +118,10 @@ impl Argon2PasswordHasher {
     /// Checks `password` against `hash` on the pool; `Ok(false)` is a plain mismatch.
     async fn check(&self, password: &Password, hash: phc::PasswordHash) -> Result<bool, HashError> {
         let plaintext = password.clone();
-        let argon = argon2id(self.params.clone());
-        let outcome = self
-            .pool
-            .run(move || argon.verify_password(plaintext.expose().as_bytes(), &hash))
-            .await?;
-        match outcome {
-            Ok(()) => Ok(true),
-            Err(password_hash::Error::PasswordInvalid) => Ok(false),
-            Err(error) => Err(internal(error, "verifying a password hash")),
-        }
+        self.pool
+            .run(move || kernel::verify(&hash, plaintext.expose().as_bytes()))
+            .await?
+            .map_err(|error| internal(error, "verifying a password hash"))
     }
 }
 
@@ -143,10 +138,10 @@ impl fmt::Debug for Argon2PasswordHasher {
 impl PasswordHasher for Argon2PasswordHasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
         let plaintext = password.clone();
-        let argon = argon2id(self.params.clone());
+        let params = self.params.clone();
         let phc = self
             .pool
-            .run(move || argon.hash_password(plaintext.expose().as_bytes()))
+            .run(move || kernel::hash(&params, plaintext.expose().as_bytes()))
             .await?
             .map_err(|error| internal(error, "hashing a password"))?;
         PasswordHash::parse(&phc.to_string())
@@ -187,12 +182,6 @@ fn parse_stored(stored: &PasswordHash) -> Result<phc::PasswordHash, HashError> {
     Ok(parsed)
 }
 
-/// New hashes are always Argon2id v19; verification takes the algorithm and parameters from the
-/// stored string instead.
-fn argon2id(params: Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
 fn internal(
     error: impl std::error::Error + Send + Sync + 'static,
     context: &'static str,
@@ -202,7 +191,37 @@ fn internal(
 
 #[cfg(test)]
 mod tests {
+    use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+
     use super::*;
+    use argon2::Argon2;
+
+    /// Hashes with the argon2 crate's own allocating implementation, so that the reusable-memory
+    /// kernel is checked against the reference in both directions.
+    fn argon2id(params: Params) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    }
+
+    #[tokio::test]
+    async fn hashes_interoperate_with_the_reference_implementation() {
+        let hasher = hasher(256);
+        let ours = hasher
+            .hash(&password("correct horse battery"))
+            .await
+            .unwrap();
+        let parsed = phc::PasswordHash::new(ours.as_str()).unwrap();
+        let reference = argon2id(Params::new(256, 1, 1, None).unwrap());
+        assert!(
+            reference
+                .verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+        assert!(
+            reference
+                .verify_password(b"wrong horse battery", &parsed)
+                .is_err()
+        );
+    }
 
     fn config(memory_kib: u32, max_concurrent: usize, max_waiting: usize) -> HasherConfig {
         HasherConfig {

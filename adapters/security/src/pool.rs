@@ -1,30 +1,52 @@
-//! A bounded queue in front of tokio's blocking threads: at most `max_concurrent` jobs run, at
-//! most `max_waiting` callers queue, and the rest are shed at once.
+//! A bounded queue in front of a few dedicated hashing threads: at most `max_concurrent` jobs
+//! run, at most `max_waiting` callers queue, and the rest are shed at once.
+//!
+//! Dedicated threads rather than tokio's blocking pool: every Argon2 call allocates its whole
+//! memory cost (19 MiB by default), and the allocator keeps a per-thread arena of that size
+//! around. On tokio's pool a login storm spreads hashes over dozens of short-lived threads and
+//! resident memory grows to hundreds of MiB; on `max_concurrent` long-lived threads it stays at
+//! `max_concurrent` × the memory cost.
 
 use std::fmt;
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 use arcana_ports::security::HashError;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
+
+type Job = Box<dyn FnOnce() + Send>;
 
 pub(crate) struct BlockingPool {
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
     max_waiting: usize,
+    /// Feeds the worker threads; they stop when the pool (and so this sender) is dropped.
+    jobs: mpsc::Sender<Job>,
 }
 
 impl BlockingPool {
-    /// `max_concurrent` must be at least 1, or every job would wait forever.
-    pub(crate) fn new(max_concurrent: usize, max_waiting: usize) -> Self {
-        Self {
+    /// Starts `max_concurrent` worker threads; it must be at least 1, or every job would wait
+    /// forever.
+    pub(crate) fn new(max_concurrent: usize, max_waiting: usize) -> anyhow::Result<Self> {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for index in 0..max_concurrent {
+            let receiver = Arc::clone(&receiver);
+            std::thread::Builder::new()
+                .name(format!("arcana-hash-{index}"))
+                .spawn(move || work(&receiver))
+                .map_err(|error| anyhow::Error::new(error).context("starting a hashing thread"))?;
+        }
+        Ok(Self {
             permits: Arc::new(Semaphore::new(max_concurrent)),
             waiting: AtomicUsize::new(0),
             max_waiting,
-        }
+            jobs: sender,
+        })
     }
 
-    /// Runs `job` on a blocking thread, inside the caller's span, once a slot is free.
+    /// Runs `job` on a hashing thread, inside the caller's span, once a slot is free.
     pub(crate) async fn run<T, F>(&self, job: F) -> Result<T, HashError>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -32,16 +54,16 @@ impl BlockingPool {
     {
         let permit = self.acquire().await?;
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        let task: Job = Box::new(move || {
             // The permit is released when the work ends, not when the caller stops waiting for
             // it: a cancelled request still occupies a core until its job finishes.
             let _permit = permit;
-            span.in_scope(job)
-        })
-        .await
-        .map_err(|error| {
-            HashError::Internal(anyhow::Error::new(error).context("running a hashing job"))
-        })
+            let _ = reply.send(span.in_scope(job));
+        });
+        self.jobs.send(task).map_err(|_| stopped())?;
+        // A job that panicked drops its reply sender: that is this error, not a hang.
+        outcome.await.map_err(|_| stopped())
     }
 
     async fn acquire(&self) -> Result<OwnedSemaphorePermit, HashError> {
@@ -75,8 +97,27 @@ impl fmt::Debug for BlockingPool {
             .field("available", &self.permits.available_permits())
             .field("waiting", &self.waiting.load(Ordering::Relaxed))
             .field("max_waiting", &self.max_waiting)
-            .finish()
+            .finish_non_exhaustive()
     }
+}
+
+/// Runs jobs until the pool is dropped. A panicking job fails only its own caller.
+fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        // The lock is held only while waiting for the next job, never while running one.
+        let next = match receiver.lock() {
+            Ok(guard) => guard.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = next else { return };
+        if catch_unwind(AssertUnwindSafe(job)).is_err() {
+            tracing::error!("a password hashing job panicked");
+        }
+    }
+}
+
+fn stopped() -> HashError {
+    HashError::Internal(anyhow::anyhow!("the hashing threads stopped"))
 }
 
 /// The semaphore is never closed; this only keeps the impossible case from panicking.
@@ -113,14 +154,22 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn a_panicking_job_fails_its_caller_and_the_threads_keep_working() {
+        let pool = BlockingPool::new(1, 0).unwrap();
+        let failed = pool.run(|| -> u8 { panic!("boom") }).await;
+        assert!(matches!(failed, Err(HashError::Internal(_))));
+        assert_eq!(pool.run(|| 7).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
     async fn a_job_runs_and_returns_its_value() {
-        let pool = BlockingPool::new(1, 0);
+        let pool = BlockingPool::new(1, 0).unwrap();
         assert_eq!(pool.run(|| 6 * 7).await.unwrap(), 42);
     }
 
     #[tokio::test]
     async fn callers_beyond_the_queue_limit_are_shed_while_queued_ones_proceed() {
-        let pool = Arc::new(BlockingPool::new(1, 1));
+        let pool = Arc::new(BlockingPool::new(1, 1).unwrap());
         let busy = pool.occupy();
 
         let queued = tokio::spawn({
@@ -152,7 +201,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_cancelled_waiter_gives_its_place_back() {
-        let pool = BlockingPool::new(1, 1);
+        let pool = BlockingPool::new(1, 1).unwrap();
         let busy = pool.occupy();
         {
             let waiter = std::pin::pin!(pool.run(|| ()));
