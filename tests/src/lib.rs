@@ -5,6 +5,7 @@
 //! and can run in parallel. The process is killed when the value is dropped.
 
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{Client, Method, RequestBuilder, Response};
@@ -20,6 +21,8 @@ pub struct TestApp {
     pub base_url: String,
     pub client: Client,
     child: Child,
+    /// Everything the server logged so far (standard error).
+    logs: Arc<Mutex<String>>,
 }
 
 /// Settings that keep tests fast and deterministic: cheap Argon2 (the parameters are exercised
@@ -53,12 +56,11 @@ impl TestApp {
         command.envs(env.iter().map(|(k, v)| (*k, *v)));
         command
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .stdin(Stdio::null())
             .kill_on_drop(true);
-        if std::env::var_os("ARCANA_TEST_SERVER_LOGS").is_none() {
-            command.stderr(Stdio::null());
-        }
         let mut child = command.spawn().expect("the arcana binary starts");
+        let logs = collect_logs(child.stderr.take().expect("stderr is piped"));
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
         let address = tokio::time::timeout(Duration::from_secs(30), async {
@@ -81,7 +83,31 @@ impl TestApp {
             base_url: address,
             client,
             child,
+            logs,
         }
+    }
+
+    /// What the server has logged so far.
+    pub fn logs(&self) -> String {
+        self.logs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the process to exit; returns its exit code.
+    pub async fn terminate(mut self) -> Option<i32> {
+        let pid = self.child.id().expect("the server is running").to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM delivered");
+        let status = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
+            .await
+            .expect("the server exits within 15 s of SIGTERM")
+            .expect("exit status");
+        status.code()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -162,6 +188,28 @@ impl TestApp {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+}
+
+/// Drains the server's standard error into a buffer (so it never blocks on a full pipe), echoing
+/// it when `ARCANA_TEST_SERVER_LOGS` is set.
+fn collect_logs(stderr: tokio::process::ChildStderr) -> Arc<Mutex<String>> {
+    let logs = Arc::new(Mutex::new(String::new()));
+    let sink = logs.clone();
+    let echo = std::env::var_os("ARCANA_TEST_SERVER_LOGS").is_some();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if echo {
+                eprintln!("[arcana] {line}");
+            }
+            let mut logs = sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            logs.push_str(&line);
+            logs.push('\n');
+        }
+    });
+    logs
 }
 
 /// The useful parts of a token response.
