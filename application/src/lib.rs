@@ -7,6 +7,7 @@
 mod audit;
 mod auth;
 mod context;
+mod identity;
 mod record;
 mod users;
 

@@ -81,4 +81,16 @@ impl FieldErrors {
             Err(self.0)
         }
     }
+
+    /// The parsed value when nothing was recorded, else every recorded error. `parsed` is built
+    /// from [`FieldErrors::check`] results, which are `None` only when an error was recorded.
+    pub fn finish_with<T>(self, parsed: Option<T>) -> Result<T, Vec<FieldError>> {
+        match parsed {
+            Some(value) if self.0.is_empty() => Ok(value),
+            _ if !self.0.is_empty() => Err(self.0),
+            _ => Err(vec![
+                ValueError::new("invalid", "could not be parsed").at("body"),
+            ]),
+        }
+    }
 }

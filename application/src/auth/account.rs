@@ -2,13 +2,14 @@
 
 use arcana_domain::error::FieldErrors;
 use arcana_domain::event::{DomainEvent, EventKind, Subject};
-use arcana_domain::{DisplayName, Email, NewUser, Password, Role, Status, User, Username};
+use arcana_domain::{NewUser, Password, Role, Status, User};
 use arcana_ports::StoreError;
 use arcana_ports::security::Verification;
 use arcana_ports::usecases::auth::{ChangePassword, Register};
 use arcana_ports::usecases::{AuthError, AuthSession, Principal};
 
 use super::AuthService;
+use crate::identity::{self, NewIdentity};
 
 impl AuthService {
     pub(super) async fn register_account(
@@ -16,24 +17,21 @@ impl AuthService {
         command: Register,
     ) -> Result<AuthSession, AuthError> {
         let mut errors = FieldErrors::new();
-        let username = errors.check("username", Username::parse(&command.username));
-        let email = errors.check("email", Email::parse(&command.email));
-        let password = errors.check("password", Password::parse(command.password.expose()));
-        let display_name = command
-            .display_name
-            .as_deref()
-            .and_then(|raw| errors.check("display_name", DisplayName::parse(raw)));
-        if let (Some(username), Some(email), Some(password)) = (&username, &email, &password) {
-            errors.check("password", password.check_against(username, email));
-        }
-        let (Some(username), Some(email), Some(password)) = (username, email, password) else {
-            return Err(AuthError::Validation(
-                errors.finish().err().unwrap_or_default(),
-            ));
-        };
-        if let Err(fields) = errors.finish() {
-            return Err(AuthError::Validation(fields));
-        }
+        let identity = identity::parse(
+            &mut errors,
+            &command.username,
+            &command.email,
+            &command.password,
+            command.display_name.as_deref(),
+        );
+        let NewIdentity {
+            username,
+            email,
+            password,
+            display_name,
+        } = errors
+            .finish_with(identity)
+            .map_err(AuthError::Validation)?;
 
         let now = self.ports.clock.now();
         let password_hash = self.ports.hasher.hash(&password).await?;

@@ -91,7 +91,7 @@ pub(crate) async fn retry_after(
             wait = Some(wait.map_or(secs, |w: Duration| w.max(secs)));
         }
     }
-    Ok(wait.map(round_up_to_second))
+    Ok(wait)
 }
 
 /// Counts a failure under every key and locks those past their threshold.
@@ -115,12 +115,6 @@ pub(crate) async fn record_failure(
 
 pub(crate) async fn clear(store: &dyn ThrottleStore, key: &ThrottleKey) -> Result<(), StoreError> {
     store.clear(&key.key).await
-}
-
-/// `Retry-After` is whole seconds; rounding down would invite a retry that is still refused.
-fn round_up_to_second(wait: Duration) -> Duration {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    Duration::from_secs(secs.max(1))
 }
 
 #[cfg(test)]

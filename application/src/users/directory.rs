@@ -4,14 +4,14 @@ use arcana_domain::error::FieldErrors;
 use arcana_domain::event::{DomainEvent, EventKind, Subject};
 use arcana_domain::user::ProfileChanges;
 use arcana_domain::{
-    DisplayName, Email, NewUser, Password, ProfileUrl, Role, Status, User, UserId, Username,
-    ValueError, rank,
+    DisplayName, Email, NewUser, ProfileUrl, Role, Status, User, UserId, Username, ValueError, rank,
 };
 use arcana_ports::usecases::users::{CreateUser, ListUsers, UpdateProfile};
 use arcana_ports::usecases::{ManagementError, Principal, UserPage};
 use arcana_ports::users::UserQuery;
 
 use super::{UserService, require};
+use crate::identity::{self, NewIdentity};
 
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
@@ -81,28 +81,26 @@ impl UserService {
     ) -> Result<User, ManagementError> {
         require(actor, Role::Admin)?;
         let mut errors = FieldErrors::new();
-        let username = errors.check("username", Username::parse(&command.username));
-        let email = errors.check("email", Email::parse(&command.email));
-        let password = errors.check("password", Password::parse(command.password.expose()));
-        let display_name = command
-            .display_name
-            .as_deref()
-            .and_then(|raw| errors.check("display_name", DisplayName::parse(raw)));
+        let identity = identity::parse(
+            &mut errors,
+            &command.username,
+            &command.email,
+            &command.password,
+            command.display_name.as_deref(),
+        );
         let role = match command.role.as_deref() {
             Some(raw) => errors.check("role", Role::parse(raw)),
             None => Some(Role::User),
         };
-        if let (Some(username), Some(email), Some(password)) = (&username, &email, &password) {
-            errors.check("password", password.check_against(username, email));
-        }
-        errors.finish().map_err(invalid)?;
-        let (Some(username), Some(email), Some(password), Some(role)) =
-            (username, email, password, role)
-        else {
-            return Err(ManagementError::Internal(anyhow::anyhow!(
-                "validated fields missing"
-            )));
-        };
+        let (
+            NewIdentity {
+                username,
+                email,
+                password,
+                display_name,
+            },
+            role,
+        ) = errors.finish_with(identity.zip(role)).map_err(invalid)?;
         if !rank::may_grant(actor.user.role(), role) {
             return Err(ManagementError::Forbidden);
         }

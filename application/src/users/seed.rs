@@ -3,10 +3,11 @@
 
 use arcana_domain::error::FieldErrors;
 use arcana_domain::event::{DomainEvent, EventKind, Subject};
-use arcana_domain::{Email, NewUser, Password, Role, Status, User, Username};
+use arcana_domain::{NewUser, Password, Role, Status, User};
 use arcana_ports::usecases::ManagementError;
 
 use super::UserService;
+use crate::identity::{self, NewIdentity};
 
 /// What [`UserService::ensure_superadmin`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,15 +31,15 @@ impl UserService {
         password: &Password,
     ) -> Result<SeedOutcome, ManagementError> {
         let mut errors = FieldErrors::new();
-        let username = errors.check("username", Username::parse(username));
-        let email = errors.check("email", Email::parse(email));
-        let password = errors.check("password", Password::parse(password.expose()));
-        errors.finish().map_err(ManagementError::Validation)?;
-        let (Some(username), Some(email), Some(password)) = (username, email, password) else {
-            return Err(ManagementError::Internal(anyhow::anyhow!(
-                "validated fields missing"
-            )));
-        };
+        let identity = identity::parse(&mut errors, username, email, password, None);
+        let NewIdentity {
+            username,
+            email,
+            password,
+            ..
+        } = errors
+            .finish_with(identity)
+            .map_err(ManagementError::Validation)?;
         if let Some(existing) = self.ports.users.find_by_username(&username).await? {
             if existing.role() == Role::Superadmin && !existing.is_deleted() {
                 return Ok(SeedOutcome::AlreadyPresent);
