@@ -11,7 +11,9 @@ use crate::config::Settings;
 use crate::wiring;
 
 pub async fn create_admin(settings: Settings, args: CreateAdminArgs) -> anyhow::Result<()> {
-    if settings.database.url.expose().starts_with("memory:") {
+    if crate::database::Scheme::of(settings.database.url.expose())
+        == Some(crate::database::Scheme::Memory)
+    {
         bail!(
             "database.url is `memory:`, which keeps nothing once this command exits; \
              seed the superadmin at start-up instead with bootstrap_admin.username/email/password \
@@ -25,6 +27,12 @@ pub async fn create_admin(settings: Settings, args: CreateAdminArgs) -> anyhow::
         .context("reading the password from standard input")?;
     let password = Password::candidate(line.trim_end_matches(['\r', '\n']));
     let app = wiring::build(&settings).context("building the application")?;
+    if settings.database.migrates_on_start(settings.environment) {
+        app.database
+            .migrate()
+            .await
+            .context("applying database migrations")?;
+    }
     match app
         .users
         .ensure_superadmin(&args.username, &args.email, &password)

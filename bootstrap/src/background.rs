@@ -41,7 +41,7 @@ pub fn count_events(bus: &InProcessEventBus, registry: &Registry) -> anyhow::Res
     Ok(())
 }
 
-const PURGE_EVERY: Duration = Duration::from_secs(300);
+const PURGE_EVERY: Duration = Duration::from_mins(5);
 
 /// Forgets expired sessions and deny-list entries so that the store does not grow for ever.
 pub fn purge_expired_sessions(sessions: Arc<dyn SessionStore>) {

@@ -13,6 +13,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve,
+    /// Apply pending database migrations.
+    Migrate {
+        /// Only list pending migrations; exit status 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
     /// Inspect the effective configuration.
     Config {
         #[command(subcommand)]

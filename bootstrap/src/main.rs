@@ -4,6 +4,8 @@ mod admin;
 mod background;
 mod cli;
 mod config;
+mod database;
+mod migrate;
 mod serve;
 mod telemetry;
 mod wiring;
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::User {
             command: UserCommand::CreateAdmin(args),
         } => runtime.block_on(admin::create_admin(settings, args)),
+        Command::Migrate { check } => runtime.block_on(migrate::run(&settings, check)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,6 +17,13 @@ use crate::{background, telemetry};
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     telemetry::init(&settings);
     let app = wiring::build(&settings)?;
+    if settings.database.migrates_on_start(settings.environment) {
+        app.database
+            .migrate()
+            .await
+            .context("applying database migrations at start-up")?;
+    }
+    tracing::info!(backend = app.database.backend(), "storage ready");
     seed_admin(&settings, &app).await?;
 
     let registry = prometheus::Registry::new();

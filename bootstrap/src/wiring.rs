@@ -4,10 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use arcana_adapter_memory::{
-    InMemoryAuditLog, InMemorySessionStore, InMemoryThrottleStore, InMemoryUserRepository,
-    InProcessEventBus, SystemClock,
-};
+use arcana_adapter_memory::{InMemoryThrottleStore, InProcessEventBus, SystemClock};
 use arcana_adapter_security::{
     Argon2Params, Argon2PasswordHasher, HasherConfig, JwtConfig, JwtTokenCodec, RandomRefreshTokens,
 };
@@ -21,9 +18,8 @@ use arcana_ports::usecases::ManagementError;
 use chrono::TimeDelta;
 
 use crate::config::{Environment, Settings};
+use crate::database::Database;
 
-/// Audit entries kept by the in-memory log before the oldest are dropped.
-const MEMORY_AUDIT_CAPACITY: usize = 100_000;
 const EVENT_BUS_CAPACITY: usize = 1024;
 
 pub struct App {
@@ -33,17 +29,16 @@ pub struct App {
     pub health: Vec<Arc<dyn HealthCheck>>,
     pub sessions: Arc<dyn SessionStore>,
     pub events: InProcessEventBus,
+    pub database: Database,
 }
 
 pub fn build(settings: &Settings) -> anyhow::Result<App> {
-    let users = Arc::new(InMemoryUserRepository::new());
-    let sessions: Arc<dyn SessionStore> = Arc::new(InMemorySessionStore::new());
-    let audit_log = Arc::new(InMemoryAuditLog::new(MEMORY_AUDIT_CAPACITY));
+    let database = Database::open(&settings.database)?;
     let events = InProcessEventBus::new(EVENT_BUS_CAPACITY);
     let ports = Ports {
-        users: users.clone(),
-        sessions: sessions.clone(),
-        audit: audit_log.clone(),
+        users: database.users.clone(),
+        sessions: database.sessions.clone(),
+        audit: database.audit.clone(),
         throttle: Arc::new(InMemoryThrottleStore::new()),
         hasher: Arc::new(password_hasher(settings)?),
         tokens: Arc::new(token_codec(settings)?),
@@ -55,10 +50,11 @@ pub fn build(settings: &Settings) -> anyhow::Result<App> {
     Ok(App {
         auth: Arc::new(AuthService::new(ports.clone(), auth_settings.clone())),
         users: Arc::new(UserService::new(ports, auth_settings)),
-        audit: Arc::new(AuditService::new(audit_log)),
-        health: vec![users],
-        sessions,
+        audit: Arc::new(AuditService::new(database.audit.clone())),
+        health: vec![database.health.clone()],
+        sessions: database.sessions.clone(),
         events,
+        database,
     })
 }
 

@@ -1,7 +1,8 @@
-//! End-to-end account lifecycle against the real `arcana` binary over HTTP, on the embedded
-//! backends. Every test starts its own server process.
+//! End-to-end account lifecycle against the real `arcana` binary over HTTP, once per storage
+//! backend (memory, SQLite, PostgreSQL, MySQL/MariaDB). Every test starts its own server process
+//! on its own database.
 
-use arcana_tests::{ROOT_PASSWORD, TestApp, Tokens, problem};
+use arcana_tests::{ROOT_PASSWORD, Storage, TestApp, Tokens, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -11,6 +12,34 @@ const PASSWORD: &str = "a-long-enough-password";
 async fn spawn() -> TestApp {
     TestApp::spawn(BIN, &[]).await
 }
+
+/// Runs each scenario once per storage backend, as its own test, so that every backend is held
+/// to exactly the same expectations. Backends whose service is not configured skip (or fail,
+/// under `ARCANA_TEST_REQUIRE_SERVICES=1`).
+macro_rules! on_every_backend {
+    ($($scenario:ident),* $(,)?) => {
+        mod memory { $(#[tokio::test] async fn $scenario() { super::$scenario(super::Storage::Memory).await; })* }
+        mod sqlite { $(#[tokio::test] async fn $scenario() { super::$scenario(super::Storage::Sqlite).await; })* }
+        mod postgres { $(#[tokio::test] async fn $scenario() { super::$scenario(super::Storage::Postgres).await; })* }
+        mod mysql { $(#[tokio::test] async fn $scenario() { super::$scenario(super::Storage::Mysql).await; })* }
+    };
+}
+
+on_every_backend!(
+    register_login_me_and_refresh_rotate_tokens,
+    replaying_a_rotated_refresh_token_revokes_the_whole_family,
+    logout_makes_the_current_access_token_fail_at_once,
+    changing_the_password_revokes_the_other_sessions,
+    suspension_and_demotion_take_effect_on_the_next_request,
+    an_admin_cannot_act_on_an_equal_or_higher_rank,
+    unknown_user_and_wrong_password_give_identical_responses,
+    repeated_failures_lock_the_account_identifier_out_with_retry_after,
+    malformed_requests_get_their_problem_statuses,
+    users_are_listed_with_cursor_pagination_and_filters,
+    profiles_are_patched_by_their_owner_with_http_urls_only,
+    health_metrics_and_request_ids_are_served,
+    a_seeded_superadmin_can_sign_in_and_open_registration_grants_no_role,
+);
 
 async fn me(app: &TestApp, token: &str) -> reqwest::Response {
     app.get("/api/v1/auth/me", Some(token)).await
@@ -25,9 +54,10 @@ async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
     .await
 }
 
-#[tokio::test]
-async fn register_login_me_and_refresh_rotate_tokens() {
-    let app = spawn().await;
+async fn register_login_me_and_refresh_rotate_tokens(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     let registered = app.register("alice", PASSWORD).await;
     assert_eq!(registered.body["token_type"], "Bearer");
     assert_eq!(registered.body["user"]["role"], "user");
@@ -56,9 +86,16 @@ async fn register_login_me_and_refresh_rotate_tokens() {
     assert_eq!(status, 401, "the rotated refresh token is refused: {body}");
 }
 
-#[tokio::test]
-async fn replaying_a_rotated_refresh_token_revokes_the_whole_family() {
-    let app = TestApp::spawn(BIN, &[("ARCANA_SECURITY__REFRESH_GRACE_SECS", "0")]).await;
+async fn replaying_a_rotated_refresh_token_revokes_the_whole_family(storage: Storage) {
+    let Some(app) = TestApp::on(
+        BIN,
+        storage,
+        &[("ARCANA_SECURITY__REFRESH_GRACE_SECS", "0")],
+    )
+    .await
+    else {
+        return;
+    };
     let first = app.register("bob", PASSWORD).await;
     let second = Tokens::from(
         refresh(&app, &first.refresh)
@@ -81,9 +118,10 @@ async fn replaying_a_rotated_refresh_token_revokes_the_whole_family() {
     );
 }
 
-#[tokio::test]
-async fn logout_makes_the_current_access_token_fail_at_once() {
-    let app = spawn().await;
+async fn logout_makes_the_current_access_token_fail_at_once(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     let tokens = app.register("carol", PASSWORD).await;
     let other = app.login_ok("carol", PASSWORD).await;
     assert_eq!(me(&app, &tokens.access).await.status(), 200);
@@ -118,9 +156,10 @@ async fn logout_makes_the_current_access_token_fail_at_once() {
     assert_eq!(me(&app, &other.access).await.status(), 401);
 }
 
-#[tokio::test]
-async fn changing_the_password_revokes_the_other_sessions() {
-    let app = spawn().await;
+async fn changing_the_password_revokes_the_other_sessions(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     let here = app.register("dave", PASSWORD).await;
     let elsewhere = app.login_ok("dave", PASSWORD).await;
 
@@ -170,9 +209,10 @@ async fn changing_the_password_revokes_the_other_sessions() {
     );
 }
 
-#[tokio::test]
-async fn suspension_and_demotion_take_effect_on_the_next_request() {
-    let app = spawn().await;
+async fn suspension_and_demotion_take_effect_on_the_next_request(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     let root = app.root().await;
     let moderator = app.create_user(&root, "erin", "moderator", PASSWORD).await;
     assert_eq!(
@@ -235,9 +275,10 @@ async fn suspension_and_demotion_take_effect_on_the_next_request() {
     assert_eq!(audit["items"][0]["detail"], "suspended: spam", "{audit}");
 }
 
-#[tokio::test]
-async fn an_admin_cannot_act_on_an_equal_or_higher_rank() {
-    let app = spawn().await;
+async fn an_admin_cannot_act_on_an_equal_or_higher_rank(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     let root = app.root().await;
     let admin = app.create_user(&root, "frank", "admin", PASSWORD).await;
     let peer = app.create_user(&root, "grace", "admin", PASSWORD).await;
@@ -317,9 +358,10 @@ async fn an_admin_cannot_act_on_an_equal_or_higher_rank() {
     );
 }
 
-#[tokio::test]
-async fn unknown_user_and_wrong_password_give_identical_responses() {
-    let app = spawn().await;
+async fn unknown_user_and_wrong_password_give_identical_responses(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     app.register("ivan", PASSWORD).await;
     let wrong = app.login("ivan", "wrong-password-here").await;
     let unknown = app.login("nobody-here", "wrong-password-here").await;
@@ -343,9 +385,10 @@ async fn unknown_user_and_wrong_password_give_identical_responses() {
     assert_eq!(wrong["status"], 401);
 }
 
-#[tokio::test]
-async fn repeated_failures_lock_the_account_identifier_out_with_retry_after() {
-    let app = spawn().await;
+async fn repeated_failures_lock_the_account_identifier_out_with_retry_after(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     app.register("judy", PASSWORD).await;
     for _ in 0..5 {
         assert_eq!(app.login("judy", "wrong-password-here").await.status(), 401);
@@ -362,9 +405,10 @@ async fn repeated_failures_lock_the_account_identifier_out_with_retry_after() {
     assert_eq!(status, 401, "other identifiers are not affected");
 }
 
-#[tokio::test]
-async fn malformed_requests_get_their_problem_statuses() {
-    let app = spawn().await;
+async fn malformed_requests_get_their_problem_statuses(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     let register = app.url("/api/v1/auth/register");
     let send = |body: &'static str, content_type: &'static str| {
         app.client
@@ -436,9 +480,10 @@ async fn malformed_requests_get_their_problem_statuses() {
     );
 }
 
-#[tokio::test]
-async fn users_are_listed_with_cursor_pagination_and_filters() {
-    let app = spawn().await;
+async fn users_are_listed_with_cursor_pagination_and_filters(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     let root = app.root().await;
     for name in ["user-a", "user-b", "user-c"] {
         app.register(name, PASSWORD).await;
@@ -499,9 +544,10 @@ async fn users_are_listed_with_cursor_pagination_and_filters() {
     );
 }
 
-#[tokio::test]
-async fn profiles_are_patched_by_their_owner_with_http_urls_only() {
-    let app = spawn().await;
+async fn profiles_are_patched_by_their_owner_with_http_urls_only(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     let user = app.register("liam", PASSWORD).await;
     let path = format!("/api/v1/users/{}", user.user_id);
     let changes = json!({"display_name": "Liam L.", "avatar_url": "https://example.com/liam.png"});
@@ -532,9 +578,10 @@ async fn profiles_are_patched_by_their_owner_with_http_urls_only() {
     );
 }
 
-#[tokio::test]
-async fn health_metrics_and_request_ids_are_served() {
-    let app = spawn().await;
+async fn health_metrics_and_request_ids_are_served(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     let response = app.get("/health", None).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().contains_key("x-request-id"));
@@ -602,9 +649,10 @@ async fn openapi_lists_every_route_with_schemas_and_error_statuses() {
     assert_eq!(page.status(), 200);
 }
 
-#[tokio::test]
-async fn a_seeded_superadmin_can_sign_in_and_open_registration_grants_no_role() {
-    let app = spawn().await;
+async fn a_seeded_superadmin_can_sign_in_and_open_registration_grants_no_role(storage: Storage) {
+    let Some(app) = TestApp::on(BIN, storage, &[]).await else {
+        return;
+    };
     let root = app.login_ok("root", ROOT_PASSWORD).await;
     assert_eq!(root.body["user"]["role"], "superadmin");
     let sneaky = json!({"username": "nina", "email": "nina@example.com", "password": PASSWORD, "role": "superadmin"});

@@ -70,7 +70,7 @@ fn create_admin_refuses_a_database_that_keeps_nothing() {
             "boss@example.com",
             "--password-stdin",
         ],
-        &[],
+        &[("ARCANA_DATABASE__URL", "memory:")],
     );
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("bootstrap_admin"));

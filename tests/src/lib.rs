@@ -4,6 +4,9 @@
 //! Each [`TestApp`] is its own process with its own in-memory state, so tests never share data
 //! and can run in parallel. The process is killed when the value is dropped.
 
+pub mod chaos;
+pub mod databases;
+
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,10 +20,49 @@ use tokio::process::{Child, Command};
 pub const ROOT_USERNAME: &str = "root";
 pub const ROOT_PASSWORD: &str = "root-password-for-tests";
 
+/// Where a test server keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    Memory,
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+/// Whatever must outlive the server: a throwaway database or file, removed when dropped.
+enum StorageGuard {
+    Database(#[expect(dead_code, reason = "held for its Drop")] databases::TestDatabase),
+    File(#[expect(dead_code, reason = "held for its Drop")] TempFile),
+}
+
+/// A SQLite file (and its WAL companions) removed when the test ends.
+pub struct TempFile(pub std::path::PathBuf);
+
+impl TempFile {
+    pub fn new(prefix: &str) -> Self {
+        Self(std::env::temp_dir().join(format!("{prefix}-{}.db", uuid::Uuid::now_v7().simple())))
+    }
+
+    pub fn sqlite_url(&self) -> String {
+        format!("sqlite://{}", self.0.display())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 pub struct TestApp {
     pub base_url: String,
     pub client: Client,
     child: Child,
+    storage: Option<StorageGuard>,
     /// Everything the server logged so far (standard error).
     logs: Arc<Mutex<String>>,
 }
@@ -41,6 +83,7 @@ fn base_env() -> Vec<(String, String)> {
         ("ARCANA_BOOTSTRAP_ADMIN__EMAIL", "root@example.com"),
         ("ARCANA_BOOTSTRAP_ADMIN__PASSWORD", ROOT_PASSWORD),
         ("ARCANA_OBSERVABILITY__LOG_LEVEL", "warn"),
+        ("ARCANA_DATABASE__URL", "memory:"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -51,8 +94,21 @@ impl TestApp {
     /// Starts `binary` with the test defaults overridden by `env`, and waits (bounded) until it
     /// prints its address.
     pub async fn spawn(binary: &str, env: &[(&str, &str)]) -> Self {
+        Self::launch(binary, env, None).await
+    }
+
+    /// Starts `binary` in `dir` on the embedded default storage (no `ARCANA_DATABASE__URL`),
+    /// as `cargo run` would.
+    pub async fn spawn_in(binary: &str, dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        Self::launch(binary, env, Some(dir)).await
+    }
+
+    async fn launch(binary: &str, env: &[(&str, &str)], dir: Option<&std::path::Path>) -> Self {
         let mut command = Command::new(binary);
         command.arg("serve").env_clear().envs(base_env());
+        if let Some(dir) = dir {
+            command.current_dir(dir).env_remove("ARCANA_DATABASE__URL");
+        }
         command.envs(env.iter().map(|(k, v)| (*k, *v)));
         command
             .stdout(Stdio::piped())
@@ -84,7 +140,34 @@ impl TestApp {
             client,
             child,
             logs,
+            storage: None,
         }
+    }
+
+    /// Starts `binary` on a fresh store of `storage`; `None` (after printing why) when that
+    /// backend's service is not configured.
+    pub async fn on(binary: &str, storage: Storage, env: &[(&str, &str)]) -> Option<Self> {
+        let (url, guard) = match storage {
+            Storage::Memory => ("memory:".to_owned(), None),
+            Storage::Sqlite => {
+                let file = TempFile::new("arcana-e2e");
+                (file.sqlite_url(), Some(StorageGuard::File(file)))
+            }
+            Storage::Postgres | Storage::Mysql => {
+                let service = if storage == Storage::Postgres {
+                    databases::Service::Postgres
+                } else {
+                    databases::Service::Mysql
+                };
+                let db = databases::TestDatabase::create(service).await?;
+                (db.url.clone(), Some(StorageGuard::Database(db)))
+            }
+        };
+        let mut all: Vec<(&str, &str)> = vec![("ARCANA_DATABASE__URL", url.as_str())];
+        all.extend_from_slice(env);
+        let mut app = Self::spawn(binary, &all).await;
+        app.storage = guard;
+        Some(app)
     }
 
     /// What the server has logged so far.

@@ -192,6 +192,6 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             .allow_headers([AUTHORIZATION, CONTENT_TYPE, IF_MATCH, X_REQUEST_ID])
             .expose_headers([X_REQUEST_ID])
             // Browsers may reuse a preflight answer this long instead of repeating it per call.
-            .max_age(Duration::from_secs(600)),
+            .max_age(Duration::from_mins(10)),
     )
 }

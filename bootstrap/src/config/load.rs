@@ -150,8 +150,14 @@ fn check_server(server: &ServerSettings, errors: &mut Vec<String>) {
 }
 
 fn check_database(database: &DatabaseSettings, errors: &mut Vec<String>) {
-    if !database.url.expose().starts_with("memory:") {
-        errors.push("database.url: this build supports only `memory:`".into());
+    if crate::database::Scheme::of(database.url.expose()).is_none() {
+        errors.push(
+            "database.url: the scheme must be sqlite:, postgres:, mysql:, mariadb: or memory:"
+                .into(),
+        );
+    }
+    if database.max_connections == 0 || database.acquire_timeout_secs == 0 {
+        errors.push("database: max_connections and acquire_timeout_secs must be positive".into());
     }
 }
 

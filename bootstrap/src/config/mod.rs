@@ -59,6 +59,17 @@ pub struct RestSettings {
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: Secret,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+    /// `None`: on in development, off in production (where `arcana migrate` is a deploy step).
+    pub migrate_on_start: Option<bool>,
+}
+
+impl DatabaseSettings {
+    pub fn migrates_on_start(&self, environment: Environment) -> bool {
+        self.migrate_on_start
+            .unwrap_or(environment == Environment::Development)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -213,7 +213,7 @@ async fn wrong_methods_are_405_problems_that_keep_the_allow_header() {
 #[tokio::test(start_paused = true)]
 async fn requests_running_past_the_timeout_become_503_problems() {
     let slow = || async {
-        tokio::time::sleep(Duration::from_secs(60)).await;
+        tokio::time::sleep(Duration::from_mins(1)).await;
         "too late"
     };
     let (app, _) = stack(Router::new().route("/slow", get(slow)));

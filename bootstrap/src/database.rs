@@ -1,0 +1,173 @@
+//! The storage backend, chosen by the scheme of `database.url`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arcana_adapter_memory::{InMemoryAuditLog, InMemorySessionStore, InMemoryUserRepository};
+use arcana_adapter_mysql::MysqlStore;
+use arcana_adapter_postgres::PostgresStore;
+use arcana_adapter_sqlite::SqliteStore;
+use arcana_ports::StoreError;
+use arcana_ports::audit::AuditLog;
+use arcana_ports::health::HealthCheck;
+use arcana_ports::sessions::SessionStore;
+use arcana_ports::users::UserRepository;
+
+use crate::config::DatabaseSettings;
+
+/// Audit entries kept by the in-memory log before the oldest are dropped.
+const MEMORY_AUDIT_CAPACITY: usize = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Memory,
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Scheme {
+    /// `memory:`, `sqlite:`, `postgres:`/`postgresql:`, `mysql:`/`mariadb:`.
+    pub fn of(url: &str) -> Option<Self> {
+        let scheme = url.split(':').next()?;
+        match scheme {
+            "memory" => Some(Self::Memory),
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            "mysql" | "mariadb" => Some(Self::Mysql),
+            _ => None,
+        }
+    }
+}
+
+/// One storage backend: its ports, its readiness check, and its migrations.
+pub struct Database {
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub audit: Arc<dyn AuditLog>,
+    pub health: Arc<dyn HealthCheck>,
+    store: Store,
+}
+
+enum Store {
+    Memory,
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+    Mysql(MysqlStore),
+}
+
+macro_rules! sql_database {
+    ($variant:ident, $store:expr) => {{
+        let store = $store;
+        Database {
+            users: Arc::new(store.users()),
+            sessions: Arc::new(store.sessions()),
+            audit: Arc::new(store.audit()),
+            health: Arc::new(store.clone()),
+            store: Store::$variant(store),
+        }
+    }};
+}
+
+impl Database {
+    /// Builds the pool without connecting, so that a server can start while its database is
+    /// down and report itself not ready until it comes back.
+    pub fn open(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let url = settings.url.expose();
+        let timeout = Duration::from_secs(settings.acquire_timeout_secs);
+        let scheme = Scheme::of(url).context("database.url has an unsupported scheme")?;
+        let opened = match scheme {
+            Scheme::Memory => {
+                let users = Arc::new(InMemoryUserRepository::new());
+                Self {
+                    users: users.clone(),
+                    sessions: Arc::new(InMemorySessionStore::new()),
+                    audit: Arc::new(InMemoryAuditLog::new(MEMORY_AUDIT_CAPACITY)),
+                    health: users,
+                    store: Store::Memory,
+                }
+            }
+            Scheme::Sqlite => {
+                let pool = arcana_adapter_sqlite::PoolSettings {
+                    max_connections: settings.max_connections,
+                    acquire_timeout: timeout,
+                };
+                sql_database!(
+                    Sqlite,
+                    SqliteStore::connect_lazy(url, &pool).map_err(described)?
+                )
+            }
+            Scheme::Postgres => {
+                let pool = arcana_adapter_postgres::PoolSettings {
+                    max_connections: settings.max_connections,
+                    acquire_timeout: timeout,
+                };
+                sql_database!(
+                    Postgres,
+                    PostgresStore::connect_lazy(url, &pool).map_err(described)?
+                )
+            }
+            Scheme::Mysql => {
+                let pool = arcana_adapter_mysql::PoolSettings {
+                    max_connections: settings.max_connections,
+                    acquire_timeout: timeout,
+                };
+                sql_database!(
+                    Mysql,
+                    MysqlStore::connect_lazy(url, &pool).map_err(described)?
+                )
+            }
+        };
+        Ok(opened)
+    }
+
+    /// Backend name for logs (never the URL, which may hold a password).
+    pub fn backend(&self) -> &'static str {
+        match self.store {
+            Store::Memory => "memory",
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+            Store::Mysql(_) => "mysql",
+        }
+    }
+
+    /// Applies pending migrations. The memory backend has no schema.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.store {
+            Store::Memory => Ok(()),
+            Store::Sqlite(store) => store.migrate().await.map_err(described),
+            Store::Postgres(store) => store.migrate().await.map_err(described),
+            Store::Mysql(store) => store.migrate().await.map_err(described),
+        }
+    }
+
+    /// Names of migrations not applied yet.
+    pub async fn pending_migrations(&self) -> anyhow::Result<Vec<String>> {
+        match &self.store {
+            Store::Memory => Ok(Vec::new()),
+            Store::Sqlite(store) => store.pending_migrations().await.map_err(described),
+            Store::Postgres(store) => store.pending_migrations().await.map_err(described),
+            Store::Mysql(store) => store.pending_migrations().await.map_err(described),
+        }
+    }
+}
+
+/// Keeps the cause chain for the operator; storage errors never carry secrets.
+fn described(err: StoreError) -> anyhow::Error {
+    anyhow::Error::new(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scheme;
+
+    #[test]
+    fn the_url_scheme_picks_the_backend() {
+        assert_eq!(Scheme::of("memory:"), Some(Scheme::Memory));
+        assert_eq!(Scheme::of("sqlite://data/arcana.db"), Some(Scheme::Sqlite));
+        assert_eq!(Scheme::of("postgresql://u@h/db"), Some(Scheme::Postgres));
+        assert_eq!(Scheme::of("mariadb://root@h/db"), Some(Scheme::Mysql));
+        assert_eq!(Scheme::of("oracle://x"), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! Provisioning a fresh store per case on each backend, and running the case list.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use arcana_adapter_memory::{InMemoryAuditLog, InMemorySessionStore, InMemoryUserRepository};
+use arcana_adapter_mysql::MysqlStore;
+use arcana_adapter_postgres::PostgresStore;
+use arcana_adapter_sqlite::SqliteStore;
+use arcana_ports::audit::AuditLog;
+use arcana_ports::sessions::SessionStore;
+use arcana_ports::users::UserRepository;
+use arcana_tests::databases::{Service, TestDatabase};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+/// The driven ports of one fresh store, and whatever keeps it alive.
+pub struct Stores {
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub audit: Arc<dyn AuditLog>,
+    _keep: Option<Box<dyn Send + Sync>>,
+}
+
+/// Removes a SQLite test file (and its WAL companions) when the case ends.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+macro_rules! sql_stores {
+    ($store:expr, $keep:expr) => {{
+        let store = $store;
+        store
+            .migrate()
+            .await
+            .expect("migrations apply to a fresh database");
+        Stores {
+            users: Arc::new(store.users()),
+            sessions: Arc::new(store.sessions()),
+            audit: Arc::new(store.audit()),
+            _keep: Some(Box::new($keep)),
+        }
+    }};
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+            Self::Mysql => "mysql",
+        }
+    }
+
+    /// A fresh, migrated store; `None` when the backend's service is not configured.
+    pub async fn provision(self) -> Option<Stores> {
+        Some(match self {
+            Self::Memory => Stores {
+                users: Arc::new(InMemoryUserRepository::new()),
+                sessions: Arc::new(InMemorySessionStore::new()),
+                audit: Arc::new(InMemoryAuditLog::new(10_000)),
+                _keep: None,
+            },
+            Self::Sqlite => {
+                let path = std::env::temp_dir().join(format!(
+                    "arcana-conformance-{}.db",
+                    uuid::Uuid::now_v7().simple()
+                ));
+                let url = format!("sqlite://{}", path.display());
+                let store = SqliteStore::connect_lazy(
+                    &url,
+                    &arcana_adapter_sqlite::PoolSettings::default(),
+                )
+                .expect("a SQLite URL");
+                sql_stores!(store, TempFile(path))
+            }
+            Self::Postgres => {
+                let db = TestDatabase::create(Service::Postgres).await?;
+                let store = PostgresStore::connect_lazy(
+                    &db.url,
+                    &arcana_adapter_postgres::PoolSettings::default(),
+                )
+                .expect("a PostgreSQL URL");
+                sql_stores!(store, db)
+            }
+            Self::Mysql => {
+                let db = TestDatabase::create(Service::Mysql).await?;
+                let store = MysqlStore::connect_lazy(
+                    &db.url,
+                    &arcana_adapter_mysql::PoolSettings::default(),
+                )
+                .expect("a MySQL URL");
+                sql_stores!(store, db)
+            }
+        })
+    }
+}
+
+pub type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub type Case = (&'static str, fn(Arc<Stores>) -> CaseFuture);
+
+/// Builds the `(name, case)` list entries from async functions taking `Arc<Stores>`.
+#[macro_export]
+macro_rules! cases {
+    ($($case:path),* $(,)?) => {
+        vec![$((
+            stringify!($case),
+            (|stores| Box::pin($case(stores)) as $crate::harness::CaseFuture) as fn(_) -> _,
+        )),*]
+    };
+}
+
+fn all_cases() -> Vec<Case> {
+    let mut cases = crate::users::cases();
+    cases.extend(crate::sessions::cases());
+    cases.extend(crate::audit::cases());
+    cases
+}
+
+/// Runs every case on its own fresh store, collecting failures instead of stopping at the
+/// first, and prints the count.
+pub async fn run_all(backend: Backend) {
+    let cases = all_cases();
+    let total = cases.len();
+    let mut failed = Vec::new();
+    for (name, case) in cases {
+        let Some(stores) = backend.provision().await else {
+            println!(
+                "conformance[{}]: skipped (service not configured)",
+                backend.name()
+            );
+            return;
+        };
+        let stores = Arc::new(stores);
+        let outcome = tokio::spawn(case(stores.clone())).await;
+        drop(stores);
+        if let Err(err) = outcome {
+            eprintln!("conformance[{}]: {name} FAILED: {err}", backend.name());
+            failed.push(name);
+        }
+    }
+    println!(
+        "conformance[{}]: {} of {total} cases passed",
+        backend.name(),
+        total - failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "{} failing case(s) on {}: {failed:?}",
+        failed.len(),
+        backend.name()
+    );
+}

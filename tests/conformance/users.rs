@@ -1,0 +1,371 @@
+//! `UserRepository` contract cases.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arcana_domain::user::ProfileChanges;
+use arcana_domain::{DisplayName, Email, ProfileUrl, Role, Status, UserId, Username};
+use arcana_ports::users::UserQuery;
+use arcana_ports::{StoreError, UniqueField};
+use chrono::TimeDelta;
+
+use crate::cases;
+use crate::fixtures::{t0, user, user_with};
+use crate::harness::{Case, Stores};
+
+pub fn cases() -> Vec<Case> {
+    cases![
+        users_are_found_by_id_username_and_email_with_every_field_intact,
+        usernames_and_emails_are_unique_and_the_conflict_names_the_field,
+        an_update_from_a_stale_version_is_refused,
+        concurrent_updates_of_one_version_let_exactly_one_through,
+        updating_a_missing_user_is_not_found,
+        soft_deleted_users_are_hidden_from_lists_but_still_found_by_id,
+        pages_follow_id_order_and_are_stable_under_concurrent_inserts,
+        lists_filter_by_role_status_and_text,
+    ]
+}
+
+fn query(limit: usize) -> UserQuery {
+    UserQuery {
+        after: None,
+        limit,
+        role: None,
+        status: None,
+        text: None,
+    }
+}
+
+async fn users_are_found_by_id_username_and_email_with_every_field_intact(s: Arc<Stores>) {
+    let mut alice = user_with(
+        "alice",
+        Role::Moderator,
+        Status::Active,
+        Some("Alice Liddell"),
+    );
+    alice.update_profile(
+        ProfileChanges {
+            avatar_url: Some(Some(
+                ProfileUrl::parse("https://example.com/a.png").unwrap(),
+            )),
+            ..ProfileChanges::default()
+        },
+        t0(),
+    );
+    alice.record_login(t0() + TimeDelta::seconds(5));
+    s.users.insert(&alice).await.unwrap();
+
+    let by_id = s
+        .users
+        .find_by_id(alice.id())
+        .await
+        .unwrap()
+        .expect("found by id");
+    assert_eq!(by_id, alice, "every field survives the round trip");
+    let by_name = s
+        .users
+        .find_by_username(&Username::parse("ALICE").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        by_name.as_ref().map(arcana_domain::User::id),
+        Some(alice.id())
+    );
+    let by_email = s
+        .users
+        .find_by_email(&Email::parse("Alice@Example.com").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(by_email.map(|u| u.id()), Some(alice.id()));
+    assert!(
+        s.users
+            .find_by_id(UserId::generate())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.users
+            .find_by_username(&Username::parse("nobody").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn usernames_and_emails_are_unique_and_the_conflict_names_the_field(s: Arc<Stores>) {
+    let alice = user("alice");
+    s.users.insert(&alice).await.unwrap();
+    let mut same_name = user("bob");
+    same_name.update_profile(
+        ProfileChanges {
+            username: Some(Username::parse("Alice").unwrap()),
+            ..ProfileChanges::default()
+        },
+        t0(),
+    );
+    assert!(matches!(
+        s.users.insert(&same_name).await,
+        Err(StoreError::Conflict(UniqueField::Username))
+    ));
+    let mut same_email = user("carol");
+    same_email.update_profile(
+        ProfileChanges {
+            email: Some(Email::parse("ALICE@example.com").unwrap()),
+            ..ProfileChanges::default()
+        },
+        t0(),
+    );
+    assert!(matches!(
+        s.users.insert(&same_email).await,
+        Err(StoreError::Conflict(UniqueField::Email))
+    ));
+
+    let mut bob = user("bob");
+    s.users.insert(&bob).await.unwrap();
+    bob.update_profile(
+        ProfileChanges {
+            email: Some(alice.email().clone()),
+            ..ProfileChanges::default()
+        },
+        t0(),
+    );
+    assert!(matches!(
+        s.users.update(&bob).await,
+        Err(StoreError::Conflict(UniqueField::Email))
+    ));
+    let stored = s.users.find_by_id(bob.id()).await.unwrap().unwrap();
+    assert_eq!(
+        stored.email().as_str(),
+        "bob@example.com",
+        "a refused update changes nothing"
+    );
+}
+
+async fn an_update_from_a_stale_version_is_refused(s: Arc<Stores>) {
+    let original = user("dave");
+    s.users.insert(&original).await.unwrap();
+    let mut first = original.clone();
+    first.change_status(Status::Suspended, Some("abuse".into()), t0());
+    let stored = s.users.update(&first).await.unwrap();
+    assert_eq!(stored.version(), original.version() + 1);
+
+    let mut stale = original.clone();
+    stale.record_login(t0());
+    assert!(matches!(
+        s.users.update(&stale).await,
+        Err(StoreError::StaleVersion)
+    ));
+    let current = s.users.find_by_id(original.id()).await.unwrap().unwrap();
+    assert_eq!(
+        current.status(),
+        Status::Suspended,
+        "the stale write did not undo the suspension"
+    );
+    assert_eq!(current, stored);
+}
+
+async fn concurrent_updates_of_one_version_let_exactly_one_through(s: Arc<Stores>) {
+    let original = user("erin");
+    s.users.insert(&original).await.unwrap();
+    let writers = (0..6).map(|i| {
+        let s = s.clone();
+        let mut copy = original.clone();
+        tokio::spawn(async move {
+            copy.update_profile(
+                ProfileChanges {
+                    display_name: Some(Some(DisplayName::parse(&format!("Writer {i}")).unwrap())),
+                    ..ProfileChanges::default()
+                },
+                t0(),
+            );
+            s.users.update(&copy).await
+        })
+    });
+    let mut wins = 0;
+    for writer in writers {
+        match writer.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(StoreError::StaleVersion) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    assert_eq!(
+        s.users
+            .find_by_id(original.id())
+            .await
+            .unwrap()
+            .unwrap()
+            .version(),
+        original.version() + 1
+    );
+}
+
+async fn updating_a_missing_user_is_not_found(s: Arc<Stores>) {
+    assert!(matches!(
+        s.users.update(&user("ghost")).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn soft_deleted_users_are_hidden_from_lists_but_still_found_by_id(s: Arc<Stores>) {
+    let mut gone = user("frank");
+    s.users.insert(&gone).await.unwrap();
+    s.users.insert(&user("grace")).await.unwrap();
+    gone.delete(t0());
+    s.users.update(&gone).await.unwrap();
+
+    let listed: Vec<String> = s
+        .users
+        .list(&query(10))
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.username().to_string())
+        .collect();
+    assert_eq!(listed, ["grace"]);
+    let deleted = UserQuery {
+        status: Some(Status::Deleted),
+        ..query(10)
+    };
+    assert_eq!(s.users.list(&deleted).await.unwrap().len(), 1);
+    let found = s.users.find_by_id(gone.id()).await.unwrap().unwrap();
+    assert!(found.is_deleted());
+    let mut reuse = user("other");
+    reuse.update_profile(
+        ProfileChanges {
+            username: Some(Username::parse("frank").unwrap()),
+            ..ProfileChanges::default()
+        },
+        t0(),
+    );
+    assert!(
+        matches!(
+            s.users.insert(&reuse).await,
+            Err(StoreError::Conflict(UniqueField::Username))
+        ),
+        "names are never recycled"
+    );
+}
+
+async fn pages_follow_id_order_and_are_stable_under_concurrent_inserts(s: Arc<Stores>) {
+    let mut expected = Vec::new();
+    for i in 0..9 {
+        let u = user(&format!("page-{i}"));
+        s.users.insert(&u).await.unwrap();
+        expected.push(u.id());
+    }
+    let inserter = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            for i in 0..9 {
+                s.users.insert(&user(&format!("late-{i}"))).await.unwrap();
+            }
+        })
+    };
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s
+            .users
+            .list(&UserQuery { after, ..query(2) })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(arcana_domain::User::id);
+        seen.extend(page.iter().map(arcana_domain::User::id));
+    }
+    inserter.await.unwrap();
+    let unique: HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no user appears twice");
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "pages are in ascending id order"
+    );
+    for id in &expected {
+        assert!(
+            seen.contains(id),
+            "a user present before paging began was skipped"
+        );
+    }
+}
+
+async fn lists_filter_by_role_status_and_text(s: Arc<Stores>) {
+    let rows = [
+        user_with("hank", Role::Admin, Status::Active, Some("Hank Hill")),
+        user_with("ivy", Role::User, Status::Suspended, Some("Poison IVY")),
+        user_with("jack", Role::User, Status::Active, Some("100% Jack")),
+        user_with("kim_x", Role::Moderator, Status::Active, None),
+    ];
+    for row in &rows {
+        s.users.insert(row).await.unwrap();
+    }
+    let names = |users: Vec<arcana_domain::User>| {
+        users
+            .iter()
+            .map(|u| u.username().to_string())
+            .collect::<Vec<_>>()
+    };
+    let admins = UserQuery {
+        role: Some(Role::Admin),
+        ..query(10)
+    };
+    assert_eq!(names(s.users.list(&admins).await.unwrap()), ["hank"]);
+    let suspended = UserQuery {
+        status: Some(Status::Suspended),
+        ..query(10)
+    };
+    assert_eq!(names(s.users.list(&suspended).await.unwrap()), ["ivy"]);
+    let by_display = UserQuery {
+        text: Some("ivy".into()),
+        ..query(10)
+    };
+    assert_eq!(names(s.users.list(&by_display).await.unwrap()), ["ivy"]);
+    let case_blind = UserQuery {
+        text: Some("HANK h".into()),
+        ..query(10)
+    };
+    assert_eq!(names(s.users.list(&case_blind).await.unwrap()), ["hank"]);
+    let by_email = UserQuery {
+        text: Some("jack@EXAMPLE".into()),
+        ..query(10)
+    };
+    assert_eq!(names(s.users.list(&by_email).await.unwrap()), ["jack"]);
+    let percent = UserQuery {
+        text: Some("100%".into()),
+        ..query(10)
+    };
+    assert_eq!(
+        names(s.users.list(&percent).await.unwrap()),
+        ["jack"],
+        "% is matched literally"
+    );
+    let underscore = UserQuery {
+        text: Some("m_x".into()),
+        ..query(10)
+    };
+    assert_eq!(
+        names(s.users.list(&underscore).await.unwrap()),
+        ["kim_x"],
+        "_ is matched literally"
+    );
+    let wildcard = UserQuery {
+        text: Some("_".into()),
+        ..query(10)
+    };
+    assert_eq!(names(s.users.list(&wildcard).await.unwrap()), ["kim_x"]);
+    let combined = UserQuery {
+        role: Some(Role::Moderator),
+        text: Some("example.com".into()),
+        ..query(10)
+    };
+    assert_eq!(names(s.users.list(&combined).await.unwrap()), ["kim_x"]);
+    assert_eq!(
+        s.users.list(&query(2)).await.unwrap().len(),
+        2,
+        "limit applies"
+    );
+}
