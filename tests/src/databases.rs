@@ -2,9 +2,10 @@
 //!
 //! The services are shared (other suites, other projects), so a test never assumes it owns
 //! them: it creates a uniquely named database, uses it, and drops it when the guard goes.
-//! URLs come from `ARCANA_TEST_POSTGRES_URL` / `ARCANA_TEST_MYSQL_URL`. Without a URL the suite
-//! is skipped with a printed reason — unless `ARCANA_TEST_REQUIRE_SERVICES=1` (set by CI), which
-//! turns every skip into a failure.
+//! URLs come from `ARCANA_TEST_POSTGRES_URL` / `ARCANA_TEST_MYSQL_URL`. Without a URL, a
+//! container is started (once per test process, with testcontainers) when a Docker daemon
+//! answers; otherwise the suite is skipped with a printed reason — unless
+//! `ARCANA_TEST_REQUIRE_SERVICES=1` (set by CI), which turns every skip into a failure.
 
 use std::fmt;
 use std::time::Duration;
@@ -55,14 +56,24 @@ impl TestDatabase {
     /// service is not configured. Panics when it is configured but unreachable, or when
     /// services are required.
     pub async fn create(service: Service) -> Option<Self> {
-        let Ok(admin_url) = std::env::var(service.env_var()) else {
-            assert!(
-                !services_required(),
-                "{} is unset and ARCANA_TEST_REQUIRE_SERVICES=1",
-                service.env_var()
-            );
-            eprintln!("skipped: {service} suite ({} is unset)", service.env_var());
-            return None;
+        let admin_url = match std::env::var(service.env_var()) {
+            Ok(url) => url,
+            Err(_) => match containers::admin_url(service).await {
+                Ok(url) => url,
+                Err(reason) => {
+                    assert!(
+                        !services_required(),
+                        "{} is unset, no container could be started ({reason}), and \
+                         ARCANA_TEST_REQUIRE_SERVICES=1",
+                        service.env_var()
+                    );
+                    eprintln!(
+                        "skipped: {service} suite ({} is unset; {reason})",
+                        service.env_var()
+                    );
+                    return None;
+                }
+            },
         };
         let name = format!("arcana_t_{}", uuid::Uuid::now_v7().simple());
         let run = async {
@@ -157,6 +168,70 @@ impl Drop for TestDatabase {
             Some(())
         });
         let _ = cleanup.join();
+    }
+}
+
+/// Throwaway servers in containers, for machines with Docker and no configured service.
+mod containers {
+    use testcontainers_modules::mariadb::Mariadb;
+    use testcontainers_modules::postgres::Postgres;
+    use testcontainers_modules::testcontainers::ContainerAsync;
+    use testcontainers_modules::testcontainers::runners::AsyncRunner as _;
+    use tokio::sync::OnceCell;
+
+    use super::Service;
+
+    /// One container per service per test process, started on first use and left to
+    /// testcontainers' reaper at exit; every test still gets its own database inside it.
+    static POSTGRES: OnceCell<Result<(ContainerAsync<Postgres>, String), String>> =
+        OnceCell::const_new();
+    static MARIADB: OnceCell<Result<(ContainerAsync<Mariadb>, String), String>> =
+        OnceCell::const_new();
+
+    fn docker_available() -> bool {
+        std::env::var_os("DOCKER_HOST").is_some()
+            || std::path::Path::new("/var/run/docker.sock").exists()
+    }
+
+    pub(super) async fn admin_url(service: Service) -> Result<String, String> {
+        if !docker_available() {
+            return Err("no Docker daemon for a container".into());
+        }
+        let started = match service {
+            Service::Postgres => POSTGRES
+                .get_or_init(|| start(Postgres::default(), 5432, "postgres://postgres:postgres"))
+                .await
+                .as_ref()
+                .map(|(_, url)| url.clone()),
+            Service::Mysql => MARIADB
+                .get_or_init(|| start(Mariadb::default(), 3306, "mysql://root"))
+                .await
+                .as_ref()
+                .map(|(_, url)| url.clone()),
+        };
+        started.map_err(Clone::clone)
+    }
+
+    async fn start<I: testcontainers_modules::testcontainers::Image>(
+        image: I,
+        port: u16,
+        prefix: &str,
+    ) -> Result<(ContainerAsync<I>, String), String> {
+        let container = image
+            .start()
+            .await
+            .map_err(|e| format!("container did not start: {e}"))?;
+        let host = container.get_host().await.map_err(|e| e.to_string())?;
+        let mapped = container
+            .get_host_port_ipv4(port)
+            .await
+            .map_err(|e| e.to_string())?;
+        let database = if prefix.starts_with("postgres") {
+            "postgres"
+        } else {
+            "test"
+        };
+        Ok((container, format!("{prefix}@{host}:{mapped}/{database}")))
     }
 }
 
