@@ -20,6 +20,7 @@ pub fn cases() -> Vec<Case> {
         an_update_from_a_stale_version_is_refused,
         concurrent_updates_of_one_version_let_exactly_one_through,
         updating_a_missing_user_is_not_found,
+        optional_fields_can_be_cleared,
         soft_deleted_users_are_hidden_from_lists_but_still_found_by_id,
         pages_follow_id_order_and_are_stable_under_concurrent_inserts,
         lists_filter_by_role_status_and_text,
@@ -199,6 +200,39 @@ async fn concurrent_updates_of_one_version_let_exactly_one_through(s: Arc<Stores
             .unwrap()
             .version(),
         original.version() + 1
+    );
+}
+
+async fn optional_fields_can_be_cleared(s: Arc<Stores>) {
+    let mut user = user_with("olga", Role::User, Status::Active, Some("Olga"));
+    user.update_profile(
+        ProfileChanges {
+            avatar_url: Some(Some(
+                ProfileUrl::parse("https://example.com/o.png").unwrap(),
+            )),
+            ..ProfileChanges::default()
+        },
+        t0(),
+    );
+    user.change_status(Status::Locked, Some("too many attempts".into()), t0());
+    s.users.insert(&user).await.unwrap();
+    let mut cleared = user.clone();
+    cleared.update_profile(
+        ProfileChanges {
+            display_name: Some(None),
+            avatar_url: Some(None),
+            ..ProfileChanges::default()
+        },
+        t0(),
+    );
+    cleared.change_status(Status::Active, None, t0());
+    let stored = s.users.update(&cleared).await.unwrap();
+    let read = s.users.find_by_id(user.id()).await.unwrap().unwrap();
+    assert_eq!(read, stored);
+    assert!(
+        read.display_name().is_none()
+            && read.avatar_url().is_none()
+            && read.status_reason().is_none()
     );
 }
 

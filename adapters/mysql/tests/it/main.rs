@@ -1,8 +1,7 @@
-//! Integration tests of the MySQL/MariaDB adapters, each on its own throwaway database: one
+//! Backend-specific integration tests of the MySQL/MariaDB adapters (the port contracts themselves are in
+//! the shared conformance suite, tests/conformance), each on its own throwaway database: one
 //! test binary, so the fixtures are compiled and linked once.
 
-mod audit;
-mod sessions;
 mod store;
 mod support;
 mod users;

@@ -9,9 +9,8 @@
 use std::time::Duration;
 
 use arcana_adapter_mysql::{MysqlStore, PoolSettings};
-use arcana_domain::session::{ClientInfo, Session, SessionLifetimes, TokenHash};
-use arcana_domain::{Email, NewUser, PasswordHash, Role, Status, User, UserId, Username};
-use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use arcana_domain::{Email, NewUser, PasswordHash, Role, Status, User, Username};
+use chrono::{DateTime, SubsecRound, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text, Unsigned};
 use diesel_async::{AsyncConnection as _, AsyncMysqlConnection, RunQueryDsl as _};
@@ -169,25 +168,6 @@ pub fn user(username: &str) -> User {
         },
         now(),
     )
-}
-
-pub fn hash(seed: char) -> TokenHash {
-    TokenHash::parse(&seed.to_string().repeat(64)).unwrap()
-}
-
-pub fn lifetimes() -> SessionLifetimes {
-    SessionLifetimes {
-        idle: TimeDelta::hours(1),
-        absolute: TimeDelta::days(1),
-    }
-}
-
-pub fn session(user: UserId, refresh: char, at: DateTime<Utc>) -> Session {
-    let client = ClientInfo {
-        user_agent: Some("tests/1.0".into()),
-        ip: Some("192.0.2.1".into()),
-    };
-    Session::start(user, hash(refresh), client, lifetimes(), at)
 }
 
 #[test]

@@ -1,8 +1,6 @@
-//! Integration tests of the PostgreSQL adapters, each on its own throwaway database: one test
+//! Backend-specific integration tests of the PostgreSQL adapters (the port contracts themselves are in
+//! the shared conformance suite, tests/conformance), each on its own throwaway database: one test
 //! binary, so the fixtures are compiled and linked once.
 
-mod audit;
-mod sessions;
 mod store;
 mod support;
-mod users;
