@@ -142,6 +142,16 @@ impl Database {
         }
     }
 
+    /// Closes the pool at shutdown. The MySQL pool (bb8) has no close: its connections end with
+    /// the process.
+    pub async fn close(&self) {
+        match &self.store {
+            Store::Sqlite(store) => store.close().await,
+            Store::Postgres(store) => store.close().await,
+            Store::Memory | Store::Mysql(_) => {}
+        }
+    }
+
     /// Names of migrations not applied yet.
     pub async fn pending_migrations(&self) -> anyhow::Result<Vec<String>> {
         match &self.store {

@@ -68,6 +68,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             tracing::warn!(?grace_period, "requests still running after the shutdown grace; exiting anyway");
         }
     }
+    app.database.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -425,8 +425,9 @@ async fn malformed_requests_get_their_problem_statuses(storage: Storage) {
     let (status, _) = problem(send("{}", "text/plain").await.unwrap()).await;
     assert_eq!(status, 415);
     let huge = format!("{{\"username\": \"{}\"}}", "x".repeat(200_000));
-    let response = app
-        .client
+    // Its own client: the server answers 413 without reading the body and then closes the
+    // connection, which must not linger in the shared client's pool for the next request.
+    let response = reqwest::Client::new()
         .post(&register)
         .header("content-type", "application/json")
         .body(huge)

@@ -18,6 +18,11 @@ async fn the_embedded_default_keeps_users_and_sessions_across_a_restart() {
     let first = TestApp::spawn_in(BIN, &dir, &[]).await;
     let tokens = first.register("durable", PASSWORD).await;
     assert_eq!(first.terminate().await, Some(0));
+    let wal = dir.join("data").join("arcana.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "a clean shutdown checkpoints the write-ahead log"
+    );
     assert!(
         dir.join("data").join("arcana.db").exists(),
         "the default database is a file under ./data"

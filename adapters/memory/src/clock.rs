@@ -3,14 +3,16 @@
 use std::sync::Mutex;
 
 use arcana_ports::clock::Clock;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound as _, TimeDelta, Utc};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
+/// Microsecond precision: what every storage backend keeps, so that a value returned by a
+/// write is the value a later read returns.
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 
