@@ -47,8 +47,10 @@ pub struct TestDatabase {
     pub service: Service,
     /// URL of the new database, for adapters and servers.
     pub url: String,
-    admin_url: String,
-    name: String,
+    /// URL of the server's administrative database, for out-of-band statements.
+    pub admin_url: String,
+    /// The database's name (`arcana_t_<uuid>`), e.g. to find its server connections.
+    pub name: String,
 }
 
 impl TestDatabase {
@@ -132,7 +134,8 @@ async fn postgres_admin(admin_url: &str, statement: &str) -> Result<(), String> 
 }
 
 async fn mysql_admin(admin_url: &str, statement: &str) -> Result<(), String> {
-    let opts = mysql_async::Opts::from_url(admin_url).map_err(|e| e.to_string())?;
+    let opts = mysql_async::Opts::from_url(&admin_url.replacen("mariadb://", "mysql://", 1))
+        .map_err(|e| e.to_string())?;
     let mut conn = mysql_async::Conn::new(opts)
         .await
         .map_err(|e| e.to_string())?;
