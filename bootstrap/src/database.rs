@@ -123,6 +123,11 @@ impl Database {
     }
 
     /// Backend name for logs (never the URL, which may hold a password).
+    /// Whether other processes may write to the same database (a server, not a file or memory).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.store, Store::Postgres(_) | Store::Mysql(_))
+    }
+
     pub fn backend(&self) -> &'static str {
         match self.store {
             Store::Memory => "memory",

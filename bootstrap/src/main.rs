@@ -7,6 +7,7 @@ mod config;
 mod database;
 mod migrate;
 mod serve;
+mod state;
 mod telemetry;
 mod wiring;
 

@@ -16,7 +16,8 @@ use crate::{background, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     telemetry::init(&settings);
-    let app = wiring::build(&settings)?;
+    let registry = prometheus::Registry::new();
+    let app = wiring::build(&settings, &registry)?;
     if settings.database.migrates_on_start(settings.environment) {
         app.database
             .migrate()
@@ -26,7 +27,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(backend = app.database.backend(), "storage ready");
     seed_admin(&settings, &app).await?;
 
-    let registry = prometheus::Registry::new();
     let metrics = HttpMetrics::register(&registry).context("registering HTTP metrics")?;
     background::count_events(&app.events, &registry)?;
     background::purge_expired_sessions(app.sessions.clone());

@@ -19,6 +19,7 @@ use chrono::TimeDelta;
 
 use crate::config::{Environment, Settings};
 use crate::database::Database;
+use crate::state;
 
 const EVENT_BUS_CAPACITY: usize = 1024;
 
@@ -32,12 +33,14 @@ pub struct App {
     pub database: Database,
 }
 
-pub fn build(settings: &Settings) -> anyhow::Result<App> {
+/// Builds the application on the configured adapters; cache metrics go to `registry`.
+pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Result<App> {
     let database = Database::open(&settings.database)?;
+    let shared = state::build(settings, &database, registry)?;
     let events = InProcessEventBus::new(EVENT_BUS_CAPACITY);
     let ports = Ports {
-        users: database.users.clone(),
-        sessions: database.sessions.clone(),
+        users: shared.users,
+        sessions: shared.sessions.clone(),
         audit: database.audit.clone(),
         throttle: Arc::new(InMemoryThrottleStore::new()),
         hasher: Arc::new(password_hasher(settings)?),
@@ -51,8 +54,10 @@ pub fn build(settings: &Settings) -> anyhow::Result<App> {
         auth: Arc::new(AuthService::new(ports.clone(), auth_settings.clone())),
         users: Arc::new(UserService::new(ports, auth_settings)),
         audit: Arc::new(AuditService::new(database.audit.clone())),
-        health: vec![database.health.clone()],
-        sessions: database.sessions.clone(),
+        health: std::iter::once(database.health.clone())
+            .chain(shared.health)
+            .collect(),
+        sessions: shared.sessions,
         events,
         database,
     })

@@ -16,6 +16,13 @@ pub trait HealthCheck: Send + Sync {
     /// Short stable name of the dependency (`database`, `sessions`, `cache` …).
     fn name(&self) -> &'static str;
 
+    /// Whether the service can do its work without this dependency. A cache is not required:
+    /// when it is down, requests fall back to the source of truth, so readiness reports it as
+    /// degraded instead of taking the process out of rotation.
+    fn required(&self) -> bool {
+        true
+    }
+
     /// Checks the dependency. Must return within the adapter's own timeout and never panic.
     async fn check(&self) -> Health;
 }

@@ -24,13 +24,14 @@ pub trait SessionStore: Send + Sync {
     /// Revokes one session; `true` if it was not already revoked.
     async fn revoke(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
-    /// Revokes every session of `user` except `keep`; returns how many were revoked.
+    /// Revokes every session of `user` except `keep`, and returns the ids it revoked (not those
+    /// already revoked), so that a cache in front of the store can forget exactly those.
     async fn revoke_all_for_user(
         &self,
         user: UserId,
         keep: Option<SessionId>,
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<Vec<SessionId>, StoreError>;
 
     /// Sessions of `user` that are live at `now`, most recent first.
     async fn list_live_for_user(

@@ -11,7 +11,13 @@ use arcana_adapter_sqlite::SqliteStore;
 use arcana_ports::audit::AuditLog;
 use arcana_ports::sessions::SessionStore;
 use arcana_ports::users::UserRepository;
+use std::time::Duration;
+
+use arcana_adapter_cache::{CachedSessionStore, CachedUserRepository};
+use arcana_adapter_redis::{RedisConnection, RedisSessionStore, RedisSettings, TieredCache};
+use arcana_ports::cache::Cache;
 use arcana_tests::databases::{Service, TestDatabase};
+use arcana_tests::redis::TestRedis;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -19,6 +25,10 @@ pub enum Backend {
     Sqlite,
     Postgres,
     Mysql,
+    /// The Redis session store (the only port Redis implements among these).
+    Redis,
+    /// The cache-aside decorators over the two-tier cache: memory users, Redis sessions.
+    Tiered,
 }
 
 /// The driven ports of one fresh store, and whatever keeps it alive.
@@ -65,6 +75,20 @@ impl Backend {
             Self::Sqlite => "sqlite",
             Self::Postgres => "postgres",
             Self::Mysql => "mysql",
+            Self::Redis => "redis",
+            Self::Tiered => "tiered-cache",
+        }
+    }
+
+    fn cases(self) -> Vec<Case> {
+        match self {
+            Self::Redis => crate::sessions::cases(),
+            Self::Tiered => {
+                let mut cases = crate::users::cases();
+                cases.extend(crate::sessions::cases());
+                cases
+            }
+            Self::Memory | Self::Sqlite | Self::Postgres | Self::Mysql => all_cases(),
         }
     }
 
@@ -108,8 +132,45 @@ impl Backend {
                 .expect("a MySQL URL");
                 sql_stores!(store, db)
             }
+            Self::Redis => {
+                let redis = TestRedis::create()?;
+                let connection = redis_connection(&redis);
+                Stores {
+                    users: Arc::new(InMemoryUserRepository::new()),
+                    sessions: Arc::new(RedisSessionStore::new(connection)),
+                    audit: Arc::new(InMemoryAuditLog::new(10_000)),
+                    _keep: Some(Box::new(redis)),
+                }
+            }
+            Self::Tiered => {
+                let redis = TestRedis::create()?;
+                let connection = redis_connection(&redis);
+                let cache: Arc<dyn Cache> = Arc::new(TieredCache::new(
+                    &connection,
+                    10_000,
+                    Duration::from_secs(60),
+                ));
+                let ttl = Duration::from_secs(60);
+                let users = Arc::new(InMemoryUserRepository::new());
+                let sessions = Arc::new(RedisSessionStore::new(connection));
+                Stores {
+                    users: Arc::new(CachedUserRepository::new(users, cache.clone(), ttl)),
+                    sessions: Arc::new(CachedSessionStore::new(sessions, cache, ttl)),
+                    audit: Arc::new(InMemoryAuditLog::new(10_000)),
+                    _keep: Some(Box::new(redis)),
+                }
+            }
         })
     }
+}
+
+pub fn redis_connection(redis: &TestRedis) -> RedisConnection {
+    RedisConnection::connect_lazy(&RedisSettings {
+        url: redis.url.clone(),
+        key_prefix: redis.prefix.clone(),
+        timeout: Duration::from_secs(2),
+    })
+    .expect("a Redis URL")
 }
 
 pub type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -136,7 +197,7 @@ fn all_cases() -> Vec<Case> {
 /// Runs every case on its own fresh store, collecting failures instead of stopping at the
 /// first, and prints the count.
 pub async fn run_all(backend: Backend) {
-    let cases = all_cases();
+    let cases = backend.cases();
     let total = cases.len();
     let mut failed = Vec::new();
     for (name, case) in cases {

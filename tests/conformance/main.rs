@@ -1,13 +1,16 @@
 //! Port conformance: one set of contract cases per driven port, run unchanged against every
-//! adapter of that port — memory, SQLite, PostgreSQL, MySQL/MariaDB.
+//! adapter of that port — memory, SQLite, PostgreSQL, MySQL/MariaDB, Redis, and the caching
+//! decorators — plus the `Cache` and `LeaderLock` suites (`cache.rs`, `locks.rs`).
 //!
 //! Each backend is one test that runs every case on a fresh store (its own database or file),
 //! so no case depends on another or on test order, reports every failing case by name, and
 //! prints how many cases ran.
 
 mod audit;
+mod cache;
 mod fixtures;
 mod harness;
+mod locks;
 mod sessions;
 mod users;
 
@@ -31,4 +34,39 @@ async fn postgres_adapters_honour_every_port_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_adapters_honour_every_port_contract() {
     run_all(Backend::Mysql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_session_store_honours_the_session_contract() {
+    run_all(Backend::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_aside_decorators_over_the_tiered_cache_keep_the_store_contracts() {
+    run_all(Backend::Tiered).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moka_cache_honours_the_cache_contract() {
+    cache::run(cache::CacheKind::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_cache_honours_the_cache_contract() {
+    cache::run(cache::CacheKind::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiered_cache_honours_the_cache_contract() {
+    cache::run(cache::CacheKind::Tiered).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_lock_honours_the_lock_contract() {
+    locks::run(locks::LockKind::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_lock_honours_the_lock_contract() {
+    locks::run(locks::LockKind::Redis).await;
 }

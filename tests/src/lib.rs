@@ -6,6 +6,7 @@
 
 pub mod chaos;
 pub mod databases;
+pub mod redis;
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};

@@ -5,6 +5,7 @@
 mod audit;
 mod clock;
 mod events;
+mod lock;
 mod sessions;
 mod throttle;
 mod users;
@@ -12,6 +13,7 @@ mod users;
 pub use audit::InMemoryAuditLog;
 pub use clock::{ManualClock, SystemClock};
 pub use events::InProcessEventBus;
+pub use lock::InMemoryLeaderLock;
 pub use sessions::InMemorySessionStore;
 pub use throttle::InMemoryThrottleStore;
 pub use users::InMemoryUserRepository;

@@ -64,13 +64,13 @@ impl SessionStore for InMemorySessionStore {
         user: UserId,
         keep: Option<SessionId>,
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Vec<SessionId>, StoreError> {
         let mut sessions = self.sessions.lock().map_err(|_| poisoned())?;
-        let mut revoked = 0;
+        let mut revoked = Vec::new();
         for session in sessions.values_mut() {
             if session.user_id == user && Some(session.id) != keep && session.revoked_at.is_none() {
                 session.revoked_at = Some(now);
-                revoked += 1;
+                revoked.push(session.id);
             }
         }
         Ok(revoked)

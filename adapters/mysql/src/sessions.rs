@@ -13,7 +13,7 @@ use diesel::{
     AsChangeset, BoolExpressionMethods as _, ExpressionMethods as _, Insertable,
     OptionalExtension as _, QueryDsl as _, Queryable, Selectable, SelectableHelper as _,
 };
-use diesel_async::RunQueryDsl as _;
+use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 
 use crate::codec::{from_db, id_bytes, to_db, uuid_from};
 use crate::error::{invalid_row, store_error};
@@ -150,21 +150,37 @@ impl SessionStore for MysqlSessionStore {
         user: UserId,
         keep: Option<SessionId>,
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        let mut statement = diesel::update(sessions::table)
-            .filter(sessions::user_id.eq(id_bytes(user.as_uuid())))
-            .filter(sessions::revoked_at.is_null())
-            .set(sessions::revoked_at.eq(to_db(now)))
-            .into_boxed();
-        if let Some(keep) = keep {
-            statement = statement.filter(sessions::id.ne(id_bytes(keep.as_uuid())));
-        }
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let user = id_bytes(user.as_uuid());
+        let keep: Vec<Vec<u8>> = keep.iter().map(|id| id_bytes(id.as_uuid())).collect();
+        let now = to_db(now);
         let mut conn = connection(&self.pool, "revoking a user's sessions").await?;
-        let revoked = statement
-            .execute(&mut conn)
+        // MySQL has no UPDATE … RETURNING: the ids are read under row locks and revoked in the
+        // same transaction, so the list is exactly what this call revoked.
+        let revoked: Vec<Vec<u8>> = conn
+            .transaction(async move |conn| {
+                let ids: Vec<Vec<u8>> = sessions::table
+                    .filter(sessions::user_id.eq(user))
+                    .filter(sessions::revoked_at.is_null())
+                    .filter(sessions::id.ne_all(keep))
+                    .select(sessions::id)
+                    .for_update()
+                    .load(conn)
+                    .await?;
+                if !ids.is_empty() {
+                    diesel::update(sessions::table.filter(sessions::id.eq_any(&ids)))
+                        .set(sessions::revoked_at.eq(now))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok::<_, diesel::result::Error>(ids)
+            })
             .await
             .map_err(|err| store_error(err, "revoking a user's sessions"))?;
-        Ok(revoked as u64)
+        revoked
+            .iter()
+            .map(|bytes| uuid_from("sessions.id", bytes).map(SessionId::from_uuid))
+            .collect()
     }
 
     async fn list_live_for_user(

@@ -46,7 +46,7 @@ const LIST_LIVE: &str = select_sessions!(
 const REVOKE: &str = "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
 
 const REVOKE_ALL: &str = "UPDATE sessions SET revoked_at = $3 \
-    WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)";
+    WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2) RETURNING id";
 
 const DENY: &str = "INSERT INTO access_denylist (token_id, expires_at) VALUES ($1, $2) \
     ON CONFLICT (token_id) DO UPDATE SET expires_at = excluded.expires_at";
@@ -144,12 +144,22 @@ impl SessionStore for PostgresSessionStore {
         user: UserId,
         keep: Option<SessionId>,
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Vec<SessionId>, StoreError> {
         let query = sqlx::query(REVOKE_ALL)
             .bind(*user.as_uuid())
             .bind(keep.map(|id| *id.as_uuid()))
             .bind(now);
-        self.execute(query, "revoking a user's sessions").await
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|err| store_error(err, "revoking a user's sessions"))?;
+        rows.iter()
+            .map(|row| {
+                row.try_get::<Uuid, _>("id")
+                    .map(SessionId::from_uuid)
+                    .map_err(|err| store_error(err, "decoding a revoked session id"))
+            })
+            .collect()
     }
 
     async fn list_live_for_user(

@@ -72,20 +72,24 @@ pub(crate) enum Check {
     Up { detail: String },
     /// Not usable; `reason` is safe to show operators.
     Down { reason: String },
+    /// Not usable, but not required either (a cache): requests fall back to the source of
+    /// truth, slower. Does not make the process unready.
+    Degraded { reason: String },
 }
 
-/// Readiness probe: every configured dependency is checked concurrently; 503 if any is down,
-/// so traffic is routed elsewhere until it recovers.
+/// Readiness probe: every configured dependency is checked concurrently; 503 if a required one
+/// is down, so traffic is routed elsewhere until it recovers. An optional dependency that is
+/// down (the cache) is reported as `degraded` and keeps the process ready.
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses(
-        (status = 200, description = "Every dependency is up", body = Readiness),
-        (status = 503, description = "At least one dependency is down", body = Readiness),
+        (status = 200, description = "Every required dependency is up", body = Readiness),
+        (status = 503, description = "A required dependency is down", body = Readiness),
     ))]
 async fn ready(State(state): State<AppState>) -> Response {
     let checks = run_checks(&state.ports.health).await;
     let all_up = checks
         .values()
-        .all(|check| matches!(check, Check::Up { .. }));
+        .all(|check| !matches!(check, Check::Down { .. }));
     let (status, word) = if all_up {
         (StatusCode::OK, "ready")
     } else {
@@ -110,21 +114,26 @@ async fn run_checks(checks: &[Arc<dyn HealthCheck>]) -> BTreeMap<&'static str, C
         let check = Arc::clone(check);
         running.spawn(async move {
             let outcome = tokio::time::timeout(CHECK_TIMEOUT, check.check()).await;
-            (check.name(), outcome)
+            (check.name(), check.required(), outcome)
         });
     }
     let mut report: BTreeMap<&'static str, Check> = BTreeMap::new();
     while let Some(joined) = running.join_next().await {
         // A panicking check is reported below as missing, hence down.
-        let Ok((name, outcome)) = joined else {
+        let Ok((name, required, outcome)) = joined else {
             continue;
+        };
+        let down = |reason| {
+            if required {
+                Check::Down { reason }
+            } else {
+                Check::Degraded { reason }
+            }
         };
         let check = match outcome {
             Ok(Health::Up { detail }) => Check::Up { detail },
-            Ok(Health::Down { reason }) => Check::Down { reason },
-            Err(_) => Check::Down {
-                reason: format!("no answer within {CHECK_TIMEOUT:?}"),
-            },
+            Ok(Health::Down { reason }) => down(reason),
+            Err(_) => down(format!("no answer within {CHECK_TIMEOUT:?}")),
         };
         report.insert(name, check);
     }

@@ -118,7 +118,8 @@ impl AuthService {
                 .ports
                 .sessions
                 .revoke_all_for_user(user, None, now)
-                .await?;
+                .await?
+                .len();
             let event = DomainEvent::new(
                 EventKind::SessionRevoked,
                 Some(user),

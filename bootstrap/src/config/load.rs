@@ -8,8 +8,9 @@ use figment::providers::{Env, Format, Toml};
 use serde::de::DeserializeOwned;
 
 use super::{
-    BootstrapAdmin, DatabaseSettings, Environment, ObservabilitySettings, SecuritySettings,
-    ServerSettings, Settings,
+    BootstrapAdmin, CacheBackend, CacheSettings, DatabaseSettings, Environment,
+    ObservabilitySettings, RedisSettings, SecuritySettings, ServerSettings, SessionBackend,
+    SessionSettings, Settings,
 };
 
 const EMBEDDED_DEFAULTS: &str = include_str!("../../../config/default.toml");
@@ -82,6 +83,9 @@ pub fn load() -> Result<Settings, ConfigErrors> {
     let rate_limit = section(&figment, "rate_limit", &mut errors);
     let bootstrap_admin = section(&figment, "bootstrap_admin", &mut errors);
     let observability = section(&figment, "observability", &mut errors);
+    let redis = section(&figment, "redis", &mut errors);
+    let cache = section(&figment, "cache", &mut errors);
+    let sessions = section(&figment, "sessions", &mut errors);
 
     if let Some(mode) = &mode {
         check_mode(mode, &mut errors);
@@ -101,6 +105,13 @@ pub fn load() -> Result<Settings, ConfigErrors> {
     if let Some(observability) = &observability {
         check_observability(observability, &mut errors);
     }
+    if let (Some(redis), Some(cache), Some(sessions)) = (&redis, &cache, &sessions) {
+        check_shared_state(redis, cache, sessions, &mut errors);
+    }
+    let shared_state = match (redis, cache, sessions) {
+        (Some(redis), Some(cache), Some(sessions)) => Some((redis, cache, sessions)),
+        _ => None,
+    };
     match (
         environment,
         mode,
@@ -110,6 +121,7 @@ pub fn load() -> Result<Settings, ConfigErrors> {
         rate_limit,
         bootstrap_admin,
         observability,
+        shared_state,
     ) {
         (
             Some(environment),
@@ -120,6 +132,7 @@ pub fn load() -> Result<Settings, ConfigErrors> {
             Some(rate_limit),
             Some(bootstrap_admin),
             Some(observability),
+            Some((redis, cache, sessions)),
         ) if errors.is_empty() => Ok(Settings {
             environment,
             mode,
@@ -129,6 +142,9 @@ pub fn load() -> Result<Settings, ConfigErrors> {
             rate_limit,
             bootstrap_admin,
             observability,
+            redis,
+            cache,
+            sessions,
         }),
         _ => Err(ConfigErrors(errors)),
     }
@@ -189,6 +205,33 @@ fn check_security(
     }
     if security.session_absolute_secs < security.session_idle_secs {
         errors.push("security.session_absolute_secs: must be ≥ session_idle_secs".into());
+    }
+}
+
+/// Redis must be configured when a backend lives in it; sizes and lifetimes must be positive.
+fn check_shared_state(
+    redis: &RedisSettings,
+    cache: &CacheSettings,
+    sessions: &SessionSettings,
+    errors: &mut Vec<String>,
+) {
+    let needs_redis = matches!(cache.backend, CacheBackend::Redis | CacheBackend::Tiered)
+        || sessions.backend == SessionBackend::Redis;
+    match &redis.url {
+        None if needs_redis => errors.push(
+            "redis.url: required by cache.backend = redis | tiered and sessions.backend = redis"
+                .into(),
+        ),
+        Some(url) if !url.expose().starts_with("redis://") => {
+            errors.push("redis.url: must start with redis://".into());
+        }
+        _ => {}
+    }
+    if redis.timeout_ms == 0 {
+        errors.push("redis.timeout_ms: must be positive".into());
+    }
+    if cache.ttl_secs == 0 || cache.local_ttl_secs == 0 || cache.max_entries == 0 {
+        errors.push("cache: ttl_secs, local_ttl_secs and max_entries must be positive".into());
     }
 }
 

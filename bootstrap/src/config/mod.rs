@@ -34,6 +34,9 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub bootstrap_admin: BootstrapAdmin,
     pub observability: ObservabilitySettings,
+    pub redis: RedisSettings,
+    pub cache: CacheSettings,
+    pub sessions: SessionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -135,6 +138,47 @@ impl ObservabilitySettings {
             Environment::Production => LogFormat::Json,
         })
     }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// Unset unless some backend lives in Redis (validation says which).
+    pub url: Option<Secret>,
+    pub key_prefix: String,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheBackend {
+    None,
+    Memory,
+    Redis,
+    Tiered,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    pub backend: CacheBackend,
+    pub ttl_secs: u64,
+    pub local_ttl_secs: u64,
+    pub max_entries: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionBackend {
+    Sql,
+    Redis,
+    Memory,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    pub backend: SessionBackend,
 }
 
 /// `arcana config show`.

@@ -1,0 +1,138 @@
+//! Cache-aside `UserRepository`: lookups by id, username and email served from a `Cache`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arcana_domain::{Email, User, UserId, Username};
+use arcana_ports::StoreError;
+use arcana_ports::cache::{Cache, Lookup};
+use arcana_ports::users::{UserQuery, UserRepository};
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::codec::{decode_user, encode_user};
+
+/// Caches each user once, under its id; usernames and emails map to the id only. An index
+/// entry is trusted only if the user it leads to still has that name, so a rename needs no
+/// invalidation of the old name (which the decorator could not know) and can never make a name
+/// resolve to the wrong account.
+pub struct CachedUserRepository {
+    inner: Arc<dyn UserRepository>,
+    cache: Arc<dyn Cache>,
+    ttl: Duration,
+}
+
+impl CachedUserRepository {
+    pub fn new(inner: Arc<dyn UserRepository>, cache: Arc<dyn Cache>, ttl: Duration) -> Self {
+        Self { inner, cache, ttl }
+    }
+
+    async fn forget(&self, id: UserId) {
+        if let Err(err) = self.cache.invalidate(&user_key(id)).await {
+            tracing::warn!(error = %err, user = %id, "cache invalidation failed; the cache retries it");
+        }
+    }
+
+    /// A name lookup: through the index to the id, then the record.
+    async fn find_by_name(
+        &self,
+        index_key: String,
+        matches: impl Fn(&User) -> bool + Send + Sync,
+        load: impl Future<Output = Result<Option<User>, StoreError>> + Send,
+    ) -> Result<Option<User>, StoreError> {
+        let ticket = match self.cache.get(&index_key).await {
+            Ok(Lookup::Hit(bytes)) => {
+                if let Ok(id) = Uuid::from_slice(&bytes)
+                    && let Some(user) = self.find_by_id(UserId::from_uuid(id)).await?
+                    && matches(&user)
+                {
+                    return Ok(Some(user));
+                }
+                // Stale (renamed account) or unreadable: the store decides, and refills.
+                self.cache.invalidate(&index_key).await.ok();
+                None
+            }
+            Ok(Lookup::Miss(ticket)) => Some(ticket),
+            Err(_) => None,
+        };
+        let user = load.await?;
+        if let (Some(ticket), Some(user)) = (ticket, &user) {
+            let id = user.id();
+            let _ = self
+                .cache
+                .fill(&index_key, id.as_uuid().as_bytes(), self.ttl, ticket)
+                .await;
+        }
+        Ok(user)
+    }
+}
+
+fn user_key(id: UserId) -> String {
+    format!("user:{id}")
+}
+
+#[async_trait]
+impl UserRepository for CachedUserRepository {
+    async fn insert(&self, user: &User) -> Result<(), StoreError> {
+        self.inner.insert(user).await
+    }
+
+    async fn update(&self, user: &User) -> Result<User, StoreError> {
+        let outcome = self.inner.update(user).await;
+        // A stale version means the cached copy the caller started from is outdated too.
+        if matches!(&outcome, Ok(_) | Err(StoreError::StaleVersion)) {
+            self.forget(user.id()).await;
+        }
+        outcome
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let key = user_key(id);
+        let ticket = match self.cache.get(&key).await {
+            Ok(Lookup::Hit(bytes)) => match decode_user(&bytes) {
+                Ok(user) if user.id() == id => return Ok(Some(user)),
+                Ok(_) | Err(_) => {
+                    tracing::warn!(user = %id, "unreadable cached user; reading the store");
+                    self.forget(id).await;
+                    None
+                }
+            },
+            Ok(Lookup::Miss(ticket)) => Some(ticket),
+            Err(_) => None,
+        };
+        let user = self.inner.find_by_id(id).await?;
+        if let (Some(ticket), Some(user)) = (ticket, &user) {
+            let _ = self
+                .cache
+                .fill(&key, &encode_user(user), self.ttl, ticket)
+                .await;
+        }
+        Ok(user)
+    }
+
+    async fn find_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        let key = format!("user-name:{}", username.as_str());
+        let wanted = username.clone();
+        self.find_by_name(
+            key,
+            move |user| *user.username() == wanted,
+            self.inner.find_by_username(username),
+        )
+        .await
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        let key = format!("user-email:{}", email.as_str());
+        let wanted = email.clone();
+        self.find_by_name(
+            key,
+            move |user| *user.email() == wanted,
+            self.inner.find_by_email(email),
+        )
+        .await
+    }
+
+    async fn list(&self, query: &UserQuery) -> Result<Vec<User>, StoreError> {
+        self.inner.list(query).await
+    }
+}

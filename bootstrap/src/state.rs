@@ -1,0 +1,102 @@
+//! Where shared state lives: the session store (SQL, Redis or memory) and the cache in front of
+//! user and session reads (none, moka, Redis or both tiers).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use arcana_adapter_cache::{CachedSessionStore, CachedUserRepository, MeteredCache, MokaCache};
+use arcana_adapter_memory::InMemorySessionStore;
+use arcana_adapter_redis::{
+    RedisCache, RedisConnection, RedisHealth, RedisSessionStore, RedisSettings, TieredCache,
+};
+use arcana_ports::cache::Cache;
+use arcana_ports::health::HealthCheck;
+use arcana_ports::sessions::SessionStore;
+use arcana_ports::users::UserRepository;
+
+use crate::config::{CacheBackend, SessionBackend, Settings};
+use crate::database::Database;
+
+/// The stores the application uses, decorated with the configured cache.
+pub struct SharedState {
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionStore>,
+    /// Readiness checks of Redis, in each role it plays.
+    pub health: Vec<Arc<dyn HealthCheck>>,
+}
+
+/// Must run inside the tokio runtime when Redis is configured (the Redis cache starts its
+/// background tasks).
+pub fn build(
+    settings: &Settings,
+    database: &Database,
+    registry: &prometheus::Registry,
+) -> anyhow::Result<SharedState> {
+    let redis = redis_connection(settings)?;
+    let mut health: Vec<Arc<dyn HealthCheck>> = Vec::new();
+    let sessions: Arc<dyn SessionStore> = match settings.sessions.backend {
+        SessionBackend::Sql => database.sessions.clone(),
+        SessionBackend::Memory => Arc::new(InMemorySessionStore::new()),
+        SessionBackend::Redis => {
+            let redis = redis.clone().context("sessions.backend = redis needs redis.url")?;
+            health.push(Arc::new(RedisHealth::new(redis.clone(), "sessions", true)));
+            Arc::new(RedisSessionStore::new(redis))
+        }
+    };
+    let cache = &settings.cache;
+    let store: Option<Arc<dyn Cache>> = match cache.backend {
+        CacheBackend::None => None,
+        CacheBackend::Memory => {
+            if database.is_shared() {
+                tracing::warn!(
+                    "cache.backend = memory with a shared database: other processes' writes \
+                     reach this process's cache only at expiry; use tiered for several processes"
+                );
+            }
+            Some(Arc::new(MokaCache::new(cache.max_entries)))
+        }
+        CacheBackend::Redis | CacheBackend::Tiered => {
+            let redis = redis.context("cache.backend = redis | tiered needs redis.url")?;
+            health.push(Arc::new(RedisHealth::new(redis.clone(), "cache", false)));
+            Some(if cache.backend == CacheBackend::Redis {
+                Arc::new(RedisCache::new(redis))
+            } else {
+                let local_ttl = Duration::from_secs(cache.local_ttl_secs);
+                Arc::new(TieredCache::new(&redis, cache.max_entries, local_ttl))
+            })
+        }
+    };
+    let Some(store) = store else {
+        return Ok(SharedState {
+            users: database.users.clone(),
+            sessions,
+            health,
+        });
+    };
+    let metered: Arc<dyn Cache> = Arc::new(
+        MeteredCache::new(store, registry).context("registering the cache metrics")?,
+    );
+    let ttl = Duration::from_secs(cache.ttl_secs);
+    Ok(SharedState {
+        users: Arc::new(CachedUserRepository::new(
+            database.users.clone(),
+            metered.clone(),
+            ttl,
+        )),
+        sessions: Arc::new(CachedSessionStore::new(sessions, metered, ttl)),
+        health,
+    })
+}
+
+fn redis_connection(settings: &Settings) -> anyhow::Result<Option<RedisConnection>> {
+    let Some(url) = &settings.redis.url else {
+        return Ok(None);
+    };
+    let connection = RedisConnection::connect_lazy(&RedisSettings {
+        url: url.expose().to_owned(),
+        key_prefix: settings.redis.key_prefix.clone(),
+        timeout: Duration::from_millis(settings.redis.timeout_ms),
+    })?;
+    Ok(Some(connection))
+}
