@@ -26,7 +26,8 @@ pub async fn create_admin(settings: Settings, args: CreateAdminArgs) -> anyhow::
         .read_line(&mut line)
         .context("reading the password from standard input")?;
     let password = Password::candidate(line.trim_end_matches(['\r', '\n']));
-    let app = wiring::build(&settings, &prometheus::Registry::new()).context("building the application")?;
+    let app = wiring::build(&settings, &prometheus::Registry::new())
+        .context("building the application")?;
     if settings.database.migrates_on_start(settings.environment) {
         app.database
             .migrate()

@@ -39,7 +39,9 @@ pub fn build(
         SessionBackend::Sql => database.sessions.clone(),
         SessionBackend::Memory => Arc::new(InMemorySessionStore::new()),
         SessionBackend::Redis => {
-            let redis = redis.clone().context("sessions.backend = redis needs redis.url")?;
+            let redis = redis
+                .clone()
+                .context("sessions.backend = redis needs redis.url")?;
             health.push(Arc::new(RedisHealth::new(redis.clone(), "sessions", true)));
             Arc::new(RedisSessionStore::new(redis))
         }
@@ -74,9 +76,8 @@ pub fn build(
             health,
         });
     };
-    let metered: Arc<dyn Cache> = Arc::new(
-        MeteredCache::new(store, registry).context("registering the cache metrics")?,
-    );
+    let metered: Arc<dyn Cache> =
+        Arc::new(MeteredCache::new(store, registry).context("registering the cache metrics")?);
     let ttl = Duration::from_secs(cache.ttl_secs);
     Ok(SharedState {
         users: Arc::new(CachedUserRepository::new(

@@ -11,7 +11,7 @@ use arcana_tests::redis::TestRedis;
 
 use crate::harness::redis_connection;
 
-const TTL: Duration = Duration::from_secs(60);
+const TTL: Duration = Duration::from_mins(1);
 
 #[derive(Debug, Clone, Copy)]
 pub enum CacheKind {
@@ -50,7 +50,11 @@ impl CacheKind {
                 let this = Arc::new(TieredCache::new(&connection, 1_000, TTL));
                 let other = Arc::new(TieredCache::new(&connection, 1_000, TTL));
                 for cache in [&this, &other] {
-                    poll(|| async { cache.local_tier_active() }, "the invalidation feed").await;
+                    poll(
+                        || async { cache.local_tier_active() },
+                        "the invalidation feed",
+                    )
+                    .await;
                 }
                 Caches {
                     this,
@@ -70,7 +74,10 @@ where
 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "{what}: not within 5 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within 5 s"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -93,7 +100,10 @@ async fn a_miss_then_a_fill_then_a_hit(c: &Caches) {
     let ticket = miss(&*c.this, "user:1").await;
     assert!(c.this.fill("user:1", b"alice", TTL, ticket).await.unwrap());
     assert_eq!(hit(&*c.this, "user:1").await, b"alice");
-    assert!(matches!(c.this.get("user:2").await.unwrap(), Lookup::Miss(_)));
+    assert!(matches!(
+        c.this.get("user:2").await.unwrap(),
+        Lookup::Miss(_)
+    ));
 }
 
 async fn an_invalidated_entry_is_gone(c: &Caches) {

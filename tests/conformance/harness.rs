@@ -148,9 +148,9 @@ impl Backend {
                 let cache: Arc<dyn Cache> = Arc::new(TieredCache::new(
                     &connection,
                     10_000,
-                    Duration::from_secs(60),
+                    Duration::from_mins(1),
                 ));
-                let ttl = Duration::from_secs(60);
+                let ttl = Duration::from_mins(1);
                 let users = Arc::new(InMemoryUserRepository::new());
                 let sessions = Arc::new(RedisSessionStore::new(connection));
                 Stores {

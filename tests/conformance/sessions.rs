@@ -102,7 +102,11 @@ async fn revoking_one_session_or_a_whole_user_is_counted_and_final(s: Arc<Stores
         .revoke_all_for_user(alice, Some(mine[2].id), at)
         .await
         .unwrap();
-    assert_eq!(revoked, [mine[1].id], "only the one still live and not kept");
+    assert_eq!(
+        revoked,
+        [mine[1].id],
+        "only the one still live and not kept"
+    );
     assert!(
         s.sessions
             .find(mine[2].id)

@@ -73,8 +73,16 @@ pub(crate) fn decode_user(bytes: &[u8]) -> anyhow::Result<User> {
         id: UserId::from_uuid(doc.id),
         username: Username::parse(&doc.username)?,
         email: Email::parse(&doc.email)?,
-        display_name: doc.display_name.as_deref().map(DisplayName::parse).transpose()?,
-        avatar_url: doc.avatar_url.as_deref().map(ProfileUrl::parse).transpose()?,
+        display_name: doc
+            .display_name
+            .as_deref()
+            .map(DisplayName::parse)
+            .transpose()?,
+        avatar_url: doc
+            .avatar_url
+            .as_deref()
+            .map(ProfileUrl::parse)
+            .transpose()?,
         role: Role::parse(&doc.role)?,
         status: Status::parse(&doc.status)?,
         status_reason: doc.status_reason.map(Cow::into_owned),
@@ -118,7 +126,10 @@ pub fn encode_session(session: &Session) -> Vec<u8> {
         user_agent: session.client.user_agent.as_deref().map(Cow::Borrowed),
         ip: session.client.ip.as_deref().map(Cow::Borrowed),
         refresh_hash: Cow::Borrowed(session.refresh_hash.as_str()),
-        previous_hash: session.previous_hash.as_ref().map(|h| Cow::Borrowed(h.as_str())),
+        previous_hash: session
+            .previous_hash
+            .as_ref()
+            .map(|h| Cow::Borrowed(h.as_str())),
         rotated_at: session.rotated_at.map(micros),
     };
     serde_json::to_vec(&doc).expect("a session document always serializes")
@@ -142,7 +153,11 @@ pub fn decode_session(bytes: &[u8]) -> anyhow::Result<Session> {
             ip: doc.ip.map(Cow::into_owned),
         },
         refresh_hash: TokenHash::parse(&doc.refresh_hash)?,
-        previous_hash: doc.previous_hash.as_deref().map(TokenHash::parse).transpose()?,
+        previous_hash: doc
+            .previous_hash
+            .as_deref()
+            .map(TokenHash::parse)
+            .transpose()?,
         rotated_at: doc.rotated_at.map(time).transpose()?,
     })
 }
@@ -178,7 +193,11 @@ mod tests {
         };
         let hash = TokenHash::parse(&"a".repeat(64)).unwrap();
         let session = Session::start(user.id(), hash, ClientInfo::default(), lifetimes, now)
-            .rotated(TokenHash::parse(&"b".repeat(64)).unwrap(), lifetimes.idle, now);
+            .rotated(
+                TokenHash::parse(&"b".repeat(64)).unwrap(),
+                lifetimes.idle,
+                now,
+            );
         assert_eq!(decode_session(&encode_session(&session)).unwrap(), session);
     }
 

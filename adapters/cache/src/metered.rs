@@ -22,7 +22,10 @@ impl MeteredCache {
     /// When the metrics are already registered in `registry`.
     pub fn new(inner: Arc<dyn Cache>, registry: &Registry) -> prometheus::Result<Self> {
         let lookups = IntCounterVec::new(
-            Opts::new("arcana_cache_lookups_total", "Cache lookups by key kind and outcome."),
+            Opts::new(
+                "arcana_cache_lookups_total",
+                "Cache lookups by key kind and outcome.",
+            ),
             &["kind", "outcome"],
         )?;
         let invalidations = IntCounterVec::new(
@@ -75,7 +78,9 @@ impl Cache for MeteredCache {
     async fn invalidate(&self, key: &str) -> Result<(), CacheError> {
         let outcome = self.inner.invalidate(key).await;
         let label = if outcome.is_ok() { "ok" } else { "error" };
-        self.invalidations.with_label_values(&[kind(key), label]).inc();
+        self.invalidations
+            .with_label_values(&[kind(key), label])
+            .inc();
         outcome
     }
 }

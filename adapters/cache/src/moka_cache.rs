@@ -65,7 +65,10 @@ impl MokaCache {
     /// Forgets every entry and refuses every fill that started before: what a tier does when it
     /// may have missed invalidations (its invalidation feed was interrupted).
     pub fn clear(&self) {
-        let _guard = self.fill_guard.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self
+            .fill_guard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         self.cleared.store(generation, Ordering::SeqCst);
         self.entries.invalidate_all();
@@ -82,7 +85,10 @@ impl MokaCache {
 
     /// Stores unless invalidated since `ticket`; infallible, unlike the port's `fill`.
     pub fn fill_local(&self, key: &str, value: &[u8], ttl: Duration, ticket: FillTicket) -> bool {
-        let _guard = self.fill_guard.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self
+            .fill_guard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if self.cleared.load(Ordering::SeqCst) > ticket.0
             || self.invalidated.get(key).is_some_and(|at| at > ticket.0)
         {
@@ -97,7 +103,10 @@ impl MokaCache {
     }
 
     pub fn invalidate_local(&self, key: &str) {
-        let _guard = self.fill_guard.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self
+            .fill_guard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         self.invalidated.insert(key.to_owned(), generation);
         self.entries.invalidate(key);

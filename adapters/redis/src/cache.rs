@@ -85,18 +85,25 @@ fn now_millis() -> u64 {
 }
 
 fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 impl Shared {
     fn pending_contains(&self, key: &str) -> bool {
-        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         !pending.is_empty() && pending.contains(key)
     }
 
     fn guard(&self) -> Result<(), CacheError> {
         if now_millis() < self.down_until.load(Ordering::Relaxed) {
-            return Err(CacheError(anyhow::anyhow!("redis presumed down; backing off")));
+            return Err(CacheError(anyhow::anyhow!(
+                "redis presumed down; backing off"
+            )));
         }
         Ok(())
     }
@@ -128,14 +135,20 @@ async fn retry_invalidations(shared: Weak<Shared>) {
             return;
         };
         let keys: Vec<String> = {
-            let pending = shared.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let pending = shared
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             pending.iter().cloned().collect()
         };
         for key in keys {
             if shared.send_invalidation(&key).await.is_err() {
                 break;
             }
-            let mut pending = shared.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pending = shared
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             pending.remove(&key);
         }
     }
@@ -195,7 +208,10 @@ impl Cache for RedisCache {
             Err(err) => Err(err),
         };
         if outcome.is_err() {
-            let mut pending = shared.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pending = shared
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             pending.insert(key.to_owned());
         }
         outcome

@@ -68,5 +68,9 @@ impl RedisConnection {
 /// Redis errors as a cause: connection details never reach the message (the URL may carry a
 /// password), only the kind and Redis's own description.
 pub(crate) fn cause(err: &RedisError, doing: &'static str) -> anyhow::Error {
-    anyhow::anyhow!("{doing}: {:?}: {}", err.kind(), err.detail().unwrap_or("no detail"))
+    anyhow::anyhow!(
+        "{doing}: {:?}: {}",
+        err.kind(),
+        err.detail().unwrap_or("no detail")
+    )
 }

@@ -168,7 +168,11 @@ impl SessionStore for RedisSessionStore {
                 ],
             )
             .ignore()
-            .zadd(self.user_key(session.user_id), &id, micros(session.last_used_at))
+            .zadd(
+                self.user_key(session.user_id),
+                &id,
+                micros(session.last_used_at),
+            )
             .ignore()
             .zadd(self.dead_at_key(), &id, dead_at(session))
             .ignore();
