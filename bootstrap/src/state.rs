@@ -1,27 +1,31 @@
-//! Where shared state lives: the session store (SQL, Redis or memory) and the cache in front of
-//! user and session reads (none, moka, Redis or both tiers).
+//! Where shared state lives: the session store (SQL, Redis or memory), the login-throttling
+//! counters (memory or Redis) and the cache in front of user and session reads (none, moka,
+//! Redis or both tiers).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use arcana_adapter_cache::{CachedSessionStore, CachedUserRepository, MeteredCache, MokaCache};
-use arcana_adapter_memory::InMemorySessionStore;
+use arcana_adapter_memory::{InMemorySessionStore, InMemoryThrottleStore};
 use arcana_adapter_redis::{
-    RedisCache, RedisConnection, RedisHealth, RedisSessionStore, RedisSettings, TieredCache,
+    RedisCache, RedisConnection, RedisHealth, RedisSessionStore, RedisSettings, RedisThrottleStore,
+    TieredCache,
 };
 use arcana_ports::cache::Cache;
 use arcana_ports::health::HealthCheck;
 use arcana_ports::sessions::SessionStore;
+use arcana_ports::throttle::ThrottleStore;
 use arcana_ports::users::UserRepository;
 
-use crate::config::{CacheBackend, SessionBackend, Settings};
+use crate::config::{CacheBackend, SessionBackend, Settings, ThrottleBackend};
 use crate::database::Database;
 
 /// The stores the application uses, decorated with the configured cache.
 pub struct SharedState {
     pub users: Arc<dyn UserRepository>,
     pub sessions: Arc<dyn SessionStore>,
+    pub throttle: Arc<dyn ThrottleStore>,
     /// Readiness checks of Redis, in each role it plays.
     pub health: Vec<Arc<dyn HealthCheck>>,
 }
@@ -44,6 +48,15 @@ pub fn build(
                 .context("sessions.backend = redis needs redis.url")?;
             health.push(Arc::new(RedisHealth::new(redis.clone(), "sessions", true)));
             Arc::new(RedisSessionStore::new(redis))
+        }
+    };
+    let throttle: Arc<dyn ThrottleStore> = match settings.rate_limit.store {
+        ThrottleBackend::Memory => Arc::new(InMemoryThrottleStore::new()),
+        ThrottleBackend::Redis => {
+            let redis = redis
+                .clone()
+                .context("rate_limit.store = redis needs redis.url")?;
+            Arc::new(RedisThrottleStore::new(redis))
         }
     };
     let cache = &settings.cache;
@@ -73,6 +86,7 @@ pub fn build(
         return Ok(SharedState {
             users: database.users.clone(),
             sessions,
+            throttle,
             health,
         });
     };
@@ -86,6 +100,7 @@ pub fn build(
             ttl,
         )),
         sessions: Arc::new(CachedSessionStore::new(sessions, metered, ttl)),
+        throttle,
         health,
     })
 }

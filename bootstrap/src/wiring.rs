@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use arcana_adapter_memory::{InMemoryThrottleStore, InProcessEventBus, SystemClock};
+use arcana_adapter_memory::{InProcessEventBus, SystemClock};
 use arcana_adapter_security::{
     Argon2Params, Argon2PasswordHasher, HasherConfig, JwtConfig, JwtTokenCodec, RandomRefreshTokens,
 };
@@ -42,7 +42,7 @@ pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Re
         users: shared.users,
         sessions: shared.sessions.clone(),
         audit: database.audit.clone(),
-        throttle: Arc::new(InMemoryThrottleStore::new()),
+        throttle: shared.throttle,
         hasher: Arc::new(password_hasher(settings)?),
         tokens: Arc::new(token_codec(settings)?),
         refresh_tokens: Arc::new(RandomRefreshTokens),

@@ -1,6 +1,7 @@
 //! Port conformance: one set of contract cases per driven port, run unchanged against every
 //! adapter of that port — memory, SQLite, PostgreSQL, MySQL/MariaDB, Redis, and the caching
-//! decorators — plus the `Cache` and `LeaderLock` suites (`cache.rs`, `locks.rs`).
+//! decorators — plus the `Cache`, `LeaderLock` and `ThrottleStore` suites (`cache.rs`, `locks.rs`,
+//! `throttle.rs`).
 //!
 //! Each backend is one test that runs every case on a fresh store (its own database or file),
 //! so no case depends on another or on test order, reports every failing case by name, and
@@ -12,6 +13,7 @@ mod fixtures;
 mod harness;
 mod locks;
 mod sessions;
+mod throttle;
 mod users;
 
 use harness::{Backend, run_all};
@@ -69,4 +71,14 @@ async fn in_process_lock_honours_the_lock_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_lock_honours_the_lock_contract() {
     locks::run(locks::LockKind::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_login_counters_honour_the_throttle_contract() {
+    throttle::run(throttle::ThrottleKind::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_login_counters_honour_the_throttle_contract() {
+    throttle::run(throttle::ThrottleKind::Redis).await;
 }

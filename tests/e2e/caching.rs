@@ -1,7 +1,7 @@
 //! Shared state across processes, against real `arcana` processes, PostgreSQL and Redis:
 //! revocation and profile changes on one process reach another at once through the two-tier
-//! cache and the Redis session store, and losing Redis degrades (cache) or fails closed
-//! (sessions) and heals by itself.
+//! cache and the Redis session store, login failures count cluster-wide, and losing Redis
+//! degrades (cache) or fails closed (sessions) and heals by itself.
 
 use std::time::Duration;
 
@@ -47,6 +47,7 @@ async fn cluster() -> Option<(TestApp, TestApp, TestDatabase, TestRedis)> {
         ("ARCANA_REDIS__KEY_PREFIX", redis.prefix.as_str()),
         ("ARCANA_CACHE__BACKEND", "tiered"),
         ("ARCANA_SESSIONS__BACKEND", "redis"),
+        ("ARCANA_RATE_LIMIT__STORE", "redis"),
     ];
     // One after the other: the first migrates and seeds, the second finds both done.
     let a = TestApp::spawn(BIN, &env).await;
@@ -130,6 +131,24 @@ async fn a_profile_change_on_one_process_is_what_another_serves_next() {
     )
     .await;
     println!("profile change on A served by B after {took:?}");
+}
+
+#[tokio::test]
+async fn failed_logins_on_both_processes_count_toward_one_lockout() {
+    let Some((a, b, _db, _redis)) = cluster().await else {
+        return;
+    };
+    a.register("judy", PASSWORD).await;
+    for app in [&a, &b, &a, &b, &a] {
+        assert_eq!(app.login("judy", "wrong-password-here").await.status(), 401);
+    }
+    for app in [&b, &a] {
+        let (status, _) = problem(app.login("judy", PASSWORD).await).await;
+        assert_eq!(
+            status, 429,
+            "five failures across the cluster lock the identifier out"
+        );
+    }
 }
 
 /// The server's Redis URL goes through a proxy the test can cut.

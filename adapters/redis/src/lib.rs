@@ -1,6 +1,6 @@
 //! Redis adapters: the shared [`RedisCache`] and the two-tier [`TieredCache`] (moka in front,
-//! kept coherent across processes by pub/sub), the [`RedisSessionStore`] and the
-//! [`RedisLeaderLock`] with fencing tokens.
+//! kept coherent across processes by pub/sub), the [`RedisSessionStore`], the cluster-wide
+//! login counters ([`RedisThrottleStore`]) and the [`RedisLeaderLock`] with fencing tokens.
 //!
 //! Every multi-step change is one Lua script, so it is atomic on the server. Scripts touch keys
 //! derived from their arguments, which a single Redis (or a Sentinel-managed primary) allows;
@@ -12,6 +12,7 @@ mod connection;
 mod health;
 mod lock;
 mod sessions;
+mod throttle;
 mod tiered;
 
 pub use cache::RedisCache;
@@ -19,4 +20,5 @@ pub use connection::{RedisConnection, RedisSettings};
 pub use health::RedisHealth;
 pub use lock::RedisLeaderLock;
 pub use sessions::RedisSessionStore;
+pub use throttle::RedisThrottleStore;
 pub use tiered::TieredCache;

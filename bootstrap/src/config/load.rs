@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 
 use super::{
     BootstrapAdmin, CacheBackend, CacheSettings, DatabaseSettings, Environment,
-    ObservabilitySettings, RedisSettings, SecuritySettings, ServerSettings, SessionBackend,
-    SessionSettings, Settings,
+    ObservabilitySettings, RateLimitSettings, RedisSettings, SecuritySettings, ServerSettings,
+    SessionBackend, SessionSettings, Settings, ThrottleBackend,
 };
 
 const EMBEDDED_DEFAULTS: &str = include_str!("../../../config/default.toml");
@@ -106,7 +106,8 @@ pub fn load() -> Result<Settings, ConfigErrors> {
         check_observability(observability, &mut errors);
     }
     if let (Some(redis), Some(cache), Some(sessions)) = (&redis, &cache, &sessions) {
-        check_shared_state(redis, cache, sessions, &mut errors);
+        let throttle = rate_limit.as_ref().map(|r: &RateLimitSettings| r.store);
+        check_shared_state(redis, cache, sessions, throttle, &mut errors);
     }
     let shared_state = match (redis, cache, sessions) {
         (Some(redis), Some(cache), Some(sessions)) => Some((redis, cache, sessions)),
@@ -213,13 +214,16 @@ fn check_shared_state(
     redis: &RedisSettings,
     cache: &CacheSettings,
     sessions: &SessionSettings,
+    throttle: Option<ThrottleBackend>,
     errors: &mut Vec<String>,
 ) {
     let needs_redis = matches!(cache.backend, CacheBackend::Redis | CacheBackend::Tiered)
-        || sessions.backend == SessionBackend::Redis;
+        || sessions.backend == SessionBackend::Redis
+        || throttle == Some(ThrottleBackend::Redis);
     match &redis.url {
         None if needs_redis => errors.push(
-            "redis.url: required by cache.backend = redis | tiered and sessions.backend = redis"
+            "redis.url: required by cache.backend = redis | tiered, sessions.backend = redis \
+             and rate_limit.store = redis"
                 .into(),
         ),
         Some(url) if !url.expose().starts_with("redis://") => {

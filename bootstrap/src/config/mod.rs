@@ -103,7 +103,15 @@ pub struct Argon2Settings {
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
     pub enabled: bool,
+    pub store: ThrottleBackend,
     pub login: LoginThrottleSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThrottleBackend {
+    Memory,
+    Redis,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
