@@ -43,6 +43,8 @@ pub async fn serve(
     };
     let config = GrpcConfig {
         reflection_enabled: grpc.reflection_enabled,
+        max_message_bytes: grpc.max_message_bytes,
+        request_timeout: Duration::from_secs(grpc.request_timeout_secs),
         cors_allowed_origins: settings.server.rest.cors_allowed_origins.clone(),
         health_poll_interval: Duration::from_millis(grpc.health_poll_interval_ms),
     };

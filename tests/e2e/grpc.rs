@@ -349,6 +349,23 @@ async fn grpc_web_answers_browsers_over_http1_with_the_rest_cors_allow_list() {
 }
 
 #[tokio::test]
+async fn oversized_messages_are_refused_before_decoding() {
+    let app = TestApp::spawn(BIN, &[("ARCANA_SERVER__GRPC__MAX_MESSAGE_BYTES", "1024")]).await;
+    let request = auth::RegisterRequest {
+        username: "x".repeat(4096),
+        ..auth::RegisterRequest::default()
+    };
+    let mut client = AuthServiceClient::new(app.grpc_channel().await);
+    let refused = client.register(request).await.expect_err("too large");
+    assert_eq!(refused.code(), tonic::Code::OutOfRange, "{refused:?}");
+    let fine = auth::LoginRequest {
+        username_or_email: "root".into(),
+        password: arcana_tests::ROOT_PASSWORD.into(),
+    };
+    client.login(fine).await.expect("small messages still pass");
+}
+
+#[tokio::test]
 async fn grpc_can_be_switched_off() {
     let app = TestApp::spawn(BIN, &[("ARCANA_SERVER__GRPC__ENABLED", "false")]).await;
     assert!(app.grpc_url.is_none(), "no gRPC listener announced");

@@ -49,6 +49,10 @@ pub struct GrpcState {
 pub struct GrpcConfig {
     /// Serve `grpc.reflection.v1` (and `v1alpha`, which older tools ask for).
     pub reflection_enabled: bool,
+    /// Largest request message decoded; larger ones are refused before decoding.
+    pub max_message_bytes: usize,
+    /// Calls still running after this end with `CANCELLED`.
+    pub request_timeout: Duration,
     /// Browser origins allowed to call through gRPC-Web; the same list as REST's.
     pub cors_allowed_origins: Vec<String>,
     /// How often the health service re-runs the readiness checks.
@@ -83,16 +87,18 @@ pub async fn serve(
     } else {
         (None, None)
     };
+    let limit = config.max_message_bytes;
     let outcome = Server::builder()
         // gRPC-Web arrives over HTTP/1.1.
         .accept_http1(true)
+        .timeout(config.request_timeout)
         .layer(observe::ObserveLayer {
             metrics: state.metrics,
         })
         .layer(cors(&config.cors_allowed_origins))
         .layer(tonic_web::GrpcWebLayer::new())
-        .add_service(AuthServiceServer::new(auth))
-        .add_service(UserServiceServer::new(users))
+        .add_service(AuthServiceServer::new(auth).max_decoding_message_size(limit))
+        .add_service(UserServiceServer::new(users).max_decoding_message_size(limit))
         .add_service(health_service)
         .add_optional_service(reflection)
         .add_optional_service(reflection_alpha)

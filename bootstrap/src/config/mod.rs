@@ -62,6 +62,8 @@ pub struct GrpcSettings {
     pub enabled: bool,
     pub port: u16,
     pub reflection_enabled: bool,
+    pub max_message_bytes: usize,
+    pub request_timeout_secs: u64,
     pub health_poll_interval_ms: u64,
 }
 
