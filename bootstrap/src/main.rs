@@ -5,6 +5,7 @@ mod background;
 mod cli;
 mod config;
 mod database;
+mod grpc;
 mod migrate;
 mod serve;
 mod state;
