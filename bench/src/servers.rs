@@ -13,7 +13,6 @@ use crate::http_load;
 pub const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-01";
 pub const ISSUER: &str = "arcana";
 pub const AUDIENCE: &str = "arcana-api";
-pub const ROOT_PASSWORD: &str = "root-password-for-the-benchmark";
 pub const USER_PASSWORD: &str = "a-long-enough-password";
 
 /// Which storage and shared state Arcana runs on.
@@ -97,9 +96,6 @@ pub async fn arcana(binary: &Path, backends: &Backends, scratch: &Path) -> anyho
             ("ARCANA_SERVER__REST__PORT", "0"),
             ("ARCANA_SERVER__GRPC__PORT", "0"),
             ("ARCANA_SECURITY__JWT_SECRET", JWT_SECRET),
-            ("ARCANA_BOOTSTRAP_ADMIN__USERNAME", "root"),
-            ("ARCANA_BOOTSTRAP_ADMIN__EMAIL", "root@example.com"),
-            ("ARCANA_BOOTSTRAP_ADMIN__PASSWORD", ROOT_PASSWORD),
             ("ARCANA_OBSERVABILITY__LOG_LEVEL", "warn"),
         ])
         .envs(backends.env(scratch))
