@@ -43,9 +43,10 @@ enum Command {
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The `arcana` binary to measure (build it with `cargo build --release`).
-    #[arg(long, default_value = "target/release/arcana")]
-    arcana: PathBuf,
+    /// The `arcana` binary to measure. Unset: the harness builds it in release mode
+    /// (`cargo build --release -p arcana-bootstrap --bin arcana`) and measures that.
+    #[arg(long)]
+    arcana: Option<PathBuf>,
     /// A few seconds per scenario: proves every scenario produces figures (CI), measures little.
     #[arg(long)]
     smoke: bool,
@@ -65,6 +66,28 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// The binary to measure, building it first when none was named.
+    fn arcana(&self) -> anyhow::Result<PathBuf> {
+        if let Some(path) = &self.arcana {
+            return Ok(path.clone());
+        }
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "arcana-bootstrap",
+                "--bin",
+                "arcana",
+            ])
+            .status()?;
+        anyhow::ensure!(status.success(), "building arcana failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| PathBuf::from("target"), PathBuf::from);
+        Ok(target.join("release").join("arcana"))
+    }
+
     fn measure(&self) -> Duration {
         if self.smoke {
             Duration::from_secs(1)

@@ -31,6 +31,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
         },
         measure: args.measure(),
     };
+    let binary = args.arcana()?;
     let bare_http = servers::bare("bare-http").await?;
     let bare_grpc = servers::bare("bare-grpc").await?;
     let mut backends = vec![Backends::Embedded];
@@ -50,7 +51,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
         let scratch =
             std::env::temp_dir().join(format!("arcana-bench-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&scratch)?;
-        let arcana = servers::arcana(&args.arcana, backend, &scratch).await?;
+        let arcana = servers::arcana(&binary, backend, &scratch).await?;
         let outcome = measure_backend(&plan, backend, &arcana, &bare_http, &bare_grpc).await;
         drop(arcana);
         let _ = std::fs::remove_dir_all(&scratch);
