@@ -49,12 +49,34 @@ pub struct JobFilter {
     pub limit: usize,
 }
 
+/// How long finished jobs are kept, so that storage stays bounded under sustained load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Completed and cancelled records are deleted this long after they finish.
+    pub completed: TimeDelta,
+    /// Dead letters older than this are deleted …
+    pub dead_max_age: TimeDelta,
+    /// … and a queue keeps at most this many (the oldest go first).
+    pub dead_max_len: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            completed: TimeDelta::hours(1),
+            dead_max_age: TimeDelta::days(7),
+            dead_max_len: 10_000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueStats {
     pub queue: String,
     pub scheduled: u64,
     pub pending: u64,
     pub active: u64,
+    /// Completed records still retained.
     pub completed: u64,
     pub dead_lettered: u64,
 }
@@ -110,13 +132,16 @@ pub trait JobQueue: Send + Sync {
     /// Moves scheduled jobs whose time has come to pending; returns how many.
     async fn promote_due(&self, now: DateTime<Utc>) -> Result<u64, QueueError>;
 
-    /// Returns jobs whose lease lapsed to pending; returns how many.
+    /// Returns jobs whose lease lapsed to pending (or dead-letters them when that was their last
+    /// attempt, so a job that kills its workers cannot circulate for ever); returns how many.
     async fn reap_expired(&self, now: DateTime<Utc>) -> Result<u64, QueueError>;
 
     async fn get(&self, id: JobId) -> Result<Option<JobRecord>, QueueError>;
 
+    /// Jobs matching every set field of `filter`, at most `filter.limit`, in no promised order.
     async fn search(&self, filter: &JobFilter) -> Result<Vec<JobRecord>, QueueError>;
 
+    /// One entry per queue that ever received a job, sorted by name.
     async fn stats(&self) -> Result<Vec<QueueStats>, QueueError>;
 }
 
@@ -135,10 +160,13 @@ pub struct Schedule {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait Scheduler: Send + Sync {
+    /// Creates or replaces the definition of `schedule.name`, keeping its paused flag and last
+    /// fire time when it already exists (definitions come from code at every start-up).
     async fn upsert(&self, schedule: &Schedule) -> Result<(), QueueError>;
 
     async fn list(&self) -> Result<Vec<Schedule>, QueueError>;
 
+    /// `false` when no schedule has that name.
     async fn set_paused(&self, name: &str, paused: bool) -> Result<bool, QueueError>;
 
     /// Records that `name` fired at `at`. Firing itself is an enqueue with a unique key made of

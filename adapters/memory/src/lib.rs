@@ -5,6 +5,7 @@
 mod audit;
 mod clock;
 mod events;
+mod jobs;
 mod lock;
 mod sessions;
 mod throttle;
@@ -13,6 +14,7 @@ mod users;
 pub use audit::InMemoryAuditLog;
 pub use clock::{ManualClock, SystemClock};
 pub use events::InProcessEventBus;
+pub use jobs::{InMemoryJobQueue, InMemoryScheduler};
 pub use lock::InMemoryLeaderLock;
 pub use sessions::InMemorySessionStore;
 pub use throttle::InMemoryThrottleStore;
