@@ -10,7 +10,10 @@ use arcana_application::SeedOutcome;
 use arcana_domain::Password;
 use tokio::net::TcpListener;
 
+use arcana_adapter_jobs::{JobClient, JobMetrics};
+
 use crate::config::Settings;
+use crate::jobs::{self, Roles};
 use crate::wiring::{self, App};
 use crate::{background, telemetry};
 
@@ -29,7 +32,23 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
     let metrics = HttpMetrics::register(&registry).context("registering HTTP metrics")?;
     background::count_events(&app.events, &registry)?;
-    background::purge_expired_sessions(app.sessions.clone());
+    let job_metrics = JobMetrics::register(&registry).context("registering job metrics")?;
+    let job_parts = jobs::backend(&settings)?;
+    let job_client = JobClient::new(job_parts.queue.clone(), job_parts.clock.clone())
+        .with_metrics(job_metrics.clone());
+    let roles = Roles {
+        worker: settings.jobs.worker.enabled,
+        scheduler: true,
+    };
+    let job_runtime = jobs::start(
+        &settings,
+        &job_parts,
+        &job_client,
+        app.sessions.clone(),
+        &job_metrics,
+        roles,
+    )
+    .await?;
 
     let rest = &settings.server.rest;
     let config = RestConfig {
@@ -68,6 +87,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             tracing::warn!(?grace_period, "requests still running after the shutdown grace; exiting anyway");
         }
     }
+    job_runtime.shutdown().await;
     app.database.close().await;
     tracing::info!("stopped");
     Ok(())

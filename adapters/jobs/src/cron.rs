@@ -171,7 +171,7 @@ impl CronRunner {
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                _ = stop.wait_for(|s| *s) => break,
+                () = crate::stopped(&mut stop) => break,
             }
             token = self.lead(token).await;
             if token.is_some()

@@ -22,6 +22,12 @@ pub use maintenance::Maintenance;
 pub use metrics::JobMetrics;
 pub use worker::{WorkerPool, WorkerSettings};
 
+/// Resolves once `stop` turns true (at once if it already has).
+pub(crate) async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    // The guard `wait_for` returns is dropped here, not held across an await.
+    let _ = stop.wait_for(|s| *s).await;
+}
+
 /// An error with its chain of causes, for a log line.
 pub(crate) fn describe(err: impl Into<anyhow::Error>) -> String {
     format!("{:#}", err.into())

@@ -72,7 +72,7 @@ impl Maintenance {
         loop {
             tokio::select! {
                 _ = tick.tick() => self.sweep().await,
-                _ = stop.wait_for(|s| *s) => return,
+                () = crate::stopped(&mut stop) => return,
             }
         }
     }

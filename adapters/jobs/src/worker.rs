@@ -85,10 +85,6 @@ impl WorkerPool {
     }
 }
 
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await;
-}
-
 async fn slot(shared: Arc<Shared>, queue: String, mut stop: watch::Receiver<bool>) {
     let queues = [queue];
     let settings = &shared.settings;
@@ -112,7 +108,7 @@ async fn slot(shared: Arc<Shared>, queue: String, mut stop: watch::Receiver<bool
 async fn idle(pause: Duration, stop: &mut watch::Receiver<bool>) {
     tokio::select! {
         () = tokio::time::sleep(pause) => {}
-        () = stopped(stop) => {}
+        () = crate::stopped(stop) => {}
     }
 }
 
@@ -146,7 +142,7 @@ async fn run_one(shared: &Shared, lease: Lease, mut stop: watch::Receiver<bool>)
             let mut task = tokio::spawn(handler.run(&job.spec.payload, ctx));
             let timeout = job.spec.timeout.to_std().unwrap_or(Duration::MAX);
             let deadline = async {
-                stopped(&mut stop).await;
+                crate::stopped(&mut stop).await;
                 tokio::time::sleep(shared.settings.shutdown_deadline).await;
             };
             let outcome = tokio::select! {
