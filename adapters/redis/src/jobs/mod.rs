@@ -32,8 +32,8 @@ use codec::{micros, millis};
 
 /// Jobs moved per queue by one promote or reap script, so none blocks the server for long.
 const BATCH: usize = 500;
-/// Ids read per index when searching.
-const SEARCH_SCAN: isize = 1000;
+/// Ids read per index when searching, at least (more when the limit is larger).
+const SEARCH_SCAN: usize = 1000;
 
 struct Scripts {
     enqueue: Script,
@@ -418,12 +418,13 @@ impl JobQueue for RedisJobQueue {
     }
 
     async fn search(&self, filter: &JobFilter) -> Result<Vec<JobRecord>, QueueError> {
+        let scan = isize::try_from(filter.limit.max(SEARCH_SCAN)).unwrap_or(isize::MAX);
         let mut found = Vec::new();
         for index in self.indexes(filter).await? {
             let ids: Vec<String> = redis::cmd("ZRANGE")
                 .arg(&index)
                 .arg(0)
-                .arg(SEARCH_SCAN - 1)
+                .arg(scan - 1)
                 .query_async(&mut self.connection.conn())
                 .await
                 .map_err(|err| unavailable(&err, "searching jobs"))?;
