@@ -6,6 +6,7 @@ pub mod background;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod grpc;
 pub mod jobs;
 pub mod jobs_cli;
 pub mod migrate;

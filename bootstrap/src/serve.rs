@@ -1,7 +1,7 @@
-//! `arcana serve`: the monolith on a bound listener, until SIGINT or SIGTERM.
+//! `arcana serve`: the monolith on bound listeners (REST, and gRPC unless disabled), until
+//! SIGINT or SIGTERM; one shutdown signal drains both.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -9,13 +9,14 @@ use arcana_adapter_rest::{HttpMetrics, RestConfig, RestState};
 use arcana_application::SeedOutcome;
 use arcana_domain::Password;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use arcana_adapter_jobs::{JobClient, JobMetrics};
 
 use crate::config::Settings;
 use crate::jobs::{self, Roles};
 use crate::wiring::{self, App};
-use crate::{background, telemetry};
+use crate::{background, grpc, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     telemetry::init(&settings);
@@ -30,7 +31,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(backend = app.database.backend(), "storage ready");
     seed_admin(&settings, &app).await?;
 
-    let metrics = HttpMetrics::register(&registry).context("registering HTTP metrics")?;
     background::count_events(&app.events, &registry)?;
     let job_metrics = JobMetrics::register(&registry).context("registering job metrics")?;
     let job_parts = jobs::backend(&settings)?;
@@ -49,7 +49,82 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         roles,
     )
     .await?;
+    let router = rest_router(&settings, &app, &registry)?;
 
+    // gRPC is bound (and announced) first, so that whoever waits for the REST line knows both.
+    let grpc_listener = grpc::bind(&settings).await?;
+    let rest = &settings.server.rest;
+    let listener = TcpListener::bind((settings.server.host.as_str(), rest.port))
+        .await
+        .with_context(|| format!("binding {}:{}", settings.server.host, rest.port))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, environment = ?settings.environment, "REST API listening");
+    println!("arcana: REST listening on http://{addr}");
+
+    serve_until_stopped(
+        &settings,
+        &app,
+        &registry,
+        (listener, router),
+        grpc_listener,
+    )
+    .await?;
+    job_runtime.shutdown().await;
+    app.database.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Runs both servers until a signal asks them to stop and they drain, or the grace runs out.
+async fn serve_until_stopped(
+    settings: &Settings,
+    app: &App,
+    registry: &prometheus::Registry,
+    (listener, router): (TcpListener, axum::Router),
+    grpc_listener: Option<TcpListener>,
+) -> anyhow::Result<()> {
+    let (stop, stopping) = watch::channel(false);
+    tokio::spawn(signal(stop));
+    let rest_server = async {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(requested(stopping.clone()))
+        .await
+        .context("serving HTTP")
+    };
+    let grpc_server = async {
+        match grpc_listener {
+            Some(listener) => {
+                grpc::serve(
+                    listener,
+                    settings,
+                    app,
+                    registry,
+                    requested(stopping.clone()),
+                )
+                .await
+            }
+            None => Ok(()),
+        }
+    };
+    let grace_period = Duration::from_secs(settings.server.shutdown_grace_secs);
+    tokio::select! {
+        outcome = async { tokio::try_join!(rest_server, grpc_server) } => { outcome?; }
+        () = async { requested(stopping.clone()).await; tokio::time::sleep(grace_period).await } => {
+            tracing::warn!(?grace_period, "requests still running after the shutdown grace; exiting anyway");
+        }
+    }
+    Ok(())
+}
+
+fn rest_router(
+    settings: &Settings,
+    app: &App,
+    registry: &prometheus::Registry,
+) -> anyhow::Result<axum::Router> {
+    let metrics = HttpMetrics::register(registry).context("registering HTTP metrics")?;
     let rest = &settings.server.rest;
     let config = RestConfig {
         body_limit_bytes: rest.body_limit_bytes,
@@ -65,32 +140,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         health: app.health.clone(),
         metrics,
     };
-    let router = arcana_adapter_rest::router(state, &config, registry);
-
-    let listener = TcpListener::bind((settings.server.host.as_str(), rest.port))
-        .await
-        .with_context(|| format!("binding {}:{}", settings.server.host, rest.port))?;
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, environment = ?settings.environment, "REST API listening");
-    println!("arcana: REST listening on http://{addr}");
-
-    let shutdown = Arc::new(tokio::sync::Notify::new());
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal(shutdown.clone()));
-    let grace_period = Duration::from_secs(settings.server.shutdown_grace_secs);
-    tokio::select! {
-        outcome = server => outcome.context("serving HTTP")?,
-        () = async { shutdown.notified().await; tokio::time::sleep(grace_period).await } => {
-            tracing::warn!(?grace_period, "requests still running after the shutdown grace; exiting anyway");
-        }
-    }
-    job_runtime.shutdown().await;
-    app.database.close().await;
-    tracing::info!("stopped");
-    Ok(())
+    Ok(arcana_adapter_rest::router(
+        state,
+        &config,
+        registry.clone(),
+    ))
 }
 
 async fn seed_admin(settings: &Settings, app: &App) -> anyhow::Result<()> {
@@ -115,8 +169,15 @@ async fn seed_admin(settings: &Settings, app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM, and tells `shutdown` so that the grace timer starts.
-async fn signal(shutdown: Arc<tokio::sync::Notify>) {
+/// Resolves once shutdown has been requested.
+async fn requested(mut stopping: watch::Receiver<bool>) {
+    // An error means the sender is gone, which only happens once the process is ending.
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// Waits for SIGINT or SIGTERM and then requests shutdown: both servers stop accepting, and the
+/// grace timer starts.
+async fn signal(stop: watch::Sender<bool>) {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -139,5 +200,5 @@ async fn signal(shutdown: Arc<tokio::sync::Notify>) {
         () = terminate => {}
     }
     tracing::info!("shutdown requested; finishing in-flight requests");
-    shutdown.notify_one();
+    stop.send_replace(true);
 }

@@ -11,6 +11,10 @@ use arcana_tests::redis::TestRedis;
 use arcana_tests::{Storage, TestApp, Tokens, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
 
 const BIN: &str = env!("CARGO_BIN_EXE_arcana");
 const PASSWORD: &str = "a-long-enough-password";
@@ -158,6 +162,15 @@ async fn behind_proxy(redis: &TestRedis) -> (ChaosProxy, String) {
     (proxy, url)
 }
 
+/// The overall gRPC serving status, as load balancers probing gRPC see it.
+async fn grpc_health(channel: &Channel) -> ServingStatus {
+    let request = HealthCheckRequest {
+        service: String::new(),
+    };
+    let answer = HealthClient::new(channel.clone()).check(request).await;
+    answer.expect("Health/Check answers").into_inner().status()
+}
+
 async fn ready(app: &TestApp) -> (u16, Value) {
     let response = app.get("/health/ready", None).await;
     let status = response.status().as_u16();
@@ -174,6 +187,7 @@ async fn without_redis_the_cache_is_bypassed_and_reads_still_succeed_until_it_re
         ("ARCANA_REDIS__URL", url.as_str()),
         ("ARCANA_REDIS__KEY_PREFIX", redis.prefix.as_str()),
         ("ARCANA_CACHE__BACKEND", "tiered"),
+        ("ARCANA_SERVER__GRPC__HEALTH_POLL_INTERVAL_MS", "100"),
     ];
     let Some(app) = TestApp::on(BIN, Storage::Sqlite, &env).await else {
         return;
@@ -190,6 +204,12 @@ async fn without_redis_the_cache_is_bypassed_and_reads_still_succeed_until_it_re
     let (status, body) = ready(&app).await;
     assert_eq!(status, 200, "a cache is not required: {body}");
     assert_eq!(body["checks"]["cache"]["status"], "degraded");
+    let channel = app.grpc_channel().await;
+    // Over several health polls, gRPC keeps serving too: the cache is not required.
+    for _ in 0..5 {
+        assert_eq!(grpc_health(&channel).await, ServingStatus::Serving);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let metrics = app.get("/metrics", None).await.text().await.unwrap();
     assert!(metrics.contains("arcana_cache_lookups_total{kind=\"user\",outcome=\"error\"}"));
 
@@ -212,10 +232,12 @@ async fn without_redis_sessions_checks_fail_closed_with_503_and_recover_by_thems
         ("ARCANA_REDIS__KEY_PREFIX", redis.prefix.as_str()),
         ("ARCANA_SESSIONS__BACKEND", "redis"),
         ("ARCANA_CACHE__BACKEND", "none"),
+        ("ARCANA_SERVER__GRPC__HEALTH_POLL_INTERVAL_MS", "100"),
     ];
     let Some(app) = TestApp::on(BIN, Storage::Sqlite, &env).await else {
         return;
     };
+    let channel = app.grpc_channel().await;
     let user = app.register("frank", PASSWORD).await;
     assert_eq!(me_status(&app, &user.access).await, 200);
 
@@ -229,6 +251,10 @@ async fn without_redis_sessions_checks_fail_closed_with_503_and_recover_by_thems
             .contains_key("retry-after")
     );
     assert_eq!(ready(&app).await.0, 503);
+    within(Duration::from_secs(10), "gRPC not serving", || async {
+        grpc_health(&channel).await == ServingStatus::NotServing
+    })
+    .await;
 
     proxy.restore().await;
     within(Duration::from_secs(10), "sessions back", || async {
@@ -236,4 +262,8 @@ async fn without_redis_sessions_checks_fail_closed_with_503_and_recover_by_thems
     })
     .await;
     assert_eq!(ready(&app).await.0, 200);
+    within(Duration::from_secs(10), "gRPC serving again", || async {
+        grpc_health(&channel).await == ServingStatus::Serving
+    })
+    .await;
 }

@@ -1,9 +1,10 @@
-//! Test support for the workspace-level suites: start a real Arcana binary on a free port with
-//! its own configuration, and talk to it over HTTP.
+//! Test support for the workspace-level suites: start a real Arcana binary on free ports with
+//! its own configuration, and talk to it over HTTP or gRPC ([`api::Api`] speaks either).
 //!
 //! Each [`TestApp`] is its own process with its own in-memory state, so tests never share data
 //! and can run in parallel. The process is killed when the value is dropped.
 
+pub mod api;
 pub mod chaos;
 pub mod databases;
 pub mod redis;
@@ -61,6 +62,8 @@ impl Drop for TempFile {
 
 pub struct TestApp {
     pub base_url: String,
+    /// `http://ADDR` of the gRPC listener; `None` when gRPC is disabled.
+    pub grpc_url: Option<String>,
     pub client: Client,
     child: Child,
     storage: Option<StorageGuard>,
@@ -74,6 +77,7 @@ fn base_env() -> Vec<(String, String)> {
     [
         ("ARCANA_CONFIG_DIR", "/nonexistent/arcana-test-config"),
         ("ARCANA_SERVER__REST__PORT", "0"),
+        ("ARCANA_SERVER__GRPC__PORT", "0"),
         ("ARCANA_SECURITY__ARGON2__MEMORY_KIB", "64"),
         ("ARCANA_SECURITY__ARGON2__ITERATIONS", "1"),
         (
@@ -120,10 +124,15 @@ impl TestApp {
         let logs = collect_logs(child.stderr.take().expect("stderr is piped"));
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
-        let address = tokio::time::timeout(Duration::from_secs(30), async {
+        // The gRPC line, when gRPC is enabled, comes before the REST one.
+        let (address, grpc_url) = tokio::time::timeout(Duration::from_secs(30), async {
+            let mut grpc_url = None;
             while let Some(line) = lines.next_line().await.expect("stdout readable") {
+                if let Some(url) = line.strip_prefix("arcana: gRPC listening on ") {
+                    grpc_url = Some(url.to_owned());
+                }
                 if let Some(url) = line.strip_prefix("arcana: REST listening on ") {
-                    return url.to_owned();
+                    return (url.to_owned(), grpc_url);
                 }
             }
             panic!("arcana exited before listening");
@@ -138,6 +147,7 @@ impl TestApp {
             .expect("client");
         Self {
             base_url: address,
+            grpc_url,
             client,
             child,
             logs,
@@ -192,6 +202,17 @@ impl TestApp {
             .expect("the server exits within 15 s of SIGTERM")
             .expect("exit status");
         status.code()
+    }
+
+    /// A connected channel to the gRPC listener (which must be enabled).
+    pub async fn grpc_channel(&self) -> tonic::transport::Channel {
+        let url = self.grpc_url.clone().expect("gRPC is enabled");
+        tonic::transport::Endpoint::from_shared(url)
+            .expect("a valid gRPC URL")
+            .timeout(Duration::from_secs(30))
+            .connect()
+            .await
+            .expect("the gRPC listener accepts connections")
     }
 
     pub fn url(&self, path: &str) -> String {

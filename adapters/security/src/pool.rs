@@ -56,10 +56,19 @@ impl BlockingPool {
         let span = tracing::Span::current();
         let (reply, outcome) = tokio::sync::oneshot::channel();
         let task: Job = Box::new(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(|| span.in_scope(job)));
             // The permit is released when the work ends, not when the caller stops waiting for
-            // it: a cancelled request still occupies a core until its job finishes.
-            let _permit = permit;
-            let _ = reply.send(span.in_scope(job));
+            // it: a cancelled request still occupies a core until its job finishes. And it is
+            // released before the caller hears back, so that the caller's next job finds the
+            // slot free instead of being shed as if the pool were saturated.
+            drop(permit);
+            match outcome {
+                Ok(value) => {
+                    let _ = reply.send(value);
+                }
+                // Unwinding drops `reply`, which fails the caller; `work` logs the panic.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         });
         self.jobs.send(task).map_err(|_| stopped())?;
         // A job that panicked drops its reply sender: that is this error, not a hang.

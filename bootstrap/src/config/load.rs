@@ -171,6 +171,20 @@ fn check_server(server: &ServerSettings, errors: &mut Vec<String>) {
         errors
             .push("server.rest: body_limit_bytes and request_timeout_secs must be positive".into());
     }
+    let grpc = &server.grpc;
+    if grpc.health_poll_interval_ms == 0
+        || grpc.max_message_bytes == 0
+        || grpc.request_timeout_secs == 0
+    {
+        errors.push(
+            "server.grpc: health_poll_interval_ms, max_message_bytes and request_timeout_secs \
+             must be positive"
+                .into(),
+        );
+    }
+    if grpc.enabled && grpc.port != 0 && grpc.port == server.rest.port {
+        errors.push("server.grpc.port: must differ from server.rest.port".into());
+    }
 }
 
 fn check_database(database: &DatabaseSettings, errors: &mut Vec<String>) {

@@ -46,6 +46,7 @@ pub struct ServerSettings {
     pub host: String,
     pub shutdown_grace_secs: u64,
     pub rest: RestSettings,
+    pub grpc: GrpcSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -57,6 +58,17 @@ pub struct RestSettings {
     pub cors_allowed_origins: Vec<String>,
     pub openapi_enabled: bool,
     pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcSettings {
+    pub enabled: bool,
+    pub port: u16,
+    pub reflection_enabled: bool,
+    pub max_message_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub health_poll_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -1,0 +1,49 @@
+//! Who is calling: the one bearer-metadata extractor every protected RPC goes through, and the
+//! client's address and user agent.
+
+use arcana_domain::session::ClientInfo;
+use arcana_ports::usecases::{AuthError, AuthUseCases, Principal, TokenRejection};
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Status};
+
+use crate::errors;
+
+/// Longest user agent kept with a session; it is informational and clients control it.
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// Authenticates the `authorization: Bearer …` metadata through
+/// [`AuthUseCases::authenticate`], the same path REST's extractor takes (signature, expiry,
+/// deny list, session, account status). Authorization is left to the use cases.
+pub(crate) async fn principal<T>(
+    auth: &dyn AuthUseCases,
+    request: &Request<T>,
+) -> Result<Principal, Status> {
+    let token = bearer_token(request.metadata()).map_err(errors::from_auth)?;
+    auth.authenticate(token).await.map_err(errors::from_auth)
+}
+
+pub(crate) fn bearer_token(metadata: &MetadataMap) -> Result<&str, AuthError> {
+    let value = metadata
+        .get("authorization")
+        .ok_or(AuthError::InvalidToken(TokenRejection::Missing))?;
+    let invalid = || AuthError::InvalidToken(TokenRejection::Invalid);
+    let value = value.to_str().map_err(|_| invalid())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(invalid());
+    }
+    Ok(token)
+}
+
+/// The peer address (what login throttling keys on) and the user agent, recorded with sessions
+/// and the audit log. gRPC clients put their own name first in `user-agent`.
+pub(crate) fn client_info<T>(request: &Request<T>) -> ClientInfo {
+    let user_agent = request
+        .metadata()
+        .get("user-agent")
+        .and_then(|value| value.to_str().ok())
+        .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect());
+    let ip = request.remote_addr().map(|peer| peer.ip().to_string());
+    ClientInfo { user_agent, ip }
+}

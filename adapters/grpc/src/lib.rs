@@ -1,0 +1,149 @@
+//! Arcana's public gRPC API (tonic): `arcana.auth.v1.AuthService` and
+//! `arcana.user.v1.UserService` over the driving ports, the standard `grpc.health.v1.Health`
+//! and server reflection, and gRPC-Web on the same port.
+//!
+//! Like the REST adapter, the crate knows the use-case traits of `arcana-ports` and the domain
+//! types, never the application: it only authenticates (one bearer extractor) and translates
+//! (one exhaustive error mapping); every authorization decision is made behind the ports, so the
+//! two protocols cannot disagree. Bootstrap binds the listener and calls [`serve`].
+
+mod auth;
+mod convert;
+mod errors;
+mod extract;
+mod health;
+mod metrics;
+mod observe;
+pub mod proto;
+#[cfg(test)]
+mod tests;
+mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arcana_ports::health::HealthCheck;
+use arcana_ports::usecases::{AuthUseCases, UserUseCases};
+use http::{HeaderName, HeaderValue, Method};
+use tokio::net::TcpListener;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use metrics::GrpcMetrics;
+
+use crate::proto::auth::v1::auth_service_server::AuthServiceServer;
+use crate::proto::user::v1::user_service_server::UserServiceServer;
+
+/// The ports the services call, and where they report.
+pub struct GrpcState {
+    pub auth: Arc<dyn AuthUseCases>,
+    pub users: Arc<dyn UserUseCases>,
+    /// The same readiness checks as REST's `/health/ready`.
+    pub health: Vec<Arc<dyn HealthCheck>>,
+    pub metrics: GrpcMetrics,
+}
+
+#[derive(Debug, Clone)]
+pub struct GrpcConfig {
+    /// Serve `grpc.reflection.v1` (and `v1alpha`, which older tools ask for).
+    pub reflection_enabled: bool,
+    /// Largest request message decoded; larger ones are refused before decoding.
+    pub max_message_bytes: usize,
+    /// Calls still running after this end with `CANCELLED`.
+    pub request_timeout: Duration,
+    /// Browser origins allowed to call through gRPC-Web; the same list as REST's.
+    pub cors_allowed_origins: Vec<String>,
+    /// How often the health service re-runs the readiness checks.
+    pub health_poll_interval: Duration,
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then lets in-flight calls finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: GrpcState,
+    config: &GrpcConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let follower =
+        health::follow_readiness(reporter, state.health, config.health_poll_interval).await;
+    let auth = auth::GrpcAuthService {
+        auth: state.auth.clone(),
+    };
+    let users = users::GrpcUserService {
+        auth: state.auth,
+        users: state.users,
+    };
+    let (reflection, reflection_alpha) = if config.reflection_enabled {
+        let v1 = reflection()
+            .build_v1()
+            .context("building gRPC reflection")?;
+        let v1alpha = reflection()
+            .build_v1alpha()
+            .context("building gRPC reflection (v1alpha)")?;
+        (Some(v1), Some(v1alpha))
+    } else {
+        (None, None)
+    };
+    let limit = config.max_message_bytes;
+    let outcome = Server::builder()
+        // gRPC-Web arrives over HTTP/1.1.
+        .accept_http1(true)
+        .timeout(config.request_timeout)
+        .layer(observe::ObserveLayer {
+            metrics: state.metrics,
+        })
+        .layer(cors(&config.cors_allowed_origins))
+        .layer(tonic_web::GrpcWebLayer::new())
+        .add_service(AuthServiceServer::new(auth).max_decoding_message_size(limit))
+        .add_service(UserServiceServer::new(users).max_decoding_message_size(limit))
+        .add_service(health_service)
+        .add_optional_service(reflection)
+        .add_optional_service(reflection_alpha)
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        .await
+        .context("serving gRPC");
+    follower.abort();
+    outcome
+}
+
+/// Reflection over every proto this server answers, health included.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
+/// CORS for gRPC-Web from the allow-list; an empty list allows no origin (no CORS headers).
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| {
+            HeaderValue::from_str(origin)
+                .inspect_err(|_| tracing::warn!(origin, "ignoring an invalid CORS origin"))
+                .ok()
+        })
+        .collect();
+    let header = HeaderName::from_static;
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::POST])
+        .allow_headers([
+            header("authorization"),
+            header("content-type"),
+            header("x-grpc-web"),
+            header("x-user-agent"),
+            header("grpc-timeout"),
+            observe::X_REQUEST_ID,
+        ])
+        .expose_headers([
+            header("grpc-status"),
+            header("grpc-message"),
+            header("grpc-status-details-bin"),
+            observe::X_REQUEST_ID,
+        ])
+        // Browsers may reuse a preflight answer this long instead of repeating it per call.
+        .max_age(Duration::from_mins(10))
+}
