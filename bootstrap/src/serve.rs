@@ -33,7 +33,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
     background::count_events(&app.events, &registry)?;
     let job_metrics = JobMetrics::register(&registry).context("registering job metrics")?;
-    let job_parts = jobs::backend(&settings)?;
+    let job_parts = app.jobs.clone();
     let job_client = JobClient::new(job_parts.queue.clone(), job_parts.clock.clone())
         .with_metrics(job_metrics.clone());
     let roles = Roles {
@@ -137,6 +137,7 @@ fn rest_router(
         auth: app.auth.clone(),
         users: app.users.clone(),
         audit: app.audit.clone(),
+        jobs: app.jobs_admin.clone(),
         health: app.health.clone(),
         metrics,
     };

@@ -9,7 +9,7 @@ use arcana_adapter_security::{
     Argon2Params, Argon2PasswordHasher, HasherConfig, JwtConfig, JwtTokenCodec, RandomRefreshTokens,
 };
 use arcana_application::{
-    AuditService, AuthService, AuthSettings, Ports, ThrottlePolicy, UserService,
+    AuditService, AuthService, AuthSettings, JobsService, Ports, ThrottlePolicy, UserService,
 };
 use arcana_domain::session::SessionLifetimes;
 use arcana_ports::health::HealthCheck;
@@ -19,6 +19,7 @@ use chrono::TimeDelta;
 
 use crate::config::{Environment, Settings};
 use crate::database::Database;
+use crate::jobs::JobsBackendParts;
 use crate::state;
 
 const EVENT_BUS_CAPACITY: usize = 1024;
@@ -31,6 +32,9 @@ pub struct App {
     pub sessions: Arc<dyn SessionStore>,
     pub events: InProcessEventBus,
     pub database: Database,
+    /// The job queue's backend (queue, schedules, cron lock) and its admin use cases.
+    pub jobs: JobsBackendParts,
+    pub jobs_admin: Arc<JobsService>,
 }
 
 /// Builds the application on the configured adapters; cache metrics go to `registry`.
@@ -50,6 +54,12 @@ pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Re
         events: Arc::new(events.clone()),
     };
     let auth_settings = auth_settings(settings);
+    let jobs = crate::jobs::backend(settings)?;
+    let jobs_admin = Arc::new(JobsService::new(
+        jobs.queue.clone(),
+        jobs.scheduler.clone(),
+        jobs.clock.clone(),
+    ));
     Ok(App {
         auth: Arc::new(AuthService::new(ports.clone(), auth_settings.clone())),
         users: Arc::new(UserService::new(ports, auth_settings)),
@@ -60,6 +70,8 @@ pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Re
         sessions: shared.sessions,
         events,
         database,
+        jobs,
+        jobs_admin,
     })
 }
 

@@ -16,7 +16,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let registry = prometheus::Registry::new();
     let app = wiring::build(&settings, &registry)?;
     let metrics = JobMetrics::register(&registry).context("registering job metrics")?;
-    let parts = jobs::backend(&settings)?;
+    let parts = app.jobs.clone();
     let client =
         JobClient::new(parts.queue.clone(), parts.clock.clone()).with_metrics(metrics.clone());
     let roles = Roles {
