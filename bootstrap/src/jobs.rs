@@ -1,6 +1,7 @@
 //! The job queue in this process: its backend, the handlers every process registers, and the
 //! runtime tasks (worker pool, promote/reap sweeps, cron) each role runs.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use arcana_adapter_jobs::{
 use arcana_adapter_memory::{InMemoryJobQueue, InMemoryLeaderLock, InMemoryScheduler, SystemClock};
 use arcana_adapter_redis::{RedisJobQueue, RedisLeaderLock, RedisScheduler};
 use arcana_ports::clock::Clock;
-use arcana_ports::jobs::{JobQueue, Retention, Schedule, Scheduler};
+use arcana_ports::jobs::{JobQueue, RateLimit, Retention, Schedule, Scheduler};
 use arcana_ports::locks::LeaderLock;
 use arcana_ports::sessions::SessionStore;
 use chrono::TimeDelta;
@@ -43,12 +44,30 @@ fn retention(jobs: &JobsSettings) -> Retention {
     }
 }
 
+fn rate_limits(jobs: &JobsSettings) -> HashMap<String, RateLimit> {
+    jobs.rate_limits
+        .iter()
+        .map(|(queue, r)| {
+            let period =
+                TimeDelta::milliseconds(i64::try_from(r.period_ms).unwrap_or(i64::MAX / 2));
+            (
+                queue.clone(),
+                RateLimit {
+                    limit: r.limit,
+                    period,
+                },
+            )
+        })
+        .collect()
+}
+
 pub fn backend(settings: &Settings) -> anyhow::Result<JobsBackendParts> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let retention = retention(&settings.jobs);
+    let limits = rate_limits(&settings.jobs);
     Ok(match settings.jobs.backend {
         JobsBackend::Memory => JobsBackendParts {
-            queue: Arc::new(InMemoryJobQueue::new(retention)),
+            queue: Arc::new(InMemoryJobQueue::new(retention).with_rate_limits(limits)),
             scheduler: Arc::new(InMemoryScheduler::new()),
             lock: Arc::new(InMemoryLeaderLock::new()),
             clock,
@@ -57,7 +76,9 @@ pub fn backend(settings: &Settings) -> anyhow::Result<JobsBackendParts> {
             let redis = crate::state::redis_connection(settings)?
                 .context("jobs.backend = redis needs redis.url")?;
             JobsBackendParts {
-                queue: Arc::new(RedisJobQueue::new(redis.clone(), retention)),
+                queue: Arc::new(
+                    RedisJobQueue::new(redis.clone(), retention).with_rate_limits(limits),
+                ),
                 scheduler: Arc::new(RedisScheduler::new(redis.clone())),
                 lock: Arc::new(RedisLeaderLock::new(redis)),
                 clock,

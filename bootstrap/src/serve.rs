@@ -11,7 +11,7 @@ use arcana_domain::Password;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use arcana_adapter_jobs::{JobClient, JobMetrics};
+use arcana_adapter_jobs::JobClient;
 
 use crate::config::Settings;
 use crate::jobs::{self, Roles};
@@ -32,10 +32,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     seed_admin(&settings, &app).await?;
 
     background::count_events(&app.events, &registry)?;
-    let job_metrics = JobMetrics::register(&registry).context("registering job metrics")?;
+    let job_metrics = app.job_metrics.clone();
     let job_parts = app.jobs.clone();
-    let job_client = JobClient::new(job_parts.queue.clone(), job_parts.clock.clone())
-        .with_metrics(job_metrics.clone());
+    let job_client = JobClient::new(job_parts.queue.clone(), job_parts.clock.clone());
     let roles = Roles {
         worker: settings.jobs.worker.enabled,
         scheduler: true,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use arcana_adapter_jobs::{JobMetrics, MeteredJobQueue};
 use arcana_adapter_memory::{InProcessEventBus, SystemClock};
 use arcana_adapter_security::{
     Argon2Params, Argon2PasswordHasher, HasherConfig, JwtConfig, JwtTokenCodec, RandomRefreshTokens,
@@ -35,6 +36,8 @@ pub struct App {
     /// The job queue's backend (queue, schedules, cron lock) and its admin use cases.
     pub jobs: JobsBackendParts,
     pub jobs_admin: Arc<JobsService>,
+    /// Registered on the process registry; the queue above already counts enqueues in it.
+    pub job_metrics: JobMetrics,
 }
 
 /// Builds the application on the configured adapters; cache metrics go to `registry`.
@@ -54,7 +57,9 @@ pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Re
         events: Arc::new(events.clone()),
     };
     let auth_settings = auth_settings(settings);
-    let jobs = crate::jobs::backend(settings)?;
+    let job_metrics = JobMetrics::register(registry).context("registering job metrics")?;
+    let mut jobs = crate::jobs::backend(settings)?;
+    jobs.queue = Arc::new(MeteredJobQueue::new(jobs.queue, job_metrics.clone()));
     let jobs_admin = Arc::new(JobsService::new(
         jobs.queue.clone(),
         jobs.scheduler.clone(),
@@ -72,6 +77,7 @@ pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Re
         database,
         jobs,
         jobs_admin,
+        job_metrics,
     })
 }
 

@@ -1,8 +1,8 @@
 //! `arcana-worker`: runs jobs (and competes for cron leadership) without serving HTTP, on the
 //! shared Redis queue, until SIGINT or SIGTERM.
 
-use anyhow::{Context as _, bail};
-use arcana_adapter_jobs::{JobClient, JobMetrics};
+use anyhow::bail;
+use arcana_adapter_jobs::JobClient;
 
 use crate::config::{JobsBackend, Settings};
 use crate::jobs::Roles;
@@ -15,10 +15,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let registry = prometheus::Registry::new();
     let app = wiring::build(&settings, &registry)?;
-    let metrics = JobMetrics::register(&registry).context("registering job metrics")?;
+    let metrics = app.job_metrics.clone();
     let parts = app.jobs.clone();
-    let client =
-        JobClient::new(parts.queue.clone(), parts.clock.clone()).with_metrics(metrics.clone());
+    let client = JobClient::new(parts.queue.clone(), parts.clock.clone());
     let roles = Roles {
         worker: true,
         scheduler: true,

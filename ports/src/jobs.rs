@@ -70,6 +70,21 @@ impl Default for Retention {
     }
 }
 
+/// At most `limit` jobs of one queue start per `period`, across every worker of the cluster
+/// (fixed windows aligned on multiples of `period`). Jobs over the limit stay pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u64,
+    pub period: TimeDelta,
+}
+
+impl RateLimit {
+    /// The window `now` falls in.
+    pub fn window(&self, now: DateTime<Utc>) -> i64 {
+        now.timestamp_millis() / self.period.num_milliseconds().max(1)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueStats {
     pub queue: String,
@@ -88,7 +103,8 @@ pub trait JobQueue: Send + Sync {
     async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError>;
 
     /// Takes the highest-priority, oldest pending job of the first non-empty queue in `queues`
-    /// under a lease of `lease` length, counting one more attempt.
+    /// under a lease of `lease` length, counting one more attempt. A queue whose [`RateLimit`]
+    /// (given to the adapter at construction) is spent for the current window is skipped.
     async fn claim(
         &self,
         queues: &[String],

@@ -2,12 +2,13 @@
 //! Every case passes its own `now`, so time-dependent steps (delays, leases, retries) are
 //! exercised without waiting.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arcana_adapter_memory::{InMemoryJobQueue, InMemoryScheduler};
 use arcana_adapter_redis::{RedisJobQueue, RedisScheduler};
 use arcana_domain::jobs::{JobSpec, JobState, Priority, RetryPolicy, UniqueKey};
-use arcana_ports::jobs::{JobFilter, JobQueue, QueueError, Retention, Scheduler};
+use arcana_ports::jobs::{JobFilter, JobQueue, QueueError, RateLimit, Retention, Scheduler};
 use arcana_tests::redis::TestRedis;
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -35,9 +36,17 @@ impl QueueKind {
             dead_max_len: DEAD_MAX_LEN,
             ..Retention::default()
         };
+        let limits: HashMap<String, RateLimit> = [(
+            "limited".to_owned(),
+            RateLimit {
+                limit: 2,
+                period: TimeDelta::minutes(1),
+            },
+        )]
+        .into();
         Some(match self {
             Self::Memory => Queues {
-                jobs: Arc::new(InMemoryJobQueue::new(retention)),
+                jobs: Arc::new(InMemoryJobQueue::new(retention).with_rate_limits(limits)),
                 schedules: Arc::new(InMemoryScheduler::new()),
                 _redis: None,
             },
@@ -45,7 +54,9 @@ impl QueueKind {
                 let redis = TestRedis::create()?;
                 let connection = redis_connection(&redis);
                 Queues {
-                    jobs: Arc::new(RedisJobQueue::new(connection.clone(), retention)),
+                    jobs: Arc::new(
+                        RedisJobQueue::new(connection.clone(), retention).with_rate_limits(limits),
+                    ),
                     schedules: Arc::new(RedisScheduler::new(connection)),
                     _redis: Some(redis),
                 }
@@ -328,10 +339,51 @@ async fn a_unique_key_admits_one_job_per_window_even_concurrently(q: Queues) {
     assert_eq!(stats[0].pending, 1);
 }
 
+async fn a_rate_limited_queue_starts_at_most_its_limit_per_window(q: Queues) {
+    let q = q.jobs;
+    // The start of a minute, so that the whole case stays in one window.
+    let at = DateTime::from_timestamp(now().timestamp() / 60 * 60, 0).unwrap();
+    for i in 0..3 {
+        q.enqueue(spec(&format!("limited-{i}"), "limited"), at)
+            .await
+            .unwrap();
+    }
+    q.enqueue(spec("free", "default"), at).await.unwrap();
+    let both = ["limited", "default"];
+    assert_eq!(
+        claim_name(&*q, &both, at).await.as_deref(),
+        Some("limited-0")
+    );
+    assert_eq!(
+        claim_name(&*q, &both, at).await.as_deref(),
+        Some("limited-1")
+    );
+    assert_eq!(
+        claim_name(&*q, &both, at).await.as_deref(),
+        Some("free"),
+        "the limited queue is spent"
+    );
+    assert_eq!(
+        claim_name(&*q, &both, at + TimeDelta::seconds(59)).await,
+        None
+    );
+    assert_eq!(
+        q.stats().await.unwrap()[1].pending,
+        1,
+        "the third job waits"
+    );
+    let next = at + TimeDelta::minutes(1);
+    assert_eq!(
+        claim_name(&*q, &both, next).await.as_deref(),
+        Some("limited-2")
+    );
+}
+
 /// Runs every case on a fresh queue of `kind` (stopping at the first failure) and prints the
 /// count.
 pub async fn run(kind: QueueKind) {
-    let cases: [fn(Queues) -> CaseFuture; 11] = [
+    let cases: [fn(Queues) -> CaseFuture; 12] = [
+        |q| Box::pin(a_rate_limited_queue_starts_at_most_its_limit_per_window(q)),
         |q| Box::pin(pending_jobs_are_taken_by_priority_then_arrival(q)),
         |q| {
             Box::pin(a_claimed_job_carries_its_whole_spec_and_counts_the_attempt(

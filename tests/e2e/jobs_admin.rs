@@ -176,6 +176,32 @@ async fn an_admin_enqueues_inspects_and_searches_jobs() {
     assert_eq!(status, 404);
     let dashboard = json_of(app.get("/api/v1/jobs/dashboard", Some(&root)).await, 200).await;
     assert_eq!(dashboard["totals"]["completed"].as_u64(), Some(1));
+
+    let expected = [
+        "arcana_jobs_enqueued_total",
+        "arcana_jobs_completed_total{queue=\"default\"} 1",
+        "arcana_job_duration_seconds_count{job=\"sleep\",outcome=\"completed\",queue=\"default\"} 1",
+        "arcana_scheduler_is_leader 1",
+        "arcana_workers_active 0",
+        "arcana_jobs_pending{queue=\"default\"}",
+    ];
+    // The queue gauges are refreshed by the sweep, so they may lag a moment behind.
+    let start = tokio::time::Instant::now();
+    loop {
+        let metrics = app.get("/metrics", None).await.text().await.unwrap();
+        let missing: Vec<_> = expected
+            .iter()
+            .filter(|line| !metrics.contains(*line))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "/metrics lacks {missing:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

@@ -8,32 +8,20 @@ use arcana_ports::jobs::{Enqueued, JobQueue, QueueError};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::job::{DEFAULT_QUEUE, Job};
-use crate::metrics::JobMetrics;
 
 /// Used when a job sets no timeout of its own.
 const DEFAULT_TIMEOUT: TimeDelta = TimeDelta::minutes(5);
 
-/// Enqueues jobs; cheap to clone.
+/// Enqueues jobs; cheap to clone. Count enqueues by giving it a [`crate::MeteredJobQueue`].
 #[derive(Clone)]
 pub struct JobClient {
     queue: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
-    metrics: Option<JobMetrics>,
 }
 
 impl JobClient {
     pub fn new(queue: Arc<dyn JobQueue>, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            queue,
-            clock,
-            metrics: None,
-        }
-    }
-
-    #[must_use]
-    pub fn with_metrics(mut self, metrics: JobMetrics) -> Self {
-        self.metrics = Some(metrics);
-        self
+        Self { queue, clock }
     }
 
     pub fn queue(&self) -> &Arc<dyn JobQueue> {
@@ -77,14 +65,7 @@ impl JobClient {
 
     /// Enqueues a finished spec (a cron schedule's job).
     pub async fn enqueue_spec(&self, spec: JobSpec) -> Result<Enqueued, QueueError> {
-        let queue = spec.queue.clone();
-        let enqueued = self.queue.enqueue(spec, self.clock.now()).await?;
-        if let Some(metrics) = &self.metrics
-            && !enqueued.deduplicated
-        {
-            metrics.enqueued.with_label_values(&[&queue]).inc();
-        }
-        Ok(enqueued)
+        self.queue.enqueue(spec, self.clock.now()).await
     }
 }
 

@@ -19,7 +19,7 @@ pub use client::{Enqueue, JobClient};
 pub use cron::{CronRunner, CronSettings, next_fire_times, parse_schedule};
 pub use job::{DEFAULT_QUEUE, Job, JobContext, JobError, Registry};
 pub use maintenance::Maintenance;
-pub use metrics::JobMetrics;
+pub use metrics::{JobMetrics, MeteredJobQueue};
 pub use worker::{WorkerPool, WorkerSettings};
 
 /// Resolves once `stop` turns true (at once if it already has).

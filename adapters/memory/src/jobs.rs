@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use arcana_domain::ids::JobId;
 use arcana_domain::jobs::{JobRecord, JobSpec, JobState, Priority};
 use arcana_ports::jobs::{
-    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, Retention, Schedule, Scheduler,
+    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention, Schedule,
+    Scheduler,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -33,6 +34,8 @@ struct State {
     unique: HashMap<String, (JobId, DateTime<Utc>)>,
     /// Every queue that ever received a job, so stats list emptied queues too.
     queues: BTreeSet<String>,
+    /// Jobs started per rate-limited queue in its current window.
+    started: HashMap<String, (i64, u64)>,
     seq: u64,
 }
 
@@ -103,6 +106,7 @@ impl State {
 pub struct InMemoryJobQueue {
     state: Mutex<State>,
     retention: Retention,
+    limits: HashMap<String, RateLimit>,
 }
 
 impl InMemoryJobQueue {
@@ -110,7 +114,15 @@ impl InMemoryJobQueue {
         Self {
             state: Mutex::new(State::default()),
             retention,
+            limits: HashMap::new(),
         }
+    }
+
+    /// Limits how many jobs of each named queue start per period.
+    #[must_use]
+    pub fn with_rate_limits(mut self, limits: HashMap<String, RateLimit>) -> Self {
+        self.limits = limits;
+        self
     }
 
     fn with<T>(&self, act: impl FnOnce(&mut State) -> T) -> Result<T, QueueError> {
@@ -193,7 +205,24 @@ impl JobQueue for InMemoryJobQueue {
     ) -> Result<Option<Lease>, QueueError> {
         self.with(|state| {
             let (id, queue) = queues.iter().find_map(|queue| {
+                let limit = self.limits.get(queue);
+                if let Some(limit) = limit {
+                    let window = limit.window(now);
+                    let (seen, count) = state.started.get(queue).copied().unwrap_or((window, 0));
+                    if seen == window && count >= limit.limit {
+                        return None;
+                    }
+                }
                 let first = state.pending.get_mut(queue)?.pop_first()?;
+                if let Some(limit) = limit {
+                    let window = limit.window(now);
+                    let entry = state.started.entry(queue.clone()).or_insert((window, 0));
+                    *entry = if entry.0 == window {
+                        (window, entry.1 + 1)
+                    } else {
+                        (window, 1)
+                    };
+                }
                 Some((first.2, queue))
             })?;
             state.seq += 1;

@@ -314,6 +314,13 @@ fn check_jobs(jobs: &JobsSettings, redis: &RedisSettings, errors: &mut Vec<Strin
             ));
         }
     }
+    if jobs
+        .rate_limits
+        .values()
+        .any(|r| r.limit == 0 || r.period_ms == 0)
+    {
+        errors.push("jobs.rate_limits: limit and period_ms must be positive".into());
+    }
     let retention = &jobs.retention;
     if retention.completed_secs == 0
         || retention.dead_max_age_secs == 0

@@ -216,6 +216,8 @@ pub struct JobsSettings {
     pub worker: JobWorkerSettings,
     pub scheduler: JobSchedulerSettings,
     pub retention: JobRetentionSettings,
+    /// Queue name → at most `limit` job starts per `period_ms`, across the cluster.
+    pub rate_limits: std::collections::BTreeMap<String, QueueRateLimit>,
     /// Operator-defined schedules, besides the built-in ones.
     pub schedules: Vec<ScheduleSettings>,
 }
@@ -249,6 +251,13 @@ pub struct JobRetentionSettings {
     pub completed_secs: u64,
     pub dead_max_age_secs: u64,
     pub dead_max_len: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueRateLimit {
+    pub limit: u64,
+    pub period_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -10,6 +10,8 @@
 //! - `dead:{queue}` — dead letters by when they died (ZSET), trimmed by age and length.
 //! - `done:{queue}` — completed ids by completion time, trimmed to the retention (ZSET).
 //! - `unique:{key}` — the id holding a unique key, expiring with its window (string).
+//! - `rate:{queue}:{window}` — jobs started in a rate-limited queue's current window (string,
+//!   expiring with the window).
 //! - `queues` — every queue name (set); `seq` — arrival and lease-token counter.
 
 mod codec;
@@ -20,7 +22,9 @@ use std::collections::HashMap;
 
 use arcana_domain::ids::JobId;
 use arcana_domain::jobs::{JobRecord, JobSpec, JobState};
-use arcana_ports::jobs::{Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, Retention};
+use arcana_ports::jobs::{
+    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use redis::Script;
@@ -57,6 +61,7 @@ pub struct RedisJobQueue {
     connection: RedisConnection,
     prefix: String,
     retention: Retention,
+    limits: HashMap<String, RateLimit>,
     scripts: Scripts,
 }
 
@@ -71,6 +76,7 @@ impl RedisJobQueue {
             connection,
             prefix,
             retention,
+            limits: HashMap::new(),
             scripts: Scripts {
                 enqueue: script(scripts::ENQUEUE),
                 claim: script(scripts::CLAIM),
@@ -85,6 +91,31 @@ impl RedisJobQueue {
                 reap: script(scripts::REAP),
             },
         }
+    }
+
+    /// Limits how many jobs of each named queue start per period, counted in Redis so that
+    /// the limit holds across every worker process.
+    #[must_use]
+    pub fn with_rate_limits(mut self, limits: HashMap<String, RateLimit>) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Per queue: name, limit (0: none), current window, period in ms (the counter's TTL).
+    fn claim_args(&self, queues: &[String], now: DateTime<Utc>) -> Vec<String> {
+        let mut args = Vec::with_capacity(queues.len() * 4);
+        for queue in queues {
+            args.push(queue.clone());
+            match self.limits.get(queue) {
+                Some(limit) => {
+                    args.push(limit.limit.to_string());
+                    args.push(limit.window(now).to_string());
+                    args.push(millis(limit.period));
+                }
+                None => args.extend(["0".to_owned(), "0".to_owned(), "1".to_owned()]),
+            }
+        }
+        args
     }
 
     fn key(&self, rest: &str) -> String {
@@ -255,8 +286,9 @@ impl JobQueue for RedisJobQueue {
     ) -> Result<Option<Lease>, QueueError> {
         let now_us = micros(now);
         let expires = micros(now + lease);
+        let per_queue = self.claim_args(queues, now);
         let mut args: Vec<&[u8]> = vec![now_us.as_bytes(), expires.as_bytes(), worker.as_bytes()];
-        args.extend(queues.iter().map(String::as_bytes));
+        args.extend(per_queue.iter().map(String::as_bytes));
         let raw: HashMap<String, Vec<u8>> = self
             .run(&self.scripts.claim, &args, "claiming a job")
             .await?;

@@ -57,16 +57,24 @@ else
 end
 return {ARGV[2], 0}";
 
-/// ARGV: prefix, now, lease expiry, worker, queues… Returns the claimed job's hash, or `{}`.
+/// ARGV: prefix, now, lease expiry, worker, then per queue: name, limit (0: none), window,
+/// period ms. Returns the claimed job's hash, or `{}`.
 pub(crate) const CLAIM: &str = r"
-for i = 5, #ARGV do
+for i = 5, #ARGV, 4 do
   local pending = K .. 'pending:' .. ARGV[i]
+  local rate = K .. 'rate:' .. ARGV[i] .. ':' .. ARGV[i + 2]
+  local limited = tonumber(ARGV[i + 1]) > 0
   while true do
+    if limited and tonumber(redis.call('GET', rate) or '0') >= tonumber(ARGV[i + 1]) then break end
     local popped = redis.call('ZPOPMIN', pending)
     if #popped == 0 then break end
     local id = popped[1]
     local job = K .. 'job:' .. id
     if redis.call('EXISTS', job) == 1 then
+      if limited then
+        redis.call('INCR', rate)
+        redis.call('PEXPIRE', rate, ARGV[i + 3])
+      end
       local token = ARGV[4] .. ':' .. redis.call('INCR', K .. 'seq')
       redis.call('HINCRBY', job, 'attempt', 1)
       redis.call('HSET', job, 'state', 'active', 'lease', token, 'lease_expires', ARGV[3], 'updated_at', ARGV[2])
