@@ -84,7 +84,11 @@ pub(crate) fn queues(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| (*n).to_owned()).collect()
 }
 
-async fn claim_name(q: &dyn JobQueue, from: &[&str], at: DateTime<Utc>) -> Option<String> {
+pub(crate) async fn claim_name(
+    q: &dyn JobQueue,
+    from: &[&str],
+    at: DateTime<Utc>,
+) -> Option<String> {
     let lease = q.claim(&queues(from), "w1", LEASE, at).await.unwrap()?;
     Some(lease.job.spec.name)
 }
@@ -339,51 +343,13 @@ async fn a_unique_key_admits_one_job_per_window_even_concurrently(q: Queues) {
     assert_eq!(stats[0].pending, 1);
 }
 
-async fn a_rate_limited_queue_starts_at_most_its_limit_per_window(q: Queues) {
-    let q = q.jobs;
-    // The start of a minute, so that the whole case stays in one window.
-    let at = DateTime::from_timestamp(now().timestamp() / 60 * 60, 0).unwrap();
-    for i in 0..3 {
-        q.enqueue(spec(&format!("limited-{i}"), "limited"), at)
-            .await
-            .unwrap();
-    }
-    q.enqueue(spec("free", "default"), at).await.unwrap();
-    let both = ["limited", "default"];
-    assert_eq!(
-        claim_name(&*q, &both, at).await.as_deref(),
-        Some("limited-0")
-    );
-    assert_eq!(
-        claim_name(&*q, &both, at).await.as_deref(),
-        Some("limited-1")
-    );
-    assert_eq!(
-        claim_name(&*q, &both, at).await.as_deref(),
-        Some("free"),
-        "the limited queue is spent"
-    );
-    assert_eq!(
-        claim_name(&*q, &both, at + TimeDelta::seconds(59)).await,
-        None
-    );
-    assert_eq!(
-        q.stats().await.unwrap()[1].pending,
-        1,
-        "the third job waits"
-    );
-    let next = at + TimeDelta::minutes(1);
-    assert_eq!(
-        claim_name(&*q, &both, next).await.as_deref(),
-        Some("limited-2")
-    );
-}
-
 /// Runs every case on a fresh queue of `kind` (stopping at the first failure) and prints the
 /// count.
 pub async fn run(kind: QueueKind) {
     let cases: [fn(Queues) -> CaseFuture; 12] = [
-        |q| Box::pin(a_rate_limited_queue_starts_at_most_its_limit_per_window(q)),
+        |q| {
+            Box::pin(crate::jobs_admin::a_rate_limited_queue_starts_at_most_its_limit_per_window(q))
+        },
         |q| Box::pin(pending_jobs_are_taken_by_priority_then_arrival(q)),
         |q| {
             Box::pin(a_claimed_job_carries_its_whole_spec_and_counts_the_attempt(

@@ -1,14 +1,14 @@
 //! `JobQueue` and `Scheduler` contract cases for the operator's side: dead letters, cancel,
-//! search and stats, schedules. Run from [`crate::jobs::run`].
+//! search and stats, schedules, rate limits. Run from [`crate::jobs::run`].
 
 use std::sync::Arc;
 
 use arcana_domain::jobs::{JobSpec, JobState};
 use arcana_ports::jobs::{JobFilter, JobQueue, QueueError, Schedule};
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta};
 
 use crate::fixtures::now;
-use crate::jobs::{DEAD_MAX_LEN, LEASE, Queues, queues, spec};
+use crate::jobs::{DEAD_MAX_LEN, LEASE, Queues, claim_name, queues, spec};
 
 pub(crate) async fn dead_letters_are_bounded_and_purged_per_queue(q: Queues) {
     let (q, at) = (q.jobs, now());
@@ -250,5 +250,45 @@ pub(crate) async fn schedules_keep_their_pause_and_fire_time_across_redefinition
             ..schedule
         },
         "redefined, still paused, fire time only moves forward"
+    );
+}
+
+pub(crate) async fn a_rate_limited_queue_starts_at_most_its_limit_per_window(q: Queues) {
+    let q = q.jobs;
+    // The start of a minute, so that the whole case stays in one window.
+    let at = DateTime::from_timestamp(now().timestamp() / 60 * 60, 0).unwrap();
+    for i in 0..3 {
+        q.enqueue(spec(&format!("limited-{i}"), "limited"), at)
+            .await
+            .unwrap();
+    }
+    q.enqueue(spec("free", "default"), at).await.unwrap();
+    let both = ["limited", "default"];
+    assert_eq!(
+        claim_name(&*q, &both, at).await.as_deref(),
+        Some("limited-0")
+    );
+    assert_eq!(
+        claim_name(&*q, &both, at).await.as_deref(),
+        Some("limited-1")
+    );
+    assert_eq!(
+        claim_name(&*q, &both, at).await.as_deref(),
+        Some("free"),
+        "the limited queue is spent"
+    );
+    assert_eq!(
+        claim_name(&*q, &both, at + TimeDelta::seconds(59)).await,
+        None
+    );
+    assert_eq!(
+        q.stats().await.unwrap()[1].pending,
+        1,
+        "the third job waits"
+    );
+    let next = at + TimeDelta::minutes(1);
+    assert_eq!(
+        claim_name(&*q, &both, next).await.as_deref(),
+        Some("limited-2")
     );
 }

@@ -1,107 +1,21 @@
-//! `JobQueue` and `Scheduler` within one process: the embedded backend (development, single
+//! `JobQueue` within one process: the embedded backend (development, single
 //! process) and the fake for tests. One mutex makes every transition atomic.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use arcana_domain::ids::JobId;
-use arcana_domain::jobs::{JobRecord, JobSpec, JobState, Priority};
+use arcana_domain::jobs::{JobRecord, JobSpec, JobState};
 use arcana_ports::jobs::{
-    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention, Schedule,
-    Scheduler,
+    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
-/// Pending order within a queue: highest priority first, then first come.
-type PendingKey = (Reverse<Priority>, u64, JobId);
+mod state;
 
-struct Entry {
-    record: JobRecord,
-    /// Token and expiry of the current delivery, while active.
-    lease: Option<(String, DateTime<Utc>)>,
-    /// Position in the pending order; refreshed each time the job becomes pending.
-    seq: u64,
-    /// When the record may be forgotten (finished jobs only).
-    expires_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Default)]
-struct State {
-    jobs: HashMap<JobId, Entry>,
-    pending: HashMap<String, BTreeSet<PendingKey>>,
-    unique: HashMap<String, (JobId, DateTime<Utc>)>,
-    /// Every queue that ever received a job, so stats list emptied queues too.
-    queues: BTreeSet<String>,
-    /// Jobs started per rate-limited queue in its current window.
-    started: HashMap<String, (i64, u64)>,
-    seq: u64,
-}
-
-impl State {
-    fn make_pending(&mut self, id: JobId, now: DateTime<Utc>) {
-        self.seq += 1;
-        let seq = self.seq;
-        let Some(entry) = self.jobs.get_mut(&id) else {
-            return;
-        };
-        entry.record.state = JobState::Pending;
-        entry.record.updated_at = now;
-        entry.lease = None;
-        entry.seq = seq;
-        self.pending
-            .entry(entry.record.spec.queue.clone())
-            .or_default()
-            .insert((Reverse(entry.record.spec.priority), seq, id));
-    }
-
-    /// The entry if `lease` is still its current delivery.
-    fn leased(&mut self, lease: &Lease, now: DateTime<Utc>) -> Result<&mut Entry, QueueError> {
-        let entry = self
-            .jobs
-            .get_mut(&lease.job.id)
-            .ok_or(QueueError::LeaseLost)?;
-        match &entry.lease {
-            Some((token, expires)) if *token == lease.token && *expires > now => Ok(entry),
-            _ => Err(QueueError::LeaseLost),
-        }
-    }
-
-    fn dead_letter(&mut self, id: JobId, error: &str, now: DateTime<Utc>, retention: &Retention) {
-        if let Some(entry) = self.jobs.get_mut(&id) {
-            entry.record.state = JobState::DeadLettered;
-            entry.record.last_error = Some(error.to_owned());
-            entry.record.updated_at = now;
-            entry.lease = None;
-            entry.expires_at = Some(now + retention.dead_max_age);
-            let queue = entry.record.spec.queue.clone();
-            self.trim_dead(&queue, retention);
-        }
-    }
-
-    fn trim_dead(&mut self, queue: &str, retention: &Retention) {
-        let mut dead: Vec<(DateTime<Utc>, JobId)> = self
-            .jobs
-            .values()
-            .filter(|e| e.record.state == JobState::DeadLettered && e.record.spec.queue == queue)
-            .map(|e| (e.record.updated_at, e.record.id))
-            .collect();
-        let keep = usize::try_from(retention.dead_max_len).unwrap_or(usize::MAX);
-        if dead.len() > keep {
-            dead.sort();
-            for (_, id) in &dead[..dead.len() - keep] {
-                self.jobs.remove(id);
-            }
-        }
-    }
-
-    fn forget_expired(&mut self, now: DateTime<Utc>) {
-        self.jobs
-            .retain(|_, e| e.expires_at.is_none_or(|expiry| expiry > now));
-        self.unique.retain(|_, (_, until)| *until > now);
-    }
-}
+use state::{Entry, State};
 
 pub struct InMemoryJobQueue {
     state: Mutex<State>,
@@ -429,63 +343,6 @@ impl JobQueue for InMemoryJobQueue {
             let mut stats: Vec<QueueStats> = by_queue.into_values().collect();
             stats.sort_by(|a, b| a.queue.cmp(&b.queue));
             stats
-        })
-    }
-}
-
-/// Cron schedules of one process.
-#[derive(Default)]
-pub struct InMemoryScheduler {
-    schedules: Mutex<HashMap<String, Schedule>>,
-}
-
-impl InMemoryScheduler {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn with<T>(
-        &self,
-        act: impl FnOnce(&mut HashMap<String, Schedule>) -> T,
-    ) -> Result<T, QueueError> {
-        let mut schedules = self
-            .schedules
-            .lock()
-            .map_err(|_| QueueError::Other(anyhow::anyhow!("in-memory schedules poisoned")))?;
-        Ok(act(&mut schedules))
-    }
-}
-
-#[async_trait]
-impl Scheduler for InMemoryScheduler {
-    async fn upsert(&self, schedule: &Schedule) -> Result<(), QueueError> {
-        self.with(|all| {
-            let mut next = schedule.clone();
-            if let Some(old) = all.get(&schedule.name) {
-                next.paused = old.paused;
-                next.last_fired_at = old.last_fired_at;
-            }
-            all.insert(next.name.clone(), next);
-        })
-    }
-
-    async fn list(&self) -> Result<Vec<Schedule>, QueueError> {
-        self.with(|all| {
-            let mut list: Vec<Schedule> = all.values().cloned().collect();
-            list.sort_by(|a, b| a.name.cmp(&b.name));
-            list
-        })
-    }
-
-    async fn set_paused(&self, name: &str, paused: bool) -> Result<bool, QueueError> {
-        self.with(|all| all.get_mut(name).map(|s| s.paused = paused).is_some())
-    }
-
-    async fn mark_fired(&self, name: &str, at: DateTime<Utc>) -> Result<(), QueueError> {
-        self.with(|all| {
-            if let Some(schedule) = all.get_mut(name) {
-                schedule.last_fired_at = Some(at.max(schedule.last_fired_at.unwrap_or(at)));
-            }
         })
     }
 }
