@@ -367,3 +367,6 @@ async fn an_admin_lists_pauses_resumes_and_triggers_schedules() {
         (Some("maintenance"), Some("manual:sessions.purge"))
     );
 }
+
+#[path = "jobs_admin_grpc.rs"]
+mod grpc;
