@@ -8,7 +8,10 @@ use arcana_domain::ids::JobId;
 use arcana_domain::jobs::{JobRecord, JobSpec, Priority, RetryPolicy, UniqueKey};
 use arcana_domain::{Role, ValueError};
 use arcana_ports::clock::Clock;
-use arcana_ports::jobs::{Enqueued, JobFilter, JobQueue, QueueStats, Schedule, Scheduler};
+use arcana_ports::jobs::{
+    Enqueued, JobEventFeed, JobEventSubscription, JobFilter, JobQueue, QueueStats, Schedule,
+    Scheduler,
+};
 use arcana_ports::usecases::Principal;
 use arcana_ports::usecases::jobs::{
     Dashboard, EnqueueJob, JobSearch, JobsError, JobsUseCases, parse_state, state_name,
@@ -24,6 +27,7 @@ pub struct JobsService {
     queue: Arc<dyn JobQueue>,
     scheduler: Arc<dyn Scheduler>,
     clock: Arc<dyn Clock>,
+    events: Arc<dyn JobEventFeed>,
 }
 
 fn admin(actor: &Principal) -> Result<(), JobsError> {
@@ -65,11 +69,13 @@ impl JobsService {
         queue: Arc<dyn JobQueue>,
         scheduler: Arc<dyn Scheduler>,
         clock: Arc<dyn Clock>,
+        events: Arc<dyn JobEventFeed>,
     ) -> Self {
         Self {
             queue,
             scheduler,
             clock,
+            events,
         }
     }
 
@@ -268,5 +274,10 @@ impl JobsUseCases for JobsService {
         spec.run_at = None;
         spec.correlation_id = Some(format!("manual:{name}"));
         Ok(self.queue.enqueue(spec, self.clock.now()).await?)
+    }
+
+    async fn watch(&self, actor: &Principal) -> Result<Box<dyn JobEventSubscription>, JobsError> {
+        admin(actor)?;
+        Ok(self.events.subscribe())
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use arcana_adapter_jobs::{JobMetrics, MeteredJobQueue};
-use arcana_adapter_memory::{InProcessEventBus, SystemClock};
+use arcana_adapter_memory::{InProcessEventBus, InProcessJobEvents, SystemClock};
 use arcana_adapter_security::{
     Argon2Params, Argon2PasswordHasher, HasherConfig, JwtConfig, JwtTokenCodec, RandomRefreshTokens,
 };
@@ -14,6 +14,7 @@ use arcana_application::{
 };
 use arcana_domain::session::SessionLifetimes;
 use arcana_ports::health::HealthCheck;
+use arcana_ports::jobs::JobEventFeed;
 use arcana_ports::sessions::SessionStore;
 use arcana_ports::usecases::ManagementError;
 use chrono::TimeDelta;
@@ -24,6 +25,8 @@ use crate::jobs::JobsBackendParts;
 use crate::state;
 
 const EVENT_BUS_CAPACITY: usize = 1024;
+/// Job events buffered per watcher before the oldest are dropped for it.
+const JOB_EVENTS_CAPACITY: usize = 4096;
 
 pub struct App {
     pub auth: Arc<AuthService>,
@@ -59,11 +62,15 @@ pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Re
     let auth_settings = auth_settings(settings);
     let job_metrics = JobMetrics::register(registry).context("registering job metrics")?;
     let mut jobs = crate::jobs::backend(settings)?;
-    jobs.queue = Arc::new(MeteredJobQueue::new(jobs.queue, job_metrics.clone()));
+    let job_events: Arc<dyn JobEventFeed> = Arc::new(InProcessJobEvents::new(JOB_EVENTS_CAPACITY));
+    jobs.queue = Arc::new(
+        MeteredJobQueue::new(jobs.queue, job_metrics.clone()).with_events(job_events.clone()),
+    );
     let jobs_admin = Arc::new(JobsService::new(
         jobs.queue.clone(),
         jobs.scheduler.clone(),
         jobs.clock.clone(),
+        job_events,
     ));
     Ok(App {
         auth: Arc::new(AuthService::new(ports.clone(), auth_settings.clone())),

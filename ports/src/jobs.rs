@@ -190,3 +190,43 @@ pub trait Scheduler: Send + Sync {
     /// leader failover.
     async fn mark_fired(&self, name: &str, at: DateTime<Utc>) -> Result<(), QueueError>;
 }
+
+/// What happened to a job, for the live feed of the admin API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobEventKind {
+    Enqueued,
+    /// A worker claimed it (one more attempt).
+    Started,
+    Completed,
+    /// An attempt failed and the job will be retried.
+    Failed,
+    DeadLettered,
+    Cancelled,
+    /// A dead letter went back to its queue.
+    Replayed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobEvent {
+    pub id: JobId,
+    pub name: String,
+    pub queue: String,
+    pub kind: JobEventKind,
+    pub attempt: u32,
+    pub at: DateTime<Utc>,
+}
+
+/// One subscriber's view of the feed.
+#[async_trait]
+pub trait JobEventSubscription: Send {
+    /// The next event; `None` once the feed is closed. A subscriber that falls behind skips
+    /// the events it missed rather than slowing the queue down.
+    async fn next(&mut self) -> Option<JobEvent>;
+}
+
+/// A best-effort broadcast of job events: publishing never blocks nor fails.
+pub trait JobEventFeed: Send + Sync {
+    fn publish(&self, event: JobEvent);
+
+    fn subscribe(&self) -> Box<dyn JobEventSubscription>;
+}

@@ -250,3 +250,59 @@ async fn grpc_admins_pause_resume_and_trigger_schedules() {
     let ran = job_state(&mut client, &root, &triggered.id, "completed").await;
     assert_eq!(ran.correlation_id.as_deref(), Some("manual:sessions.purge"));
 }
+
+#[tokio::test]
+async fn grpc_admins_watch_a_job_s_events_live() {
+    let app = super::app().await;
+    let root = app.root().await.access;
+    let user = app
+        .register("watcher", "a-long-enough-password")
+        .await
+        .access;
+    let mut client = JobsServiceClient::new(app.grpc_channel().await);
+    let watch = |token| {
+        authed(
+            pb::WatchEventsRequest {
+                queue: Some("default".into()),
+            },
+            token,
+        )
+    };
+    let denied = client.watch_events(watch(Some(&user))).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+
+    let mut events = client
+        .watch_events(watch(Some(&root)))
+        .await
+        .unwrap()
+        .into_inner();
+    let enqueue = pb::EnqueueJobRequest {
+        name: "sleep".into(),
+        payload: Some(r#"{"ms":1}"#.into()),
+        ..Default::default()
+    };
+    let id = client
+        .enqueue_job(authed(enqueue, Some(&root)))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let next = tokio::time::timeout(Duration::from_secs(10), events.message()).await;
+        let event = next
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("the stream stays open");
+        if event.id == id {
+            assert_eq!(
+                (event.name.as_str(), event.queue.as_str()),
+                ("sleep", "default")
+            );
+            kinds.push(event.kind);
+        }
+    }
+    // A worker may start the job before the enqueue's own event is out: the set, not the order.
+    kinds.sort();
+    assert_eq!(kinds, ["completed", "enqueued", "started"]);
+}

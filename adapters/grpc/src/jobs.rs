@@ -1,14 +1,18 @@
 //! `arcana.jobs.v1.JobsService`: operating the job queue. The admin requirement is decided
 //! behind the port, exactly as for REST; this module only translates.
 
+use std::pin::Pin;
 use std::sync::Arc;
 
 use arcana_domain::jobs::{JobRecord, Priority};
 use arcana_domain::{FieldError, ValueError};
-use arcana_ports::jobs::{Enqueued, QueueStats, Schedule};
+use arcana_ports::jobs::{
+    Enqueued, JobEvent, JobEventKind, JobEventSubscription, QueueStats, Schedule,
+};
 use arcana_ports::usecases::jobs::{EnqueueJob, JobSearch, state_name};
 use arcana_ports::usecases::{AuthUseCases, JobsUseCases, Principal};
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::Stream;
 use tonic::{Request, Response, Status};
 
 use crate::errors;
@@ -92,6 +96,46 @@ fn enqueued(e: Enqueued) -> pb::EnqueueJobResponse {
     }
 }
 
+fn event_kind(kind: JobEventKind) -> &'static str {
+    match kind {
+        JobEventKind::Enqueued => "enqueued",
+        JobEventKind::Started => "started",
+        JobEventKind::Completed => "completed",
+        JobEventKind::Failed => "failed",
+        JobEventKind::DeadLettered => "dead_lettered",
+        JobEventKind::Cancelled => "cancelled",
+        JobEventKind::Replayed => "replayed",
+    }
+}
+
+fn event(e: JobEvent) -> pb::JobEvent {
+    pb::JobEvent {
+        id: e.id.to_string(),
+        name: e.name,
+        queue: e.queue,
+        kind: event_kind(e.kind).to_owned(),
+        attempt: e.attempt,
+        at: time(e.at),
+    }
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::JobEvent, Status>> + Send>>;
+
+/// The subscription as a stream, keeping only `queue`'s events when one is given.
+fn event_stream(subscription: Box<dyn JobEventSubscription>, queue: Option<String>) -> EventStream {
+    Box::pin(futures_util::stream::unfold(
+        (subscription, queue),
+        |(mut subscription, queue)| async move {
+            loop {
+                let next = subscription.next().await?;
+                if queue.as_ref().is_none_or(|q| *q == next.queue) {
+                    return Some((Ok(event(next)), (subscription, queue)));
+                }
+            }
+        },
+    ))
+}
+
 fn invalid(field: &str, code: &'static str, message: &str) -> Status {
     let error: FieldError = ValueError::new(code, message.to_owned()).at(field);
     errors::validation(vec![error])
@@ -134,6 +178,15 @@ impl GrpcJobsService {
 
 #[tonic::async_trait]
 impl JobsService for GrpcJobsService {
+    type WatchEventsStream = EventStream;
+
+    async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Reply<EventStream> {
+        let actor = self.actor(&request).await?;
+        let queue = request.into_inner().queue;
+        let subscription = self.jobs.watch(&actor).await.map_err(errors::from_jobs)?;
+        Ok(Response::new(event_stream(subscription, queue)))
+    }
+
     async fn list_queues(
         &self,
         request: Request<pb::ListQueuesRequest>,

@@ -11,6 +11,7 @@ mod client;
 mod cron;
 mod job;
 mod maintenance;
+mod metered;
 mod metrics;
 mod worker;
 
@@ -19,7 +20,8 @@ pub use client::{Enqueue, JobClient};
 pub use cron::{CronRunner, CronSettings, next_fire_times, parse_schedule};
 pub use job::{DEFAULT_QUEUE, Job, JobContext, JobError, Registry};
 pub use maintenance::Maintenance;
-pub use metrics::{JobMetrics, MeteredJobQueue};
+pub use metered::MeteredJobQueue;
+pub use metrics::JobMetrics;
 pub use worker::{WorkerPool, WorkerSettings};
 
 /// Resolves once `stop` turns true (at once if it already has).

@@ -1,13 +1,6 @@
 //! The job metrics on the process's Prometheus registry, labelled by queue (and by job name
 //! for durations: names come from the registry, so the label set is bounded).
 
-use std::sync::Arc;
-
-use arcana_domain::ids::JobId;
-use arcana_domain::jobs::{JobRecord, JobSpec, JobState};
-use arcana_ports::jobs::{Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats};
-use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta, Utc};
 use prometheus::{
     HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
@@ -81,98 +74,5 @@ impl JobMetrics {
     pub fn unregistered() -> Self {
         Self::register(&Registry::new())
             .unwrap_or_else(|_| unreachable!("a fresh registry has no duplicate"))
-    }
-}
-
-/// Counts enqueues on any path (builder, cron, CLI, admin API) by decorating the queue itself.
-pub struct MeteredJobQueue {
-    inner: Arc<dyn JobQueue>,
-    metrics: JobMetrics,
-}
-
-impl MeteredJobQueue {
-    pub fn new(inner: Arc<dyn JobQueue>, metrics: JobMetrics) -> Self {
-        Self { inner, metrics }
-    }
-}
-
-#[async_trait]
-impl JobQueue for MeteredJobQueue {
-    async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError> {
-        let queue = spec.queue.clone();
-        let enqueued = self.inner.enqueue(spec, now).await?;
-        if !enqueued.deduplicated {
-            self.metrics.enqueued.with_label_values(&[&queue]).inc();
-        }
-        Ok(enqueued)
-    }
-
-    async fn claim(
-        &self,
-        queues: &[String],
-        worker: &str,
-        lease: TimeDelta,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Lease>, QueueError> {
-        self.inner.claim(queues, worker, lease, now).await
-    }
-
-    async fn heartbeat(
-        &self,
-        lease: &Lease,
-        extend: TimeDelta,
-        now: DateTime<Utc>,
-    ) -> Result<DateTime<Utc>, QueueError> {
-        self.inner.heartbeat(lease, extend, now).await
-    }
-
-    async fn complete(&self, lease: &Lease, now: DateTime<Utc>) -> Result<(), QueueError> {
-        self.inner.complete(lease, now).await
-    }
-
-    async fn fail(
-        &self,
-        lease: &Lease,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Result<JobState, QueueError> {
-        self.inner.fail(lease, error, retry_at, now).await
-    }
-
-    async fn release(&self, lease: &Lease, now: DateTime<Utc>) -> Result<(), QueueError> {
-        self.inner.release(lease, now).await
-    }
-
-    async fn cancel(&self, id: JobId, now: DateTime<Utc>) -> Result<bool, QueueError> {
-        self.inner.cancel(id, now).await
-    }
-
-    async fn replay_dead(&self, id: JobId, now: DateTime<Utc>) -> Result<bool, QueueError> {
-        self.inner.replay_dead(id, now).await
-    }
-
-    async fn purge_dead(&self, queue: &str) -> Result<u64, QueueError> {
-        self.inner.purge_dead(queue).await
-    }
-
-    async fn promote_due(&self, now: DateTime<Utc>) -> Result<u64, QueueError> {
-        self.inner.promote_due(now).await
-    }
-
-    async fn reap_expired(&self, now: DateTime<Utc>) -> Result<u64, QueueError> {
-        self.inner.reap_expired(now).await
-    }
-
-    async fn get(&self, id: JobId) -> Result<Option<JobRecord>, QueueError> {
-        self.inner.get(id).await
-    }
-
-    async fn search(&self, filter: &JobFilter) -> Result<Vec<JobRecord>, QueueError> {
-        self.inner.search(filter).await
-    }
-
-    async fn stats(&self) -> Result<Vec<QueueStats>, QueueError> {
-        self.inner.stats().await
     }
 }

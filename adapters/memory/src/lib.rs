@@ -5,6 +5,7 @@
 mod audit;
 mod clock;
 mod events;
+mod job_events;
 mod jobs;
 mod lock;
 mod schedules;
@@ -15,6 +16,7 @@ mod users;
 pub use audit::InMemoryAuditLog;
 pub use clock::{ManualClock, SystemClock};
 pub use events::InProcessEventBus;
+pub use job_events::InProcessJobEvents;
 pub use jobs::InMemoryJobQueue;
 pub use lock::InMemoryLeaderLock;
 pub use schedules::InMemoryScheduler;
