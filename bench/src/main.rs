@@ -1,0 +1,87 @@
+//! `arcana-bench`: starts Arcana and bare baselines on loopback, drives each with the same load
+//! in the same run, alternating, and reports throughput, latency, server CPU per request and
+//! memory, with the ratio of each scenario to its baseline (SPEC §15).
+//!
+//! The baselines are this same program re-run as `arcana-bench bare-http` / `bare-grpc`, so that
+//! every server has a process, a runtime and a `/proc` entry of its own, like Arcana.
+
+mod bare;
+mod database;
+mod grpc_load;
+mod http_load;
+mod proc_stats;
+mod report;
+mod scenarios;
+mod scenarios_grpc;
+mod servers;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "arcana-bench",
+    about = "Arcana against bare baselines, in one run"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the scenarios and writes the report.
+    Run(RunArgs),
+    /// A bare axum server: `/health` and a handler that only verifies the JWT.
+    BareHttp,
+    /// A bare tonic server answering `ValidateToken` with a constant, plus the stock health
+    /// service.
+    BareGrpc,
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The `arcana` binary to measure (build it with `cargo build --release`).
+    #[arg(long, default_value = "target/release/arcana")]
+    arcana: PathBuf,
+    /// A few seconds per scenario: proves every scenario produces figures (CI), measures little.
+    #[arg(long)]
+    smoke: bool,
+    /// Seconds of measurement per scenario and server.
+    #[arg(long, default_value_t = 8)]
+    seconds: u64,
+    /// Also run on PostgreSQL: a throwaway database is created on this server (the URL's user
+    /// must be allowed to) and dropped afterwards …
+    #[arg(long, requires = "redis_url")]
+    postgres_url: Option<String>,
+    /// … with Redis (tiered cache, Redis sessions and login counters under a fresh key prefix).
+    #[arg(long, requires = "postgres_url")]
+    redis_url: Option<String>,
+    /// Where `bench.md`, `bench.json` and `bench.svg` go.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+}
+
+impl RunArgs {
+    fn measure(&self) -> Duration {
+        if self.smoke {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_secs(self.seconds)
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Run(args) => runtime.block_on(scenarios::run(&args)),
+        Command::BareHttp => runtime.block_on(bare::serve_http()),
+        Command::BareGrpc => runtime.block_on(bare::serve_grpc()),
+    }
+}
