@@ -10,7 +10,7 @@ use arcana_domain::{Role, ValueError};
 use arcana_ports::clock::Clock;
 use arcana_ports::jobs::{
     Enqueued, JobEventFeed, JobEventSubscription, JobFilter, JobQueue, QueueStats, Schedule,
-    Scheduler,
+    Scheduler, WorkerInfo,
 };
 use arcana_ports::usecases::Principal;
 use arcana_ports::usecases::jobs::{
@@ -274,6 +274,11 @@ impl JobsUseCases for JobsService {
         spec.run_at = None;
         spec.correlation_id = Some(format!("manual:{name}"));
         Ok(self.queue.enqueue(spec, self.clock.now()).await?)
+    }
+
+    async fn workers(&self, actor: &Principal) -> Result<Vec<WorkerInfo>, JobsError> {
+        admin(actor)?;
+        Ok(self.queue.workers(self.clock.now()).await?)
     }
 
     async fn watch(&self, actor: &Principal) -> Result<Box<dyn JobEventSubscription>, JobsError> {

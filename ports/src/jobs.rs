@@ -96,6 +96,18 @@ pub struct QueueStats {
     pub dead_lettered: u64,
 }
 
+/// A worker process as it last reported itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerInfo {
+    /// `role@host:pid`.
+    pub id: String,
+    pub queues: Vec<String>,
+    pub started_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Jobs it was running at `last_seen`.
+    pub running: u32,
+}
+
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait JobQueue: Send + Sync {
@@ -159,6 +171,12 @@ pub trait JobQueue: Send + Sync {
 
     /// One entry per queue that ever received a job, sorted by name.
     async fn stats(&self) -> Result<Vec<QueueStats>, QueueError>;
+
+    /// Records that `worker` is alive as of `worker.last_seen`, for `ttl`.
+    async fn beat_worker(&self, worker: &WorkerInfo, ttl: TimeDelta) -> Result<(), QueueError>;
+
+    /// Workers whose last beat has not expired at `now`, sorted by id.
+    async fn workers(&self, now: DateTime<Utc>) -> Result<Vec<WorkerInfo>, QueueError>;
 }
 
 /// A recurring job: a cron expression (with seconds) in a time zone, and the job it enqueues.

@@ -346,7 +346,8 @@ async fn a_unique_key_admits_one_job_per_window_even_concurrently(q: Queues) {
 /// Runs every case on a fresh queue of `kind` (stopping at the first failure) and prints the
 /// count.
 pub async fn run(kind: QueueKind) {
-    let cases: [fn(Queues) -> CaseFuture; 12] = [
+    let cases: [fn(Queues) -> CaseFuture; 13] = [
+        |q| Box::pin(crate::jobs_admin::workers_are_listed_while_their_reports_last(q)),
         |q| {
             Box::pin(crate::jobs_admin::a_rate_limited_queue_starts_at_most_its_limit_per_window(q))
         },

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arcana_domain::jobs::{JobSpec, JobState};
-use arcana_ports::jobs::{JobFilter, JobQueue, QueueError, Schedule};
+use arcana_ports::jobs::{JobFilter, JobQueue, QueueError, Schedule, WorkerInfo};
 use chrono::{DateTime, TimeDelta};
 
 use crate::fixtures::now;
@@ -290,5 +290,29 @@ pub(crate) async fn a_rate_limited_queue_starts_at_most_its_limit_per_window(q: 
     assert_eq!(
         claim_name(&*q, &both, next).await.as_deref(),
         Some("limited-2")
+    );
+}
+
+pub(crate) async fn workers_are_listed_while_their_reports_last(q: Queues) {
+    let (q, at) = (q.jobs, now());
+    let worker = |id: &str, running| WorkerInfo {
+        id: id.to_owned(),
+        queues: vec!["default".into(), "mail".into()],
+        started_at: at - TimeDelta::minutes(5),
+        last_seen: at,
+        running,
+    };
+    q.beat_worker(&worker("w-long", 3), TimeDelta::minutes(1))
+        .await
+        .unwrap();
+    q.beat_worker(&worker("w-short", 0), TimeDelta::seconds(10))
+        .await
+        .unwrap();
+    let live = q.workers(at).await.unwrap();
+    assert_eq!(live, [worker("w-long", 3), worker("w-short", 0)]);
+    let later = q.workers(at + TimeDelta::seconds(10)).await.unwrap();
+    assert_eq!(
+        later.iter().map(|w| w.id.as_str()).collect::<Vec<_>>(),
+        ["w-long"]
     );
 }

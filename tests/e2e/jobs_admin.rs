@@ -68,6 +68,7 @@ async fn the_job_admin_api_needs_an_admin() {
         (Method::GET, "/api/v1/jobs"),
         (Method::GET, "/api/v1/jobs/dead-letters"),
         (Method::GET, "/api/v1/jobs/schedules"),
+        (Method::GET, "/api/v1/jobs/workers"),
         (
             Method::POST,
             "/api/v1/jobs/schedules/sessions.purge/trigger",
@@ -366,6 +367,24 @@ async fn an_admin_lists_pauses_resumes_and_triggers_schedules() {
         (ran["queue"].as_str(), ran["correlation_id"].as_str()),
         (Some("maintenance"), Some("manual:sessions.purge"))
     );
+}
+
+#[tokio::test]
+async fn an_admin_lists_the_live_workers() {
+    let app = app().await;
+    let root = app.root().await.access;
+    let workers = json_of(app.get("/api/v1/jobs/workers", Some(&root)).await, 200).await;
+    let pool = &workers["items"][0];
+    assert_eq!(
+        pool["queues"],
+        json!(["default", "maintenance"]),
+        "the monolith's own pool"
+    );
+    assert!(
+        pool["id"].as_str().unwrap().starts_with("worker@"),
+        "{pool}"
+    );
+    assert_eq!(workers["items"].as_array().unwrap().len(), 1);
 }
 
 #[path = "jobs_admin_grpc.rs"]

@@ -215,6 +215,12 @@ async fn grpc_admins_pause_resume_and_trigger_schedules() {
     let app = super::app().await;
     let root = app.root().await.access;
     let mut client = JobsServiceClient::new(app.grpc_channel().await);
+    let workers = client
+        .list_workers(authed(pb::ListWorkersRequest {}, Some(&root)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(workers.items.len(), 1, "the monolith's own pool");
     let schedule = || pb::ScheduleRequest {
         name: "sessions.purge".into(),
     };

@@ -187,6 +187,26 @@ impl JobsService for GrpcJobsService {
         Ok(Response::new(event_stream(subscription, queue)))
     }
 
+    async fn list_workers(
+        &self,
+        request: Request<pb::ListWorkersRequest>,
+    ) -> Reply<pb::ListWorkersResponse> {
+        let actor = self.actor(&request).await?;
+        let list = self.jobs.workers(&actor).await.map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::ListWorkersResponse {
+            items: list
+                .into_iter()
+                .map(|w| pb::Worker {
+                    id: w.id,
+                    queues: w.queues,
+                    started_at: time(w.started_at),
+                    last_seen: time(w.last_seen),
+                    running: w.running,
+                })
+                .collect(),
+        }))
+    }
+
     async fn list_queues(
         &self,
         request: Request<pb::ListQueuesRequest>,

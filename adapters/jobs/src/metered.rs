@@ -6,7 +6,7 @@ use arcana_domain::ids::JobId;
 use arcana_domain::jobs::{JobRecord, JobSpec, JobState};
 use arcana_ports::jobs::{
     Enqueued, JobEvent, JobEventFeed, JobEventKind, JobFilter, JobQueue, Lease, QueueError,
-    QueueStats,
+    QueueStats, WorkerInfo,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -170,5 +170,13 @@ impl JobQueue for MeteredJobQueue {
 
     async fn stats(&self) -> Result<Vec<QueueStats>, QueueError> {
         self.inner.stats().await
+    }
+
+    async fn beat_worker(&self, worker: &WorkerInfo, ttl: TimeDelta) -> Result<(), QueueError> {
+        self.inner.beat_worker(worker, ttl).await
+    }
+
+    async fn workers(&self, now: DateTime<Utc>) -> Result<Vec<WorkerInfo>, QueueError> {
+        self.inner.workers(now).await
     }
 }

@@ -6,11 +6,12 @@
 //! which they are cancelled and their jobs released to the queue untouched.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use arcana_domain::jobs::JobState;
 use arcana_ports::clock::Clock;
-use arcana_ports::jobs::{JobQueue, Lease, QueueError};
+use arcana_ports::jobs::{JobQueue, Lease, QueueError, WorkerInfo};
 use chrono::TimeDelta;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -38,6 +39,8 @@ pub struct WorkerSettings {
 }
 
 struct Shared {
+    /// Handlers running now, reported with the pool's presence.
+    running: AtomicU32,
     queue: Arc<dyn JobQueue>,
     registry: Registry,
     clock: Arc<dyn Clock>,
@@ -63,6 +66,7 @@ impl WorkerPool {
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
+                running: AtomicU32::new(0),
                 queue,
                 registry,
                 clock,
@@ -75,6 +79,7 @@ impl WorkerPool {
     /// Runs until `stop` turns true, then drains within the shutdown deadline.
     pub async fn run(self, stop: watch::Receiver<bool>) {
         let mut slots = JoinSet::new();
+        slots.spawn(presence(self.shared.clone(), stop.clone()));
         for (queue, concurrency) in &self.shared.settings.queues {
             for _ in 0..*concurrency {
                 slots.spawn(slot(self.shared.clone(), queue.clone(), stop.clone()));
@@ -112,6 +117,27 @@ async fn idle(pause: Duration, stop: &mut watch::Receiver<bool>) {
     }
 }
 
+/// Reports this pool as a live worker every heartbeat, so operators can list workers; a
+/// report lapses after one lease without a newer one.
+async fn presence(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let settings = &shared.settings;
+    let mut info = WorkerInfo {
+        id: settings.worker_id.clone(),
+        queues: settings.queues.iter().map(|(q, _)| q.clone()).collect(),
+        started_at: shared.clock.now(),
+        last_seen: shared.clock.now(),
+        running: 0,
+    };
+    while !*stop.borrow() {
+        info.last_seen = shared.clock.now();
+        info.running = shared.running.load(Ordering::Relaxed);
+        if let Err(err) = shared.queue.beat_worker(&info, delta(settings.lease)).await {
+            tracing::warn!(error = %crate::describe(err), "reporting worker presence failed");
+        }
+        idle(settings.heartbeat, &mut stop).await;
+    }
+}
+
 /// How an attempt ended.
 enum Outcome {
     Done,
@@ -133,6 +159,7 @@ async fn run_one(shared: &Shared, lease: Lease, mut stop: watch::Receiver<bool>)
     };
     let started = std::time::Instant::now();
     shared.metrics.workers_active.inc();
+    shared.running.fetch_add(1, Ordering::Relaxed);
     let outcome = match shared.registry.get(&job.spec.name) {
         None => Outcome::Failed(JobError::Fatal(format!(
             "no handler for job {}",
@@ -162,6 +189,7 @@ async fn run_one(shared: &Shared, lease: Lease, mut stop: watch::Receiver<bool>)
         }
     };
     shared.metrics.workers_active.dec();
+    shared.running.fetch_sub(1, Ordering::Relaxed);
     record(shared, &lease, outcome, started.elapsed()).await;
 }
 

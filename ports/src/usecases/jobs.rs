@@ -1,7 +1,7 @@
 //! Operating the job queue: the admin API of REST and gRPC. Every operation needs the admin
 //! role, checked behind this trait.
 
-use crate::jobs::{Enqueued, JobEventSubscription, QueueStats, Schedule};
+use crate::jobs::{Enqueued, JobEventSubscription, QueueStats, Schedule, WorkerInfo};
 use arcana_domain::FieldError;
 use arcana_domain::jobs::{JobRecord, JobState, Priority};
 use async_trait::async_trait;
@@ -103,6 +103,9 @@ pub trait JobsUseCases: Send + Sync {
 
     /// Enqueues the schedule's job now, outside its cron times.
     async fn trigger_schedule(&self, actor: &Principal, name: &str) -> Result<Enqueued, JobsError>;
+
+    /// Worker processes that reported themselves within their lease.
+    async fn workers(&self, actor: &Principal) -> Result<Vec<WorkerInfo>, JobsError>;
 
     /// The live feed of job events seen by this process (its API and its workers).
     async fn watch(&self, actor: &Principal) -> Result<Box<dyn JobEventSubscription>, JobsError>;

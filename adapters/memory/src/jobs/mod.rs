@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use arcana_domain::ids::JobId;
 use arcana_domain::jobs::{JobRecord, JobSpec, JobState};
 use arcana_ports::jobs::{
-    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention,
+    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention, WorkerInfo,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -19,6 +19,8 @@ use state::{Entry, State};
 
 pub struct InMemoryJobQueue {
     state: Mutex<State>,
+    /// Worker presence: the last report and when it lapses.
+    workers: Mutex<HashMap<String, (WorkerInfo, DateTime<Utc>)>>,
     retention: Retention,
     limits: HashMap<String, RateLimit>,
 }
@@ -27,6 +29,7 @@ impl InMemoryJobQueue {
     pub fn new(retention: Retention) -> Self {
         Self {
             state: Mutex::new(State::default()),
+            workers: Mutex::new(HashMap::new()),
             retention,
             limits: HashMap::new(),
         }
@@ -40,12 +43,13 @@ impl InMemoryJobQueue {
     }
 
     fn with<T>(&self, act: impl FnOnce(&mut State) -> T) -> Result<T, QueueError> {
-        let mut state = self
-            .state
-            .lock()
-            .map_err(|_| QueueError::Other(anyhow::anyhow!("in-memory job queue poisoned")))?;
+        let mut state = self.state.lock().map_err(|_| poisoned())?;
         Ok(act(&mut state))
     }
+}
+
+fn poisoned() -> QueueError {
+    QueueError::Other(anyhow::anyhow!("in-memory job queue poisoned"))
 }
 
 fn matches(record: &JobRecord, filter: &JobFilter) -> bool {
@@ -344,5 +348,19 @@ impl JobQueue for InMemoryJobQueue {
             stats.sort_by(|a, b| a.queue.cmp(&b.queue));
             stats
         })
+    }
+
+    async fn beat_worker(&self, worker: &WorkerInfo, ttl: TimeDelta) -> Result<(), QueueError> {
+        let mut workers = self.workers.lock().map_err(|_| poisoned())?;
+        workers.insert(worker.id.clone(), (worker.clone(), worker.last_seen + ttl));
+        Ok(())
+    }
+
+    async fn workers(&self, now: DateTime<Utc>) -> Result<Vec<WorkerInfo>, QueueError> {
+        let mut workers = self.workers.lock().map_err(|_| poisoned())?;
+        workers.retain(|_, (_, until)| *until > now);
+        let mut live: Vec<WorkerInfo> = workers.values().map(|(w, _)| w.clone()).collect();
+        live.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(live)
     }
 }

@@ -12,6 +12,7 @@
 //! - `unique:{key}` — the id holding a unique key, expiring with its window (string).
 //! - `rate:{queue}:{window}` — jobs started in a rate-limited queue's current window (string,
 //!   expiring with the window).
+//! - `workers`, `worker:{id}` — live worker processes (ZSET by lapse time; hash, expiring).
 //! - `queues` — every queue name (set); `seq` — arrival and lease-token counter.
 
 mod codec;
@@ -24,7 +25,7 @@ use std::collections::HashMap;
 use arcana_domain::ids::JobId;
 use arcana_domain::jobs::{JobRecord, JobSpec, JobState};
 use arcana_ports::jobs::{
-    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention,
+    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention, WorkerInfo,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -395,5 +396,13 @@ impl JobQueue for RedisJobQueue {
 
     async fn stats(&self) -> Result<Vec<QueueStats>, QueueError> {
         self.count_indexes().await
+    }
+
+    async fn beat_worker(&self, worker: &WorkerInfo, ttl: TimeDelta) -> Result<(), QueueError> {
+        self.record_worker(worker, ttl).await
+    }
+
+    async fn workers(&self, now: DateTime<Utc>) -> Result<Vec<WorkerInfo>, QueueError> {
+        self.live_workers(now).await
     }
 }

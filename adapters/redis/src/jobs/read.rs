@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use arcana_domain::jobs::{JobRecord, JobState};
-use arcana_ports::jobs::{JobFilter, QueueError, QueueStats};
+use arcana_ports::jobs::{JobFilter, QueueError, QueueStats, WorkerInfo};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{RedisJobQueue, codec, unavailable};
 
@@ -121,4 +122,91 @@ fn record_matches(record: &JobRecord, filter: &JobFilter) -> bool {
             .tag
             .as_ref()
             .is_none_or(|t| record.spec.tags.contains(t))
+}
+
+/// Worker presence: `workers` (ZSET id → lapse time, µs) and `worker:{id}` (hash, expiring).
+impl RedisJobQueue {
+    pub(super) async fn record_worker(
+        &self,
+        worker: &WorkerInfo,
+        ttl: TimeDelta,
+    ) -> Result<(), QueueError> {
+        let key = self.key(&format!("worker:{}", worker.id));
+        let lapse = codec::micros(worker.last_seen + ttl);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("HSET")
+            .arg(&key)
+            .arg("queues")
+            .arg(worker.queues.join(","))
+            .arg("started_at")
+            .arg(codec::micros(worker.started_at))
+            .arg("last_seen")
+            .arg(codec::micros(worker.last_seen))
+            .arg("running")
+            .arg(worker.running)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(codec::millis(ttl))
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.key("workers"))
+            .arg(lapse)
+            .arg(&worker.id)
+            .ignore();
+        pipe.query_async::<()>(&mut self.connection.conn())
+            .await
+            .map_err(|err| unavailable(&err, "recording a worker"))
+    }
+
+    pub(super) async fn live_workers(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<WorkerInfo>, QueueError> {
+        let mut conn = self.connection.conn();
+        let index = self.key("workers");
+        // Lapsed workers leave the index here; their hashes expire by themselves.
+        let (_, ids): (u64, Vec<String>) = redis::pipe()
+            .cmd("ZREMRANGEBYSCORE")
+            .arg(&index)
+            .arg("-inf")
+            .arg(codec::micros(now))
+            .cmd("ZRANGE")
+            .arg(&index)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut conn)
+            .await
+            .map_err(|err| unavailable(&err, "listing workers"))?;
+        let mut workers = Vec::new();
+        for id in ids {
+            let raw: HashMap<String, String> = redis::cmd("HGETALL")
+                .arg(self.key(&format!("worker:{id}")))
+                .query_async(&mut conn)
+                .await
+                .map_err(|err| unavailable(&err, "reading a worker"))?;
+            if let Some(worker) = worker_info(id, &raw) {
+                workers.push(worker);
+            }
+        }
+        workers.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(workers)
+    }
+}
+
+fn worker_info(id: String, raw: &HashMap<String, String>) -> Option<WorkerInfo> {
+    let time = |key: &str| DateTime::from_timestamp_micros(raw.get(key)?.parse().ok()?);
+    Some(WorkerInfo {
+        queues: raw
+            .get("queues")?
+            .split(',')
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        started_at: time("started_at")?,
+        last_seen: time("last_seen")?,
+        running: raw.get("running")?.parse().ok()?,
+        id,
+    })
 }

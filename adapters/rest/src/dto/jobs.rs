@@ -1,7 +1,7 @@
 //! Job queue shapes of `/api/v1/jobs/*`.
 
 use arcana_domain::jobs::{JobRecord, Priority};
-use arcana_ports::jobs::{Enqueued, QueueStats, Schedule};
+use arcana_ports::jobs::{Enqueued, QueueStats, Schedule, WorkerInfo};
 use arcana_ports::usecases::jobs::{Dashboard, EnqueueJob, JobSearch, state_name};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -270,6 +270,43 @@ pub(crate) struct ScheduleDto {
     paused: bool,
     #[schema(format = DateTime)]
     last_fired_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Worker)]
+pub(crate) struct WorkerDto {
+    /// `role@host:pid`.
+    id: String,
+    queues: Vec<String>,
+    #[schema(format = DateTime)]
+    started_at: String,
+    #[schema(format = DateTime)]
+    last_seen: String,
+    /// Jobs it was running when last seen.
+    running: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WorkerList)]
+pub(crate) struct WorkerListDto {
+    items: Vec<WorkerDto>,
+}
+
+impl From<Vec<WorkerInfo>> for WorkerListDto {
+    fn from(list: Vec<WorkerInfo>) -> Self {
+        Self {
+            items: list
+                .into_iter()
+                .map(|w| WorkerDto {
+                    id: w.id,
+                    queues: w.queues,
+                    started_at: timestamp(w.started_at),
+                    last_seen: timestamp(w.last_seen),
+                    running: w.running,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -11,7 +11,7 @@ use arcana_ports::usecases::jobs::JobSearch;
 
 use crate::dto::jobs::{
     DashboardDto, DeadLetterQuery, EnqueueRequest, EnqueuedDto, JobDto, JobListDto, JobSearchQuery,
-    PurgedDto, QueueListDto, QueueStatsDto, ScheduleListDto,
+    PurgedDto, QueueListDto, QueueStatsDto, ScheduleListDto, WorkerListDto,
 };
 use crate::extract::{ApiJson, ApiQuery, Authenticated};
 use crate::openapi::{
@@ -37,6 +37,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pause))
         .routes(routes!(resume))
         .routes(routes!(trigger))
+        .routes(routes!(workers))
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -242,4 +243,15 @@ async fn trigger(
 ) -> Result<(StatusCode, Json<EnqueuedDto>)> {
     let enqueued = state.ports.jobs.trigger_schedule(&actor, &name).await?;
     Ok((StatusCode::CREATED, Json(enqueued.into())))
+}
+
+/// Worker processes that reported themselves within their lease, with what they run.
+#[utoipa::path(get, path = "/api/v1/jobs/workers", tag = "jobs", security(("bearer" = [])),
+    responses((status = 200, body = WorkerListDto), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 503, response = Unavailable)))]
+async fn workers(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<WorkerListDto>> {
+    Ok(Json(state.ports.jobs.workers(&actor).await?.into()))
 }

@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/jobs/dead-letters", &["get"]),
     ("/api/v1/jobs/dead-letters/{id}/retry", &["post"]),
     ("/api/v1/jobs/schedules", &["get"]),
+    ("/api/v1/jobs/workers", &["get"]),
     ("/api/v1/jobs/schedules/{name}/pause", &["post"]),
     ("/api/v1/jobs/schedules/{name}/resume", &["post"]),
     ("/api/v1/jobs/schedules/{name}/trigger", &["post"]),
