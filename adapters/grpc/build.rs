@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use prost::Message;
 
 const PROTO_ROOT: &str = "../../proto";
-const FILES: [&str; 3] = [
+const FILES: [&str; 4] = [
     "arcana/common/v1/common.proto",
     "arcana/auth/v1/auth.proto",
     "arcana/user/v1/user.proto",
+    "arcana/jobs/v1/jobs.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -8,17 +8,21 @@ use std::time::Duration;
 
 use arcana_adapter_cache::{CachedSessionStore, CachedUserRepository, MokaCache};
 use arcana_adapter_memory::{
-    InMemoryAuditLog, InMemorySessionStore, InMemoryThrottleStore, InMemoryUserRepository,
-    InProcessEventBus, SystemClock,
+    InMemoryAuditLog, InMemoryJobQueue, InMemoryScheduler, InMemorySessionStore,
+    InMemoryThrottleStore, InMemoryUserRepository, InProcessEventBus, InProcessJobEvents,
+    SystemClock,
 };
 use arcana_adapter_rest::{HttpMetrics, RestConfig, RestState};
 use arcana_adapter_security::{
     Argon2Params, Argon2PasswordHasher, HasherConfig, JwtConfig, JwtTokenCodec, RandomRefreshTokens,
 };
-use arcana_application::{AuditService, AuthService, AuthSettings, Ports, UserService};
+use arcana_application::{
+    AuditService, AuthService, AuthSettings, JobsService, Ports, UserService,
+};
 use arcana_domain::Password;
 use arcana_domain::session::ClientInfo;
 use arcana_ports::cache::Cache;
+use arcana_ports::jobs::Retention;
 use arcana_ports::security::{PasswordHasher, TokenCodec};
 use arcana_ports::usecases::AuthUseCases;
 use arcana_ports::usecases::auth::Register;
@@ -129,6 +133,12 @@ fn problem_rendering(c: &mut Criterion) {
         auth: Arc::new(AuthService::new(ports.clone(), settings.clone())),
         users: Arc::new(UserService::new(ports.clone(), settings)),
         audit: Arc::new(AuditService::new(ports.audit.clone())),
+        jobs: Arc::new(JobsService::new(
+            Arc::new(InMemoryJobQueue::new(Retention::default())),
+            Arc::new(InMemoryScheduler::new()),
+            ports.clock.clone(),
+            Arc::new(InProcessJobEvents::new(16)),
+        )),
         health: Vec::new(),
         metrics: HttpMetrics::register(&registry).expect("fresh registry"),
     };

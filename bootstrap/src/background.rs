@@ -1,12 +1,13 @@
 //! Work the monolith does besides answering requests.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use arcana_adapter_jobs::{Job, JobContext, JobError};
 use arcana_adapter_memory::InProcessEventBus;
+use arcana_ports::clock::Clock;
 use arcana_ports::sessions::SessionStore;
-use chrono::Utc;
 use prometheus::{IntCounterVec, Opts, Registry};
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 /// Counts domain events by name on `/metrics` (`arcana_domain_events_total{event}`), and logs
@@ -41,21 +42,30 @@ pub fn count_events(bus: &InProcessEventBus, registry: &Registry) -> anyhow::Res
     Ok(())
 }
 
-const PURGE_EVERY: Duration = Duration::from_mins(5);
+/// Forgets expired sessions and deny-list entries so that the store does not grow for ever;
+/// fired by the `sessions.purge` cron schedule (`jobs.scheduler.purge_sessions_cron`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct PurgeSessions {}
 
-/// Forgets expired sessions and deny-list entries so that the store does not grow for ever.
-pub fn purge_expired_sessions(sessions: Arc<dyn SessionStore>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(PURGE_EVERY);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            match sessions.purge_expired(Utc::now()).await {
-                Ok(purged) => tracing::debug!(purged, "expired sessions purged"),
-                Err(err) => {
-                    tracing::warn!(error = %format!("{:#}", anyhow::Error::from(err)), "session purge failed");
-                }
+impl Job for PurgeSessions {
+    const NAME: &'static str = "sessions.purge";
+    const QUEUE: &'static str = "maintenance";
+    type Deps = (Arc<dyn SessionStore>, Arc<dyn Clock>);
+
+    async fn execute(
+        self,
+        (sessions, clock): &Self::Deps,
+        _ctx: JobContext,
+    ) -> Result<(), JobError> {
+        match sessions.purge_expired(clock.now()).await {
+            Ok(purged) => {
+                tracing::debug!(purged, "expired sessions purged");
+                Ok(())
+            }
+            Err(err) => {
+                tracing::warn!(error = %format!("{:#}", anyhow::Error::from(err)), "session purge failed");
+                Err(JobError::Retry("the session store is unavailable".into()))
             }
         }
-    });
+    }
 }

@@ -29,6 +29,40 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Operate the job queue of the configured backend.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Enqueue jobs by name, e.g. `arcana jobs enqueue noop --count 1000` (smoke tests and
+    /// benchmarks: the built-in `noop` and `sleep` jobs need no code).
+    Enqueue(EnqueueArgs),
+    /// Print every queue's counts.
+    Stats,
+}
+
+#[derive(Debug, Args)]
+pub struct EnqueueArgs {
+    /// The job name, e.g. `noop`, `sleep`.
+    pub name: String,
+    /// The JSON payload, e.g. `{"ms": 100}` for `sleep`.
+    #[arg(long, default_value = "{}")]
+    pub payload: String,
+    /// How many identical jobs to enqueue.
+    #[arg(long, default_value_t = 1)]
+    pub count: u64,
+    /// low | normal | high | critical.
+    #[arg(long, default_value = "normal")]
+    pub priority: String,
+    /// Run no earlier than this from now: `500ms`, `10s`, `5m`, `1h` (plain numbers are seconds).
+    #[arg(long)]
+    pub delay: Option<String>,
+    #[arg(long, default_value = "default")]
+    pub queue: String,
 }
 
 #[derive(Debug, Subcommand)]

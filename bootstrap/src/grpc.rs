@@ -38,6 +38,7 @@ pub async fn serve(
     let state = GrpcState {
         auth: app.auth.clone(),
         users: app.users.clone(),
+        jobs: app.jobs_admin.clone(),
         health: app.health.clone(),
         metrics: GrpcMetrics::register(registry).context("registering gRPC metrics")?,
     };

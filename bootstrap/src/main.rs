@@ -1,22 +1,10 @@
 //! The `arcana` binary: the monolith server and the operator's command line.
 
-mod admin;
-mod background;
-mod cli;
-mod config;
-mod database;
-mod grpc;
-mod migrate;
-mod serve;
-mod state;
-mod telemetry;
-mod wiring;
-
 use std::process::ExitCode;
 
+use arcana_bootstrap::cli::{Cli, Command, ConfigCommand, JobsCommand, UserCommand};
+use arcana_bootstrap::{admin, config, jobs_cli, migrate, serve};
 use clap::Parser;
-
-use cli::{Cli, Command, ConfigCommand, UserCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -52,6 +40,12 @@ fn main() -> ExitCode {
             command: UserCommand::CreateAdmin(args),
         } => runtime.block_on(admin::create_admin(settings, args)),
         Command::Migrate { check } => runtime.block_on(migrate::run(&settings, check)),
+        Command::Jobs {
+            command: JobsCommand::Enqueue(args),
+        } => runtime.block_on(jobs_cli::enqueue(&settings, args)),
+        Command::Jobs {
+            command: JobsCommand::Stats,
+        } => runtime.block_on(jobs_cli::stats(&settings)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

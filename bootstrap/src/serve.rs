@@ -11,7 +11,10 @@ use arcana_domain::Password;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use arcana_adapter_jobs::JobClient;
+
 use crate::config::Settings;
+use crate::jobs::{self, Roles};
 use crate::wiring::{self, App};
 use crate::{background, grpc, telemetry};
 
@@ -29,7 +32,22 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     seed_admin(&settings, &app).await?;
 
     background::count_events(&app.events, &registry)?;
-    background::purge_expired_sessions(app.sessions.clone());
+    let job_metrics = app.job_metrics.clone();
+    let job_parts = app.jobs.clone();
+    let job_client = JobClient::new(job_parts.queue.clone(), job_parts.clock.clone());
+    let roles = Roles {
+        worker: settings.jobs.worker.enabled,
+        scheduler: true,
+    };
+    let job_runtime = jobs::start(
+        &settings,
+        &job_parts,
+        &job_client,
+        app.sessions.clone(),
+        &job_metrics,
+        roles,
+    )
+    .await?;
     let router = rest_router(&settings, &app, &registry)?;
 
     // gRPC is bound (and announced) first, so that whoever waits for the REST line knows both.
@@ -50,6 +68,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         grpc_listener,
     )
     .await?;
+    job_runtime.shutdown().await;
     app.database.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -117,6 +136,7 @@ fn rest_router(
         auth: app.auth.clone(),
         users: app.users.clone(),
         audit: app.audit.clone(),
+        jobs: app.jobs_admin.clone(),
         health: app.health.clone(),
         metrics,
     };

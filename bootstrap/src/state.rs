@@ -105,7 +105,7 @@ pub fn build(
     })
 }
 
-fn redis_connection(settings: &Settings) -> anyhow::Result<Option<RedisConnection>> {
+pub(crate) fn redis_connection(settings: &Settings) -> anyhow::Result<Option<RedisConnection>> {
     let Some(url) = &settings.redis.url else {
         return Ok(None);
     };

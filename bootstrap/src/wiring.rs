@@ -4,24 +4,29 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use arcana_adapter_memory::{InProcessEventBus, SystemClock};
+use arcana_adapter_jobs::{JobMetrics, MeteredJobQueue};
+use arcana_adapter_memory::{InProcessEventBus, InProcessJobEvents, SystemClock};
 use arcana_adapter_security::{
     Argon2Params, Argon2PasswordHasher, HasherConfig, JwtConfig, JwtTokenCodec, RandomRefreshTokens,
 };
 use arcana_application::{
-    AuditService, AuthService, AuthSettings, Ports, ThrottlePolicy, UserService,
+    AuditService, AuthService, AuthSettings, JobsService, Ports, ThrottlePolicy, UserService,
 };
 use arcana_domain::session::SessionLifetimes;
 use arcana_ports::health::HealthCheck;
+use arcana_ports::jobs::JobEventFeed;
 use arcana_ports::sessions::SessionStore;
 use arcana_ports::usecases::ManagementError;
 use chrono::TimeDelta;
 
 use crate::config::{Environment, Settings};
 use crate::database::Database;
+use crate::jobs::JobsBackendParts;
 use crate::state;
 
 const EVENT_BUS_CAPACITY: usize = 1024;
+/// Job events buffered per watcher before the oldest are dropped for it.
+const JOB_EVENTS_CAPACITY: usize = 4096;
 
 pub struct App {
     pub auth: Arc<AuthService>,
@@ -31,6 +36,11 @@ pub struct App {
     pub sessions: Arc<dyn SessionStore>,
     pub events: InProcessEventBus,
     pub database: Database,
+    /// The job queue's backend (queue, schedules, cron lock) and its admin use cases.
+    pub jobs: JobsBackendParts,
+    pub jobs_admin: Arc<JobsService>,
+    /// Registered on the process registry; the queue above already counts enqueues in it.
+    pub job_metrics: JobMetrics,
 }
 
 /// Builds the application on the configured adapters; cache metrics go to `registry`.
@@ -50,6 +60,18 @@ pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Re
         events: Arc::new(events.clone()),
     };
     let auth_settings = auth_settings(settings);
+    let job_metrics = JobMetrics::register(registry).context("registering job metrics")?;
+    let mut jobs = crate::jobs::backend(settings)?;
+    let job_events: Arc<dyn JobEventFeed> = Arc::new(InProcessJobEvents::new(JOB_EVENTS_CAPACITY));
+    jobs.queue = Arc::new(
+        MeteredJobQueue::new(jobs.queue, job_metrics.clone()).with_events(job_events.clone()),
+    );
+    let jobs_admin = Arc::new(JobsService::new(
+        jobs.queue.clone(),
+        jobs.scheduler.clone(),
+        jobs.clock.clone(),
+        job_events,
+    ));
     Ok(App {
         auth: Arc::new(AuthService::new(ports.clone(), auth_settings.clone())),
         users: Arc::new(UserService::new(ports, auth_settings)),
@@ -60,6 +82,9 @@ pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Re
         sessions: shared.sessions,
         events,
         database,
+        jobs,
+        jobs_admin,
+        job_metrics,
     })
 }
 

@@ -49,14 +49,63 @@ pub struct JobFilter {
     pub limit: usize,
 }
 
+/// How long finished jobs are kept, so that storage stays bounded under sustained load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Completed and cancelled records are deleted this long after they finish.
+    pub completed: TimeDelta,
+    /// Dead letters older than this are deleted …
+    pub dead_max_age: TimeDelta,
+    /// … and a queue keeps at most this many (the oldest go first).
+    pub dead_max_len: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            completed: TimeDelta::hours(1),
+            dead_max_age: TimeDelta::days(7),
+            dead_max_len: 10_000,
+        }
+    }
+}
+
+/// At most `limit` jobs of one queue start per `period`, across every worker of the cluster
+/// (fixed windows aligned on multiples of `period`). Jobs over the limit stay pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u64,
+    pub period: TimeDelta,
+}
+
+impl RateLimit {
+    /// The window `now` falls in.
+    pub fn window(&self, now: DateTime<Utc>) -> i64 {
+        now.timestamp_millis() / self.period.num_milliseconds().max(1)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueStats {
     pub queue: String,
     pub scheduled: u64,
     pub pending: u64,
     pub active: u64,
+    /// Completed records still retained.
     pub completed: u64,
     pub dead_lettered: u64,
+}
+
+/// A worker process as it last reported itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerInfo {
+    /// `role@host:pid`.
+    pub id: String,
+    pub queues: Vec<String>,
+    pub started_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Jobs it was running at `last_seen`.
+    pub running: u32,
 }
 
 #[cfg_attr(feature = "mock", mockall::automock)]
@@ -66,7 +115,8 @@ pub trait JobQueue: Send + Sync {
     async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError>;
 
     /// Takes the highest-priority, oldest pending job of the first non-empty queue in `queues`
-    /// under a lease of `lease` length, counting one more attempt.
+    /// under a lease of `lease` length, counting one more attempt. A queue whose [`RateLimit`]
+    /// (given to the adapter at construction) is spent for the current window is skipped.
     async fn claim(
         &self,
         queues: &[String],
@@ -110,14 +160,23 @@ pub trait JobQueue: Send + Sync {
     /// Moves scheduled jobs whose time has come to pending; returns how many.
     async fn promote_due(&self, now: DateTime<Utc>) -> Result<u64, QueueError>;
 
-    /// Returns jobs whose lease lapsed to pending; returns how many.
+    /// Returns jobs whose lease lapsed to pending (or dead-letters them when that was their last
+    /// attempt, so a job that kills its workers cannot circulate for ever); returns how many.
     async fn reap_expired(&self, now: DateTime<Utc>) -> Result<u64, QueueError>;
 
     async fn get(&self, id: JobId) -> Result<Option<JobRecord>, QueueError>;
 
+    /// Jobs matching every set field of `filter`, at most `filter.limit`, in no promised order.
     async fn search(&self, filter: &JobFilter) -> Result<Vec<JobRecord>, QueueError>;
 
+    /// One entry per queue that ever received a job, sorted by name.
     async fn stats(&self) -> Result<Vec<QueueStats>, QueueError>;
+
+    /// Records that `worker` is alive as of `worker.last_seen`, for `ttl`.
+    async fn beat_worker(&self, worker: &WorkerInfo, ttl: TimeDelta) -> Result<(), QueueError>;
+
+    /// Workers whose last beat has not expired at `now`, sorted by id.
+    async fn workers(&self, now: DateTime<Utc>) -> Result<Vec<WorkerInfo>, QueueError>;
 }
 
 /// A recurring job: a cron expression (with seconds) in a time zone, and the job it enqueues.
@@ -135,14 +194,57 @@ pub struct Schedule {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait Scheduler: Send + Sync {
+    /// Creates or replaces the definition of `schedule.name`, keeping its paused flag and last
+    /// fire time when it already exists (definitions come from code at every start-up).
     async fn upsert(&self, schedule: &Schedule) -> Result<(), QueueError>;
 
     async fn list(&self) -> Result<Vec<Schedule>, QueueError>;
 
+    /// `false` when no schedule has that name.
     async fn set_paused(&self, name: &str, paused: bool) -> Result<bool, QueueError>;
 
     /// Records that `name` fired at `at`. Firing itself is an enqueue with a unique key made of
     /// the schedule name and fire time, so a fire time is enqueued at most once even across a
     /// leader failover.
     async fn mark_fired(&self, name: &str, at: DateTime<Utc>) -> Result<(), QueueError>;
+}
+
+/// What happened to a job, for the live feed of the admin API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobEventKind {
+    Enqueued,
+    /// A worker claimed it (one more attempt).
+    Started,
+    Completed,
+    /// An attempt failed and the job will be retried.
+    Failed,
+    DeadLettered,
+    Cancelled,
+    /// A dead letter went back to its queue.
+    Replayed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobEvent {
+    pub id: JobId,
+    pub name: String,
+    pub queue: String,
+    pub kind: JobEventKind,
+    pub attempt: u32,
+    pub at: DateTime<Utc>,
+}
+
+/// One subscriber's view of the feed.
+#[async_trait]
+pub trait JobEventSubscription: Send {
+    /// The next event; `None` once the feed is closed. A subscriber that falls behind skips
+    /// the events it missed rather than slowing the queue down.
+    async fn next(&mut self) -> Option<JobEvent>;
+}
+
+/// A best-effort broadcast of job events: publishing never blocks nor fails.
+pub trait JobEventFeed: Send + Sync {
+    fn publish(&self, event: JobEvent);
+
+    fn subscribe(&self) -> Box<dyn JobEventSubscription>;
 }

@@ -1,7 +1,7 @@
 //! Port conformance: one set of contract cases per driven port, run unchanged against every
 //! adapter of that port — memory, SQLite, PostgreSQL, MySQL/MariaDB, Redis, and the caching
-//! decorators — plus the `Cache`, `LeaderLock` and `ThrottleStore` suites (`cache.rs`, `locks.rs`,
-//! `throttle.rs`).
+//! decorators — plus the `Cache`, `LeaderLock`, `ThrottleStore` and `JobQueue`/`Scheduler` suites (`cache.rs`,
+//! `locks.rs`, `throttle.rs`, `jobs.rs`).
 //!
 //! Each backend is one test that runs every case on a fresh store (its own database or file),
 //! so no case depends on another or on test order, reports every failing case by name, and
@@ -11,6 +11,8 @@ mod audit;
 mod cache;
 mod fixtures;
 mod harness;
+mod jobs;
+mod jobs_admin;
 mod locks;
 mod sessions;
 mod throttle;
@@ -81,4 +83,14 @@ async fn in_process_login_counters_honour_the_throttle_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_login_counters_honour_the_throttle_contract() {
     throttle::run(throttle::ThrottleKind::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_job_queue_honours_the_queue_contract() {
+    jobs::run(jobs::QueueKind::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_job_queue_honours_the_queue_contract() {
+    jobs::run(jobs::QueueKind::Redis).await;
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use arcana_domain::FieldError;
 use arcana_ports::UniqueField;
-use arcana_ports::usecases::{AuthError, ManagementError, TokenRejection};
+use arcana_ports::usecases::{AuthError, JobsError, ManagementError, TokenRejection};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
@@ -36,6 +36,29 @@ pub(crate) fn from_auth(error: AuthError) -> Status {
         AuthError::SessionNotFound => status(Code::NotFound, "NOT_FOUND", "No such session."),
         AuthError::Unavailable(cause) => unavailable(&cause),
         AuthError::Internal(cause) => internal(&cause),
+    }
+}
+
+pub(crate) fn from_jobs(error: JobsError) -> Status {
+    match error {
+        JobsError::Validation(errors) => validation(errors),
+        JobsError::Forbidden => status(
+            Code::PermissionDenied,
+            "FORBIDDEN",
+            "Operating the job queue needs the admin role.",
+        ),
+        JobsError::NotFound => status(
+            Code::NotFound,
+            "NOT_FOUND",
+            "No such job, queue or schedule.",
+        ),
+        JobsError::WrongState(state) => status(
+            Code::FailedPrecondition,
+            "JOB_STATE_CONFLICT",
+            format!("The job is {state}; this operation does not apply to it."),
+        ),
+        JobsError::Unavailable(cause) => unavailable(&cause),
+        JobsError::Internal(cause) => internal(&cause),
     }
 }
 

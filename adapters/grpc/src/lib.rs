@@ -1,5 +1,5 @@
 //! Arcana's public gRPC API (tonic): `arcana.auth.v1.AuthService` and
-//! `arcana.user.v1.UserService` over the driving ports, the standard `grpc.health.v1.Health`
+//! `arcana.user.v1.UserService` and `arcana.jobs.v1.JobsService` over the driving ports, the standard `grpc.health.v1.Health`
 //! and server reflection, and gRPC-Web on the same port.
 //!
 //! Like the REST adapter, the crate knows the use-case traits of `arcana-ports` and the domain
@@ -12,6 +12,7 @@ mod convert;
 mod errors;
 mod extract;
 mod health;
+mod jobs;
 mod metrics;
 mod observe;
 pub mod proto;
@@ -24,7 +25,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arcana_ports::health::HealthCheck;
-use arcana_ports::usecases::{AuthUseCases, UserUseCases};
+use arcana_ports::usecases::{AuthUseCases, JobsUseCases, UserUseCases};
 use http::{HeaderName, HeaderValue, Method};
 use tokio::net::TcpListener;
 use tonic::transport::Server;
@@ -34,12 +35,15 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub use metrics::GrpcMetrics;
 
 use crate::proto::auth::v1::auth_service_server::AuthServiceServer;
+use crate::proto::jobs::v1::jobs_service_server::JobsServiceServer;
 use crate::proto::user::v1::user_service_server::UserServiceServer;
 
 /// The ports the services call, and where they report.
 pub struct GrpcState {
     pub auth: Arc<dyn AuthUseCases>,
     pub users: Arc<dyn UserUseCases>,
+    /// Operating the job queue (admin role, checked behind the port).
+    pub jobs: Arc<dyn JobsUseCases>,
     /// The same readiness checks as REST's `/health/ready`.
     pub health: Vec<Arc<dyn HealthCheck>>,
     pub metrics: GrpcMetrics,
@@ -73,8 +77,12 @@ pub async fn serve(
         auth: state.auth.clone(),
     };
     let users = users::GrpcUserService {
-        auth: state.auth,
+        auth: state.auth.clone(),
         users: state.users,
+    };
+    let jobs = jobs::GrpcJobsService {
+        auth: state.auth,
+        jobs: state.jobs,
     };
     let (reflection, reflection_alpha) = if config.reflection_enabled {
         let v1 = reflection()
@@ -99,6 +107,7 @@ pub async fn serve(
         .layer(tonic_web::GrpcWebLayer::new())
         .add_service(AuthServiceServer::new(auth).max_decoding_message_size(limit))
         .add_service(UserServiceServer::new(users).max_decoding_message_size(limit))
+        .add_service(JobsServiceServer::new(jobs).max_decoding_message_size(limit))
         .add_service(health_service)
         .add_optional_service(reflection)
         .add_optional_service(reflection_alpha)

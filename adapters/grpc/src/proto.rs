@@ -32,3 +32,9 @@ pub mod user {
         include!(concat!(env!("OUT_DIR"), "/arcana.user.v1.rs"));
     }
 }
+
+pub mod jobs {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/arcana.jobs.v1.rs"));
+    }
+}

@@ -1,6 +1,7 @@
 //! Redis adapters: the shared [`RedisCache`] and the two-tier [`TieredCache`] (moka in front,
 //! kept coherent across processes by pub/sub), the [`RedisSessionStore`], the cluster-wide
-//! login counters ([`RedisThrottleStore`]) and the [`RedisLeaderLock`] with fencing tokens.
+//! login counters ([`RedisThrottleStore`]), the job queue and cron schedules
+//! ([`RedisJobQueue`], [`RedisScheduler`]) and the [`RedisLeaderLock`] with fencing tokens.
 //!
 //! Every multi-step change is one Lua script, so it is atomic on the server. Scripts touch keys
 //! derived from their arguments, which a single Redis (or a Sentinel-managed primary) allows;
@@ -10,6 +11,7 @@
 mod cache;
 mod connection;
 mod health;
+mod jobs;
 mod lock;
 mod sessions;
 mod throttle;
@@ -18,6 +20,7 @@ mod tiered;
 pub use cache::RedisCache;
 pub use connection::{RedisConnection, RedisSettings};
 pub use health::RedisHealth;
+pub use jobs::{RedisJobQueue, RedisScheduler};
 pub use lock::RedisLeaderLock;
 pub use sessions::RedisSessionStore;
 pub use throttle::RedisThrottleStore;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use arcana_domain::FieldError;
 use arcana_ports::UniqueField;
-use arcana_ports::usecases::{AuthError, ManagementError, TokenRejection};
+use arcana_ports::usecases::{AuthError, JobsError, ManagementError, TokenRejection};
 use axum::http::StatusCode;
 
 use crate::problem::{ApiError, FieldProblem};
@@ -64,6 +64,27 @@ impl From<ManagementError> for ApiError {
             ),
             ManagementError::Unavailable(cause) => ApiError::unavailable(cause),
             ManagementError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+impl From<JobsError> for ApiError {
+    fn from(error: JobsError) -> Self {
+        match error {
+            JobsError::Validation(errors) => validation(errors),
+            JobsError::Forbidden => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Operating the job queue needs the admin role.",
+            ),
+            JobsError::NotFound => ApiError::not_found("No such job, queue or schedule."),
+            JobsError::WrongState(state) => ApiError::new(
+                StatusCode::CONFLICT,
+                "job_state_conflict",
+                format!("The job is {state}; this operation does not apply to it."),
+            ),
+            JobsError::Unavailable(cause) => ApiError::unavailable(cause),
+            JobsError::Internal(cause) => ApiError::internal(cause),
         }
     }
 }

@@ -20,6 +20,7 @@ pub(crate) const BEARER: &str = "bearer";
         (name = "auth", description = "Registration, sign-in, tokens and the caller's sessions"),
         (name = "users", description = "User management under the rank rule"),
         (name = "audit", description = "The audit log of privileged and security events"),
+        (name = "jobs", description = "Operating the job queue: queues, jobs, dead letters, schedules"),
         (name = "health", description = "Probes and metrics"),
     ),
     components(

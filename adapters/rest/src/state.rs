@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcana_ports::health::HealthCheck;
-use arcana_ports::usecases::{AuditUseCases, AuthUseCases, UserUseCases};
+use arcana_ports::usecases::{AuditUseCases, AuthUseCases, JobsUseCases, UserUseCases};
 
 use crate::metrics::HttpMetrics;
 
@@ -17,6 +17,8 @@ pub struct RestState {
     pub users: Arc<dyn UserUseCases>,
     /// Reading the audit log.
     pub audit: Arc<dyn AuditUseCases>,
+    /// Operating the job queue.
+    pub jobs: Arc<dyn JobsUseCases>,
     /// Every dependency `/health/ready` must vouch for; all run concurrently on each probe.
     pub health: Vec<Arc<dyn HealthCheck>>,
     /// HTTP request counters and latency histograms, already registered.

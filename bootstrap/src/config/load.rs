@@ -8,9 +8,9 @@ use figment::providers::{Env, Format, Toml};
 use serde::de::DeserializeOwned;
 
 use super::{
-    BootstrapAdmin, CacheBackend, CacheSettings, DatabaseSettings, Environment,
-    ObservabilitySettings, RateLimitSettings, RedisSettings, SecuritySettings, ServerSettings,
-    SessionBackend, SessionSettings, Settings, ThrottleBackend,
+    BootstrapAdmin, CacheBackend, CacheSettings, DatabaseSettings, Environment, JobsBackend,
+    JobsSettings, ObservabilitySettings, RateLimitSettings, RedisSettings, SecuritySettings,
+    ServerSettings, SessionBackend, SessionSettings, Settings, ThrottleBackend,
 };
 
 const EMBEDDED_DEFAULTS: &str = include_str!("../../../config/default.toml");
@@ -86,6 +86,10 @@ pub fn load() -> Result<Settings, ConfigErrors> {
     let redis = section(&figment, "redis", &mut errors);
     let cache = section(&figment, "cache", &mut errors);
     let sessions = section(&figment, "sessions", &mut errors);
+    let jobs = section::<JobsSettings>(&figment, "jobs", &mut errors);
+    if let (Some(jobs), Some(redis)) = (&jobs, &redis) {
+        check_jobs(jobs, redis, &mut errors);
+    }
 
     if let Some(mode) = &mode {
         check_mode(mode, &mut errors);
@@ -109,8 +113,10 @@ pub fn load() -> Result<Settings, ConfigErrors> {
         let throttle = rate_limit.as_ref().map(|r: &RateLimitSettings| r.store);
         check_shared_state(redis, cache, sessions, throttle, &mut errors);
     }
-    let shared_state = match (redis, cache, sessions) {
-        (Some(redis), Some(cache), Some(sessions)) => Some((redis, cache, sessions)),
+    let shared_state = match (redis, cache, sessions, jobs) {
+        (Some(redis), Some(cache), Some(sessions), Some(jobs)) => {
+            Some((redis, cache, sessions, jobs))
+        }
         _ => None,
     };
     match (
@@ -133,7 +139,7 @@ pub fn load() -> Result<Settings, ConfigErrors> {
             Some(rate_limit),
             Some(bootstrap_admin),
             Some(observability),
-            Some((redis, cache, sessions)),
+            Some((redis, cache, sessions, jobs)),
         ) if errors.is_empty() => Ok(Settings {
             environment,
             mode,
@@ -146,6 +152,7 @@ pub fn load() -> Result<Settings, ConfigErrors> {
             redis,
             cache,
             sessions,
+            jobs,
         }),
         _ => Err(ConfigErrors(errors)),
     }
@@ -267,5 +274,58 @@ fn check_admin(admin: &BootstrapAdmin, errors: &mut Vec<String>) {
 fn check_observability(observability: &ObservabilitySettings, errors: &mut Vec<String>) {
     if tracing_subscriber::EnvFilter::try_new(&observability.log_level).is_err() {
         errors.push("observability.log_level: not a valid tracing filter".into());
+    }
+}
+
+/// The queue backend must be reachable, timings consistent, schedules parseable.
+fn check_jobs(jobs: &JobsSettings, redis: &RedisSettings, errors: &mut Vec<String>) {
+    if jobs.backend == JobsBackend::Redis && redis.url.is_none() {
+        errors.push("redis.url: required by jobs.backend = redis".into());
+    }
+    let worker = &jobs.worker;
+    if worker.heartbeat_ms == 0 || worker.heartbeat_ms >= worker.lease_ms {
+        errors.push("jobs.worker: heartbeat_ms must be positive and below lease_ms".into());
+    }
+    if worker.poll_interval_ms == 0 || worker.sweep_interval_ms == 0 {
+        errors.push("jobs.worker: poll_interval_ms and sweep_interval_ms must be positive".into());
+    }
+    if worker.queues.is_empty() || worker.queues.values().any(|n| *n == 0) {
+        errors.push(
+            "jobs.worker.queues: at least one queue, each with a positive concurrency".into(),
+        );
+    }
+    let scheduler = &jobs.scheduler;
+    if scheduler.tick_ms == 0 || scheduler.tick_ms >= scheduler.lease_ms {
+        errors.push("jobs.scheduler: tick_ms must be positive and below lease_ms".into());
+    }
+    if !scheduler.purge_sessions_cron.is_empty()
+        && let Err(err) = arcana_adapter_jobs::parse_schedule(&scheduler.purge_sessions_cron, "UTC")
+    {
+        errors.push(format!("jobs.scheduler.purge_sessions_cron: {err}"));
+    }
+    for schedule in &jobs.schedules {
+        if let Err(err) = arcana_adapter_jobs::parse_schedule(&schedule.cron, &schedule.timezone) {
+            errors.push(format!("jobs.schedules.{}: {err}", schedule.name));
+        }
+        if serde_json::from_str::<serde_json::Value>(&schedule.payload).is_err() {
+            errors.push(format!(
+                "jobs.schedules.{}: payload is not JSON",
+                schedule.name
+            ));
+        }
+    }
+    if jobs
+        .rate_limits
+        .values()
+        .any(|r| r.limit == 0 || r.period_ms == 0)
+    {
+        errors.push("jobs.rate_limits: limit and period_ms must be positive".into());
+    }
+    let retention = &jobs.retention;
+    if retention.completed_secs == 0
+        || retention.dead_max_age_secs == 0
+        || retention.dead_max_len == 0
+    {
+        errors.push("jobs.retention: every value must be positive".into());
     }
 }

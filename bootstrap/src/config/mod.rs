@@ -37,6 +37,7 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub cache: CacheSettings,
     pub sessions: SessionSettings,
+    pub jobs: JobsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -199,6 +200,90 @@ pub enum SessionBackend {
 #[serde(deny_unknown_fields)]
 pub struct SessionSettings {
     pub backend: SessionBackend,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobsBackend {
+    Memory,
+    Redis,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsSettings {
+    pub backend: JobsBackend,
+    pub worker: JobWorkerSettings,
+    pub scheduler: JobSchedulerSettings,
+    pub retention: JobRetentionSettings,
+    /// Queue name → at most `limit` job starts per `period_ms`, across the cluster.
+    pub rate_limits: std::collections::BTreeMap<String, QueueRateLimit>,
+    /// Operator-defined schedules, besides the built-in ones.
+    pub schedules: Vec<ScheduleSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobWorkerSettings {
+    pub enabled: bool,
+    /// Queue name → jobs run at once on it.
+    pub queues: std::collections::BTreeMap<String, usize>,
+    pub lease_ms: u64,
+    pub heartbeat_ms: u64,
+    pub poll_interval_ms: u64,
+    pub sweep_interval_ms: u64,
+    pub shutdown_deadline_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSchedulerSettings {
+    pub enabled: bool,
+    pub lease_ms: u64,
+    pub tick_ms: u64,
+    /// Cron of the built-in purge of expired sessions and deny-list entries; empty disables it.
+    pub purge_sessions_cron: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobRetentionSettings {
+    pub completed_secs: u64,
+    pub dead_max_age_secs: u64,
+    pub dead_max_len: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueRateLimit {
+    pub limit: u64,
+    pub period_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSettings {
+    pub name: String,
+    pub cron: String,
+    #[serde(default = "utc")]
+    pub timezone: String,
+    pub job: String,
+    #[serde(default = "empty_object")]
+    pub payload: String,
+    #[serde(default = "default_queue")]
+    pub queue: String,
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+fn empty_object() -> String {
+    "{}".into()
+}
+
+fn default_queue() -> String {
+    "default".into()
 }
 
 /// `arcana config show`.

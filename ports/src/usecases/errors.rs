@@ -54,3 +54,15 @@ impl From<HashError> for ManagementError {
         }
     }
 }
+
+impl From<crate::jobs::QueueError> for super::JobsError {
+    fn from(err: crate::jobs::QueueError) -> Self {
+        use crate::jobs::QueueError;
+        match err {
+            QueueError::NotFound => Self::NotFound,
+            QueueError::Unavailable(cause) => Self::Unavailable(cause),
+            QueueError::LeaseLost => Self::Internal(anyhow::anyhow!("unexpected lease loss")),
+            QueueError::Other(cause) => Self::Internal(cause),
+        }
+    }
+}

@@ -7,8 +7,10 @@
 pub mod audit;
 pub mod auth;
 mod errors;
+pub mod jobs;
 pub mod users;
 
 pub use audit::{AuditFilter, AuditPage, AuditUseCases};
 pub use auth::{AuthError, AuthSession, AuthUseCases, Principal, TokenRejection};
+pub use jobs::{JobsError, JobsUseCases};
 pub use users::{ManagementError, UserPage, UserUseCases};

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod jobs;
 mod users;
 
 use utoipa::OpenApi;
@@ -21,6 +22,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(audit::router())
+        .merge(jobs::router())
 }
 
 /// Fallback for paths no route matches.

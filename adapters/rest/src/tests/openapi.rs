@@ -24,6 +24,21 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/users/{id}/role", &["put"]),
     ("/api/v1/users/{id}/status", &["put"]),
     ("/api/v1/audit", &["get"]),
+    ("/api/v1/jobs", &["get", "post"]),
+    ("/api/v1/jobs/{id}", &["get"]),
+    ("/api/v1/jobs/{id}/cancel", &["post"]),
+    ("/api/v1/jobs/{id}/retry", &["post"]),
+    ("/api/v1/jobs/queues", &["get"]),
+    ("/api/v1/jobs/queues/{name}", &["get"]),
+    ("/api/v1/jobs/queues/{name}/dead-letters", &["delete"]),
+    ("/api/v1/jobs/dashboard", &["get"]),
+    ("/api/v1/jobs/dead-letters", &["get"]),
+    ("/api/v1/jobs/dead-letters/{id}/retry", &["post"]),
+    ("/api/v1/jobs/schedules", &["get"]),
+    ("/api/v1/jobs/workers", &["get"]),
+    ("/api/v1/jobs/schedules/{name}/pause", &["post"]),
+    ("/api/v1/jobs/schedules/{name}/resume", &["post"]),
+    ("/api/v1/jobs/schedules/{name}/trigger", &["post"]),
 ];
 
 const PUBLIC: &[&str] = &[

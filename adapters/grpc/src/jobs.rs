@@ -1,0 +1,417 @@
+//! `arcana.jobs.v1.JobsService`: operating the job queue. The admin requirement is decided
+//! behind the port, exactly as for REST; this module only translates.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use arcana_domain::jobs::{JobRecord, Priority};
+use arcana_domain::{FieldError, ValueError};
+use arcana_ports::jobs::{
+    Enqueued, JobEvent, JobEventKind, JobEventSubscription, QueueStats, Schedule,
+};
+use arcana_ports::usecases::jobs::{EnqueueJob, JobSearch, state_name};
+use arcana_ports::usecases::{AuthUseCases, JobsUseCases, Principal};
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::Stream;
+use tonic::{Request, Response, Status};
+
+use crate::errors;
+use crate::extract::principal;
+use crate::proto::jobs::v1 as pb;
+use crate::proto::jobs::v1::jobs_service_server::JobsService;
+
+pub(crate) struct GrpcJobsService {
+    pub(crate) auth: Arc<dyn AuthUseCases>,
+    pub(crate) jobs: Arc<dyn JobsUseCases>,
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn stats(s: QueueStats) -> pb::QueueStats {
+    pb::QueueStats {
+        queue: s.queue,
+        scheduled: s.scheduled,
+        pending: s.pending,
+        active: s.active,
+        completed: s.completed,
+        dead_lettered: s.dead_lettered,
+    }
+}
+
+fn priority_name(priority: Priority) -> &'static str {
+    match priority {
+        Priority::Low => "low",
+        Priority::Normal => "normal",
+        Priority::High => "high",
+        Priority::Critical => "critical",
+    }
+}
+
+fn job(job: JobRecord) -> pb::Job {
+    pb::Job {
+        id: job.id.to_string(),
+        state: state_name(job.state).to_owned(),
+        priority: priority_name(job.spec.priority).to_owned(),
+        payload: String::from_utf8_lossy(&job.spec.payload).into_owned(),
+        attempt: job.attempt,
+        max_attempts: job.spec.retry.max_attempts,
+        run_at: job.spec.run_at.map(time),
+        created_at: time(job.created_at),
+        updated_at: time(job.updated_at),
+        last_error: job.last_error,
+        unique_key: job.spec.unique.map(|u| u.key),
+        name: job.spec.name,
+        queue: job.spec.queue,
+        tags: job.spec.tags,
+        correlation_id: job.spec.correlation_id,
+    }
+}
+
+fn jobs(list: Vec<JobRecord>) -> pb::SearchJobsResponse {
+    pb::SearchJobsResponse {
+        items: list.into_iter().map(job).collect(),
+    }
+}
+
+fn schedule(s: Schedule) -> pb::Schedule {
+    pb::Schedule {
+        name: s.name,
+        cron: s.cron,
+        timezone: s.timezone,
+        job: s.job.name,
+        queue: s.job.queue,
+        paused: s.paused,
+        last_fired_at: s.last_fired_at.map(time),
+    }
+}
+
+fn enqueued(e: Enqueued) -> pb::EnqueueJobResponse {
+    pb::EnqueueJobResponse {
+        id: e.id.to_string(),
+        deduplicated: e.deduplicated,
+    }
+}
+
+fn event_kind(kind: JobEventKind) -> &'static str {
+    match kind {
+        JobEventKind::Enqueued => "enqueued",
+        JobEventKind::Started => "started",
+        JobEventKind::Completed => "completed",
+        JobEventKind::Failed => "failed",
+        JobEventKind::DeadLettered => "dead_lettered",
+        JobEventKind::Cancelled => "cancelled",
+        JobEventKind::Replayed => "replayed",
+    }
+}
+
+fn event(e: JobEvent) -> pb::JobEvent {
+    pb::JobEvent {
+        id: e.id.to_string(),
+        name: e.name,
+        queue: e.queue,
+        kind: event_kind(e.kind).to_owned(),
+        attempt: e.attempt,
+        at: time(e.at),
+    }
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::JobEvent, Status>> + Send>>;
+
+/// The subscription as a stream, keeping only `queue`'s events when one is given.
+fn event_stream(subscription: Box<dyn JobEventSubscription>, queue: Option<String>) -> EventStream {
+    Box::pin(futures_util::stream::unfold(
+        (subscription, queue),
+        |(mut subscription, queue)| async move {
+            loop {
+                let next = subscription.next().await?;
+                if queue.as_ref().is_none_or(|q| *q == next.queue) {
+                    return Some((Ok(event(next)), (subscription, queue)));
+                }
+            }
+        },
+    ))
+}
+
+fn invalid(field: &str, code: &'static str, message: &str) -> Status {
+    let error: FieldError = ValueError::new(code, message.to_owned()).at(field);
+    errors::validation(vec![error])
+}
+
+fn enqueue_command(body: pb::EnqueueJobRequest) -> Result<EnqueueJob, Status> {
+    let payload = body.payload.unwrap_or_else(|| "{}".to_owned());
+    if serde_json::from_str::<serde_json::Value>(&payload).is_err() {
+        return Err(invalid("payload", "invalid_json", "must be JSON text"));
+    }
+    let priority = match body.priority.as_deref() {
+        None | Some("normal") => None,
+        Some("low") => Some(Priority::Low),
+        Some("high") => Some(Priority::High),
+        Some("critical") => Some(Priority::Critical),
+        Some(_) => {
+            let message = "low, normal, high or critical";
+            return Err(invalid("priority", "invalid_priority", message));
+        }
+    };
+    Ok(EnqueueJob {
+        name: body.name,
+        queue: body.queue,
+        payload: payload.into_bytes(),
+        priority: priority.or(Some(Priority::Normal)),
+        delay_secs: body.delay_secs,
+        max_attempts: body.max_attempts,
+        unique_key: body.unique_key,
+        unique_window_secs: body.unique_window_secs,
+        tags: body.tags,
+        correlation_id: body.correlation_id,
+    })
+}
+
+impl GrpcJobsService {
+    async fn actor<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
+        principal(self.auth.as_ref(), request).await
+    }
+}
+
+#[tonic::async_trait]
+impl JobsService for GrpcJobsService {
+    type WatchEventsStream = EventStream;
+
+    async fn watch_events(&self, request: Request<pb::WatchEventsRequest>) -> Reply<EventStream> {
+        let actor = self.actor(&request).await?;
+        let queue = request.into_inner().queue;
+        let subscription = self.jobs.watch(&actor).await.map_err(errors::from_jobs)?;
+        Ok(Response::new(event_stream(subscription, queue)))
+    }
+
+    async fn list_workers(
+        &self,
+        request: Request<pb::ListWorkersRequest>,
+    ) -> Reply<pb::ListWorkersResponse> {
+        let actor = self.actor(&request).await?;
+        let list = self.jobs.workers(&actor).await.map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::ListWorkersResponse {
+            items: list
+                .into_iter()
+                .map(|w| pb::Worker {
+                    id: w.id,
+                    queues: w.queues,
+                    started_at: time(w.started_at),
+                    last_seen: time(w.last_seen),
+                    running: w.running,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn list_queues(
+        &self,
+        request: Request<pb::ListQueuesRequest>,
+    ) -> Reply<pb::ListQueuesResponse> {
+        let actor = self.actor(&request).await?;
+        let list = self.jobs.queues(&actor).await.map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::ListQueuesResponse {
+            items: list.into_iter().map(stats).collect(),
+        }))
+    }
+
+    async fn get_queue(
+        &self,
+        request: Request<pb::GetQueueRequest>,
+    ) -> Reply<pb::GetQueueResponse> {
+        let actor = self.actor(&request).await?;
+        let name = request.into_inner().name;
+        let queue = self
+            .jobs
+            .queue(&actor, &name)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::GetQueueResponse {
+            queue: Some(stats(queue)),
+        }))
+    }
+
+    async fn dashboard(
+        &self,
+        request: Request<pb::DashboardRequest>,
+    ) -> Reply<pb::DashboardResponse> {
+        let actor = self.actor(&request).await?;
+        let d = self
+            .jobs
+            .dashboard(&actor)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::DashboardResponse {
+            totals: Some(stats(d.totals)),
+            queues: d.queues.into_iter().map(stats).collect(),
+            schedules: d.schedules as u64,
+            paused_schedules: d.paused_schedules as u64,
+        }))
+    }
+
+    async fn search_jobs(
+        &self,
+        request: Request<pb::SearchJobsRequest>,
+    ) -> Reply<pb::SearchJobsResponse> {
+        let actor = self.actor(&request).await?;
+        let body = request.into_inner();
+        let search = JobSearch {
+            queue: body.queue,
+            state: body.state,
+            name: body.name,
+            tag: body.tag,
+            limit: body.limit,
+        };
+        let found = self
+            .jobs
+            .search(&actor, search)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(jobs(found)))
+    }
+
+    async fn get_job(&self, request: Request<pb::GetJobRequest>) -> Reply<pb::GetJobResponse> {
+        let actor = self.actor(&request).await?;
+        let id = request.into_inner().id;
+        let found = self
+            .jobs
+            .get(&actor, &id)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::GetJobResponse {
+            job: Some(job(found)),
+        }))
+    }
+
+    async fn enqueue_job(
+        &self,
+        request: Request<pb::EnqueueJobRequest>,
+    ) -> Reply<pb::EnqueueJobResponse> {
+        let actor = self.actor(&request).await?;
+        let command = enqueue_command(request.into_inner())?;
+        let done = self
+            .jobs
+            .enqueue(&actor, command)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(enqueued(done)))
+    }
+
+    async fn cancel_job(
+        &self,
+        request: Request<pb::CancelJobRequest>,
+    ) -> Reply<pb::CancelJobResponse> {
+        let actor = self.actor(&request).await?;
+        let id = request.into_inner().id;
+        self.jobs
+            .cancel(&actor, &id)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::CancelJobResponse {}))
+    }
+
+    async fn retry_job(
+        &self,
+        request: Request<pb::RetryJobRequest>,
+    ) -> Reply<pb::RetryJobResponse> {
+        let actor = self.actor(&request).await?;
+        let id = request.into_inner().id;
+        self.jobs
+            .retry(&actor, &id)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::RetryJobResponse {}))
+    }
+
+    async fn list_dead_letters(
+        &self,
+        request: Request<pb::ListDeadLettersRequest>,
+    ) -> Reply<pb::SearchJobsResponse> {
+        let actor = self.actor(&request).await?;
+        let body = request.into_inner();
+        let search = JobSearch {
+            queue: body.queue,
+            state: Some("dead".to_owned()),
+            limit: body.limit,
+            ..JobSearch::default()
+        };
+        let found = self
+            .jobs
+            .search(&actor, search)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(jobs(found)))
+    }
+
+    async fn purge_dead_letters(
+        &self,
+        request: Request<pb::PurgeDeadLettersRequest>,
+    ) -> Reply<pb::PurgeDeadLettersResponse> {
+        let actor = self.actor(&request).await?;
+        let queue = request.into_inner().queue;
+        let purged = self
+            .jobs
+            .purge_dead(&actor, &queue)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::PurgeDeadLettersResponse { purged }))
+    }
+
+    async fn list_schedules(
+        &self,
+        request: Request<pb::ListSchedulesRequest>,
+    ) -> Reply<pb::ListSchedulesResponse> {
+        let actor = self.actor(&request).await?;
+        let list = self
+            .jobs
+            .schedules(&actor)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::ListSchedulesResponse {
+            items: list.into_iter().map(schedule).collect(),
+        }))
+    }
+
+    async fn pause_schedule(
+        &self,
+        request: Request<pb::ScheduleRequest>,
+    ) -> Reply<pb::ScheduleResponse> {
+        let actor = self.actor(&request).await?;
+        let name = request.into_inner().name;
+        self.jobs
+            .set_schedule_paused(&actor, &name, true)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::ScheduleResponse {}))
+    }
+
+    async fn resume_schedule(
+        &self,
+        request: Request<pb::ScheduleRequest>,
+    ) -> Reply<pb::ScheduleResponse> {
+        let actor = self.actor(&request).await?;
+        let name = request.into_inner().name;
+        self.jobs
+            .set_schedule_paused(&actor, &name, false)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(pb::ScheduleResponse {}))
+    }
+
+    async fn trigger_schedule(
+        &self,
+        request: Request<pb::ScheduleRequest>,
+    ) -> Reply<pb::EnqueueJobResponse> {
+        let actor = self.actor(&request).await?;
+        let name = request.into_inner().name;
+        let done = self
+            .jobs
+            .trigger_schedule(&actor, &name)
+            .await
+            .map_err(errors::from_jobs)?;
+        Ok(Response::new(enqueued(done)))
+    }
+}

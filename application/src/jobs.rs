@@ -1,0 +1,288 @@
+//! Operating the job queue: the `JobsUseCases` driving port. Admin or above for everything;
+//! inputs are parsed and bounded here so that REST and gRPC accept exactly the same.
+
+use std::sync::Arc;
+
+use arcana_domain::error::FieldErrors;
+use arcana_domain::ids::JobId;
+use arcana_domain::jobs::{JobRecord, JobSpec, Priority, RetryPolicy, UniqueKey};
+use arcana_domain::{Role, ValueError};
+use arcana_ports::clock::Clock;
+use arcana_ports::jobs::{
+    Enqueued, JobEventFeed, JobEventSubscription, JobFilter, JobQueue, QueueStats, Schedule,
+    Scheduler, WorkerInfo,
+};
+use arcana_ports::usecases::Principal;
+use arcana_ports::usecases::jobs::{
+    Dashboard, EnqueueJob, JobSearch, JobsError, JobsUseCases, parse_state, state_name,
+};
+use async_trait::async_trait;
+use chrono::TimeDelta;
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 500;
+const MAX_NAME_LEN: usize = 64;
+
+pub struct JobsService {
+    queue: Arc<dyn JobQueue>,
+    scheduler: Arc<dyn Scheduler>,
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn JobEventFeed>,
+}
+
+fn admin(actor: &Principal) -> Result<(), JobsError> {
+    if actor.user.role() < Role::Admin {
+        return Err(JobsError::Forbidden);
+    }
+    Ok(())
+}
+
+fn job_id(raw: &str) -> Result<JobId, JobsError> {
+    // An id that cannot exist names no job: 404, as for any unknown id.
+    JobId::parse(raw).map_err(|_| JobsError::NotFound)
+}
+
+/// Job and queue names: 1–64 of `[A-Za-z0-9._:-]`, so they are safe as Redis key parts and
+/// metric labels.
+fn name(raw: &str) -> Result<String, ValueError> {
+    let valid = !raw.is_empty()
+        && raw.len() <= MAX_NAME_LEN
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c));
+    if valid {
+        Ok(raw.to_owned())
+    } else {
+        Err(ValueError::new(
+            "invalid_name",
+            "1 to 64 letters, digits, `.`, `_`, `:` or `-`",
+        ))
+    }
+}
+
+fn secs(value: u64) -> TimeDelta {
+    TimeDelta::seconds(i64::try_from(value).unwrap_or(i64::MAX / 1000))
+}
+
+impl JobsService {
+    pub fn new(
+        queue: Arc<dyn JobQueue>,
+        scheduler: Arc<dyn Scheduler>,
+        clock: Arc<dyn Clock>,
+        events: Arc<dyn JobEventFeed>,
+    ) -> Self {
+        Self {
+            queue,
+            scheduler,
+            clock,
+            events,
+        }
+    }
+
+    fn parse_enqueue(&self, command: EnqueueJob) -> Result<JobSpec, JobsError> {
+        let mut errors = FieldErrors::new();
+        let job = errors.check("name", name(&command.name));
+        let queue = errors.check("queue", name(command.queue.as_deref().unwrap_or("default")));
+        let max_attempts = command
+            .max_attempts
+            .unwrap_or(RetryPolicy::default().max_attempts);
+        if !(1..=100).contains(&max_attempts) {
+            errors.push(
+                ValueError::new("out_of_range", "must be between 1 and 100").at("max_attempts"),
+            );
+        }
+        let unique = match (command.unique_key, command.unique_window_secs) {
+            (Some(key), window) => errors.check("unique_key", name(&key)).map(|key| UniqueKey {
+                key,
+                window: secs(window.unwrap_or(3600).max(1)),
+            }),
+            (None, Some(_)) => {
+                errors.push(
+                    ValueError::new("unexpected", "needs unique_key").at("unique_window_secs"),
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        errors.finish().map_err(JobsError::Validation)?;
+        let (Some(job), Some(queue)) = (job, queue) else {
+            return Err(JobsError::Internal(anyhow::anyhow!(
+                "validated fields missing"
+            )));
+        };
+        Ok(JobSpec {
+            name: job,
+            queue,
+            payload: command.payload,
+            priority: command.priority.unwrap_or(Priority::Normal),
+            run_at: command.delay_secs.map(|d| self.clock.now() + secs(d)),
+            retry: RetryPolicy {
+                max_attempts,
+                ..RetryPolicy::default()
+            },
+            timeout: TimeDelta::minutes(5),
+            unique,
+            tags: command.tags,
+            correlation_id: command.correlation_id,
+        })
+    }
+
+    async fn schedule(&self, name: &str) -> Result<Schedule, JobsError> {
+        let schedules = self.scheduler.list().await?;
+        schedules
+            .into_iter()
+            .find(|s| s.name == name)
+            .ok_or(JobsError::NotFound)
+    }
+}
+
+fn add(totals: &mut QueueStats, queue: &QueueStats) {
+    totals.scheduled += queue.scheduled;
+    totals.pending += queue.pending;
+    totals.active += queue.active;
+    totals.completed += queue.completed;
+    totals.dead_lettered += queue.dead_lettered;
+}
+
+#[async_trait]
+impl JobsUseCases for JobsService {
+    async fn queues(&self, actor: &Principal) -> Result<Vec<QueueStats>, JobsError> {
+        admin(actor)?;
+        Ok(self.queue.stats().await?)
+    }
+
+    async fn queue(&self, actor: &Principal, name: &str) -> Result<QueueStats, JobsError> {
+        let queues = self.queues(actor).await?;
+        queues
+            .into_iter()
+            .find(|q| q.queue == name)
+            .ok_or(JobsError::NotFound)
+    }
+
+    async fn dashboard(&self, actor: &Principal) -> Result<Dashboard, JobsError> {
+        let queues = self.queues(actor).await?;
+        let schedules = self.scheduler.list().await?;
+        let mut totals = QueueStats {
+            queue: "*".into(),
+            ..QueueStats::default()
+        };
+        for queue in &queues {
+            add(&mut totals, queue);
+        }
+        Ok(Dashboard {
+            queues,
+            totals,
+            schedules: schedules.len(),
+            paused_schedules: schedules.iter().filter(|s| s.paused).count(),
+        })
+    }
+
+    async fn search(
+        &self,
+        actor: &Principal,
+        search: JobSearch,
+    ) -> Result<Vec<JobRecord>, JobsError> {
+        admin(actor)?;
+        let mut errors = FieldErrors::new();
+        let limit = search.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            errors.push(ValueError::new("out_of_range", "must be between 1 and 500").at("limit"));
+        }
+        let state = search.state.as_deref().and_then(|raw| {
+            errors.check(
+                "state",
+                parse_state(raw).ok_or_else(|| {
+                    ValueError::new(
+                        "invalid_state",
+                        "scheduled, pending, active, completed, dead or cancelled",
+                    )
+                }),
+            )
+        });
+        errors.finish().map_err(JobsError::Validation)?;
+        let filter = JobFilter {
+            queue: search.queue,
+            state,
+            name: search.name,
+            tag: search.tag,
+            limit: limit as usize,
+        };
+        Ok(self.queue.search(&filter).await?)
+    }
+
+    async fn get(&self, actor: &Principal, id: &str) -> Result<JobRecord, JobsError> {
+        admin(actor)?;
+        self.queue
+            .get(job_id(id)?)
+            .await?
+            .ok_or(JobsError::NotFound)
+    }
+
+    async fn enqueue(&self, actor: &Principal, command: EnqueueJob) -> Result<Enqueued, JobsError> {
+        admin(actor)?;
+        let spec = self.parse_enqueue(command)?;
+        Ok(self.queue.enqueue(spec, self.clock.now()).await?)
+    }
+
+    async fn cancel(&self, actor: &Principal, id: &str) -> Result<(), JobsError> {
+        let job = self.get(actor, id).await?;
+        if self.queue.cancel(job.id, self.clock.now()).await? {
+            return Ok(());
+        }
+        let now = self.queue.get(job.id).await?.map_or(job.state, |j| j.state);
+        Err(JobsError::WrongState(state_name(now)))
+    }
+
+    async fn retry(&self, actor: &Principal, id: &str) -> Result<(), JobsError> {
+        let job = self.get(actor, id).await?;
+        if self.queue.replay_dead(job.id, self.clock.now()).await? {
+            return Ok(());
+        }
+        let now = self.queue.get(job.id).await?.map_or(job.state, |j| j.state);
+        Err(JobsError::WrongState(state_name(now)))
+    }
+
+    async fn purge_dead(&self, actor: &Principal, queue: &str) -> Result<u64, JobsError> {
+        admin(actor)?;
+        Ok(self.queue.purge_dead(queue).await?)
+    }
+
+    async fn schedules(&self, actor: &Principal) -> Result<Vec<Schedule>, JobsError> {
+        admin(actor)?;
+        Ok(self.scheduler.list().await?)
+    }
+
+    async fn set_schedule_paused(
+        &self,
+        actor: &Principal,
+        name: &str,
+        paused: bool,
+    ) -> Result<(), JobsError> {
+        admin(actor)?;
+        if self.scheduler.set_paused(name, paused).await? {
+            Ok(())
+        } else {
+            Err(JobsError::NotFound)
+        }
+    }
+
+    async fn trigger_schedule(&self, actor: &Principal, name: &str) -> Result<Enqueued, JobsError> {
+        admin(actor)?;
+        let schedule = self.schedule(name).await?;
+        let mut spec = schedule.job;
+        spec.unique = None;
+        spec.run_at = None;
+        spec.correlation_id = Some(format!("manual:{name}"));
+        Ok(self.queue.enqueue(spec, self.clock.now()).await?)
+    }
+
+    async fn workers(&self, actor: &Principal) -> Result<Vec<WorkerInfo>, JobsError> {
+        admin(actor)?;
+        Ok(self.queue.workers(self.clock.now()).await?)
+    }
+
+    async fn watch(&self, actor: &Principal) -> Result<Box<dyn JobEventSubscription>, JobsError> {
+        admin(actor)?;
+        Ok(self.events.subscribe())
+    }
+}

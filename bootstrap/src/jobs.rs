@@ -1,0 +1,222 @@
+//! The job queue in this process: its backend, the handlers every process registers, and the
+//! runtime tasks (worker pool, promote/reap sweeps, cron) each role runs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use arcana_adapter_jobs::{
+    CronRunner, CronSettings, JobClient, JobMetrics, Maintenance, Noop, Registry, Sleep,
+    WorkerPool, WorkerSettings,
+};
+use arcana_adapter_memory::{InMemoryJobQueue, InMemoryLeaderLock, InMemoryScheduler, SystemClock};
+use arcana_adapter_redis::{RedisJobQueue, RedisLeaderLock, RedisScheduler};
+use arcana_ports::clock::Clock;
+use arcana_ports::jobs::{JobQueue, RateLimit, Retention, Schedule, Scheduler};
+use arcana_ports::locks::LeaderLock;
+use arcana_ports::sessions::SessionStore;
+use chrono::TimeDelta;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::background::PurgeSessions;
+use crate::config::{JobsBackend, JobsSettings, Settings};
+
+/// The configured backend of the queue, the schedules and the cron leader lock.
+#[derive(Clone)]
+pub struct JobsBackendParts {
+    pub queue: Arc<dyn JobQueue>,
+    pub scheduler: Arc<dyn Scheduler>,
+    pub lock: Arc<dyn LeaderLock>,
+    pub clock: Arc<dyn Clock>,
+}
+
+fn secs(value: u64) -> TimeDelta {
+    TimeDelta::seconds(i64::try_from(value).unwrap_or(i64::MAX / 1000))
+}
+
+fn retention(jobs: &JobsSettings) -> Retention {
+    Retention {
+        completed: secs(jobs.retention.completed_secs),
+        dead_max_age: secs(jobs.retention.dead_max_age_secs),
+        dead_max_len: jobs.retention.dead_max_len,
+    }
+}
+
+fn rate_limits(jobs: &JobsSettings) -> HashMap<String, RateLimit> {
+    jobs.rate_limits
+        .iter()
+        .map(|(queue, r)| {
+            let period =
+                TimeDelta::milliseconds(i64::try_from(r.period_ms).unwrap_or(i64::MAX / 2));
+            (
+                queue.clone(),
+                RateLimit {
+                    limit: r.limit,
+                    period,
+                },
+            )
+        })
+        .collect()
+}
+
+pub fn backend(settings: &Settings) -> anyhow::Result<JobsBackendParts> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let retention = retention(&settings.jobs);
+    let limits = rate_limits(&settings.jobs);
+    Ok(match settings.jobs.backend {
+        JobsBackend::Memory => JobsBackendParts {
+            queue: Arc::new(InMemoryJobQueue::new(retention).with_rate_limits(limits)),
+            scheduler: Arc::new(InMemoryScheduler::new()),
+            lock: Arc::new(InMemoryLeaderLock::new()),
+            clock,
+        },
+        JobsBackend::Redis => {
+            let redis = crate::state::redis_connection(settings)?
+                .context("jobs.backend = redis needs redis.url")?;
+            JobsBackendParts {
+                queue: Arc::new(
+                    RedisJobQueue::new(redis.clone(), retention).with_rate_limits(limits),
+                ),
+                scheduler: Arc::new(RedisScheduler::new(redis.clone())),
+                lock: Arc::new(RedisLeaderLock::new(redis)),
+                clock,
+            }
+        }
+    })
+}
+
+/// What a process does with the queue besides enqueueing.
+#[derive(Debug, Clone, Copy)]
+pub struct Roles {
+    pub worker: bool,
+    pub scheduler: bool,
+}
+
+/// The running job tasks of this process.
+pub struct JobsRuntime {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    deadline: Duration,
+}
+
+impl JobsRuntime {
+    /// Stops claiming and firing, and waits for running jobs (bounded by the deadline, after
+    /// which the pool releases them).
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let drained = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.deadline + Duration::from_secs(5), drained)
+            .await
+            .is_err()
+        {
+            tracing::warn!("job tasks did not stop in time");
+        }
+    }
+}
+
+/// A name for this process in lease tokens and the leader lock.
+pub fn process_name(role: &str) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!("{role}@{host}:{}", std::process::id())
+}
+
+fn schedules(settings: &Settings, client: &JobClient) -> Vec<Schedule> {
+    let scheduler = &settings.jobs.scheduler;
+    let mut list = Vec::new();
+    if !scheduler.purge_sessions_cron.is_empty() {
+        list.push(Schedule {
+            name: "sessions.purge".into(),
+            cron: scheduler.purge_sessions_cron.clone(),
+            timezone: "UTC".into(),
+            job: client.job(&PurgeSessions {}).spec().clone(),
+            paused: false,
+            last_fired_at: None,
+        });
+    }
+    for custom in &settings.jobs.schedules {
+        list.push(Schedule {
+            name: custom.name.clone(),
+            cron: custom.cron.clone(),
+            timezone: custom.timezone.clone(),
+            job: client
+                .named(&custom.job, custom.payload.clone().into_bytes())
+                .queue(&custom.queue)
+                .spec()
+                .clone(),
+            paused: false,
+            last_fired_at: None,
+        });
+    }
+    list
+}
+
+/// Registers the handlers, records the schedules and starts the tasks of `roles`.
+pub async fn start(
+    settings: &Settings,
+    parts: &JobsBackendParts,
+    client: &JobClient,
+    sessions: Arc<dyn SessionStore>,
+    metrics: &JobMetrics,
+    roles: Roles,
+) -> anyhow::Result<JobsRuntime> {
+    let jobs = &settings.jobs;
+    let registry = Registry::new()
+        .register::<Noop>(())
+        .register::<Sleep>(())
+        .register::<PurgeSessions>((sessions, parts.clock.clone()));
+    for schedule in schedules(settings, client) {
+        parts
+            .scheduler
+            .upsert(&schedule)
+            .await
+            .context("recording the cron schedules")?;
+    }
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let name = process_name(if roles.worker { "worker" } else { "server" });
+    let ms = Duration::from_millis;
+    if roles.worker {
+        let worker = &jobs.worker;
+        let settings = WorkerSettings {
+            worker_id: name.clone(),
+            queues: worker.queues.iter().map(|(q, n)| (q.clone(), *n)).collect(),
+            lease: ms(worker.lease_ms),
+            heartbeat: ms(worker.heartbeat_ms),
+            poll_interval: ms(worker.poll_interval_ms),
+            shutdown_deadline: Duration::from_secs(worker.shutdown_deadline_secs),
+        };
+        let (queue, clock) = (parts.queue.clone(), parts.clock.clone());
+        let pool = WorkerPool::new(
+            queue.clone(),
+            registry,
+            clock.clone(),
+            metrics.clone(),
+            settings,
+        );
+        tasks.spawn(pool.run(stopped.clone()));
+        let sweeps = Maintenance::new(queue, clock, metrics.clone(), ms(worker.sweep_interval_ms));
+        tasks.spawn(sweeps.run(stopped.clone()));
+    }
+    if roles.scheduler && jobs.scheduler.enabled {
+        let cron = CronSettings {
+            holder: name,
+            lease: ms(jobs.scheduler.lease_ms),
+            tick: ms(jobs.scheduler.tick_ms),
+        };
+        let runner = CronRunner::new(
+            parts.scheduler.clone(),
+            parts.lock.clone(),
+            client.clone(),
+            metrics.clone(),
+            cron,
+        );
+        tasks.spawn(runner.run(stopped));
+    }
+    Ok(JobsRuntime {
+        stop,
+        tasks,
+        deadline: Duration::from_secs(jobs.worker.shutdown_deadline_secs),
+    })
+}

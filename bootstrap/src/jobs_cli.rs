@@ -1,0 +1,96 @@
+//! `arcana jobs enqueue|stats`: the queue from an operator's shell.
+
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use arcana_adapter_jobs::JobClient;
+use arcana_domain::jobs::Priority;
+use chrono::TimeDelta;
+use futures_util::StreamExt as _;
+
+use crate::cli::EnqueueArgs;
+use crate::config::{JobsBackend, Settings};
+
+/// Enqueues in flight at once with `--count`.
+const CONCURRENCY: usize = 64;
+
+fn priority(raw: &str) -> anyhow::Result<Priority> {
+    Ok(match raw {
+        "low" => Priority::Low,
+        "normal" => Priority::Normal,
+        "high" => Priority::High,
+        "critical" => Priority::Critical,
+        other => bail!("--priority: `{other}` is not low, normal, high or critical"),
+    })
+}
+
+/// `500ms`, `10s`, `5m`, `1h`, or plain seconds.
+pub fn parse_delay(raw: &str) -> anyhow::Result<TimeDelta> {
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let n: i64 = digits
+        .parse()
+        .with_context(|| format!("--delay: `{raw}` is not a duration"))?;
+    Ok(match unit {
+        "ms" => TimeDelta::milliseconds(n),
+        "" | "s" => TimeDelta::seconds(n),
+        "m" => TimeDelta::minutes(n),
+        "h" => TimeDelta::hours(n),
+        _ => bail!("--delay: unit must be ms, s, m or h"),
+    })
+}
+
+pub async fn enqueue(settings: &Settings, args: EnqueueArgs) -> anyhow::Result<()> {
+    if settings.jobs.backend == JobsBackend::Memory {
+        bail!("jobs.backend is memory: jobs enqueued here would die with this command; use redis");
+    }
+    serde_json::from_str::<serde_json::Value>(&args.payload).context("--payload is not JSON")?;
+    let priority = priority(&args.priority)?;
+    let delay = args.delay.as_deref().map(parse_delay).transpose()?;
+    let parts = crate::jobs::backend(settings)?;
+    let client = JobClient::new(parts.queue, parts.clock);
+    let started = Instant::now();
+    let sent = futures_util::stream::iter(0..args.count)
+        .map(|_| {
+            let mut job = client
+                .named(&args.name, args.payload.clone().into_bytes())
+                .queue(&args.queue)
+                .priority(priority);
+            if let Some(delay) = delay {
+                job = job.delay(delay);
+            }
+            job.send()
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
+    let failed = sent.iter().filter(|r| r.is_err()).count();
+    let took = started.elapsed().as_secs_f64();
+    let done = u32::try_from(sent.len() - failed).unwrap_or(u32::MAX);
+    println!(
+        "enqueued {} job(s) of {} in {took:.3}s ({:.0}/s)",
+        done,
+        args.name,
+        f64::from(done) / took.max(1e-9)
+    );
+    if let Some(Err(err)) = sent.into_iter().find(Result::is_err) {
+        return Err(anyhow::Error::from(err).context(format!("{failed} enqueue(s) failed")));
+    }
+    Ok(())
+}
+
+pub async fn stats(settings: &Settings) -> anyhow::Result<()> {
+    let parts = crate::jobs::backend(settings)?;
+    let stats = parts.queue.stats().await.context("reading queue stats")?;
+    println!(
+        "{:<20} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "queue", "scheduled", "pending", "active", "completed", "dead"
+    );
+    for s in stats {
+        println!(
+            "{:<20} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            s.queue, s.scheduled, s.pending, s.active, s.completed, s.dead_lettered
+        );
+    }
+    Ok(())
+}

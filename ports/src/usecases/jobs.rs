@@ -1,0 +1,137 @@
+//! Operating the job queue: the admin API of REST and gRPC. Every operation needs the admin
+//! role, checked behind this trait.
+
+use crate::jobs::{Enqueued, JobEventSubscription, QueueStats, Schedule, WorkerInfo};
+use arcana_domain::FieldError;
+use arcana_domain::jobs::{JobRecord, JobState, Priority};
+use async_trait::async_trait;
+
+use super::auth::Principal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobsError {
+    #[error("invalid input")]
+    Validation(Vec<FieldError>),
+    /// Below the admin role.
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// The job is not in a state the operation applies to (cancelling a running job,
+    /// retrying one that is not dead-lettered).
+    #[error("the job is {0}")]
+    WrongState(&'static str),
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// Raw search input; the service parses and bounds it.
+#[derive(Debug, Default)]
+pub struct JobSearch {
+    pub queue: Option<String>,
+    /// `scheduled`, `pending`, `active`, `completed`, `dead`, `cancelled`.
+    pub state: Option<String>,
+    pub name: Option<String>,
+    pub tag: Option<String>,
+    /// Default 50, at most 500.
+    pub limit: Option<u32>,
+}
+
+/// An operator's enqueue: a registered job name and its JSON payload bytes.
+#[derive(Debug)]
+pub struct EnqueueJob {
+    pub name: String,
+    pub queue: Option<String>,
+    pub payload: Vec<u8>,
+    pub priority: Option<Priority>,
+    /// Seconds from now.
+    pub delay_secs: Option<u64>,
+    pub max_attempts: Option<u32>,
+    pub unique_key: Option<String>,
+    pub unique_window_secs: Option<u64>,
+    pub tags: Vec<String>,
+    pub correlation_id: Option<String>,
+}
+
+/// Totals over every queue.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Dashboard {
+    pub queues: Vec<QueueStats>,
+    pub totals: QueueStats,
+    pub schedules: usize,
+    pub paused_schedules: usize,
+}
+
+#[async_trait]
+pub trait JobsUseCases: Send + Sync {
+    async fn queues(&self, actor: &Principal) -> Result<Vec<QueueStats>, JobsError>;
+
+    /// `NotFound` for a queue that never received a job.
+    async fn queue(&self, actor: &Principal, name: &str) -> Result<QueueStats, JobsError>;
+
+    async fn dashboard(&self, actor: &Principal) -> Result<Dashboard, JobsError>;
+
+    async fn search(
+        &self,
+        actor: &Principal,
+        search: JobSearch,
+    ) -> Result<Vec<JobRecord>, JobsError>;
+
+    async fn get(&self, actor: &Principal, id: &str) -> Result<JobRecord, JobsError>;
+
+    async fn enqueue(&self, actor: &Principal, command: EnqueueJob) -> Result<Enqueued, JobsError>;
+
+    /// Scheduled or pending jobs only (`WrongState` otherwise).
+    async fn cancel(&self, actor: &Principal, id: &str) -> Result<(), JobsError>;
+
+    /// Dead-lettered jobs only: back to pending, payload intact, attempts reset.
+    async fn retry(&self, actor: &Principal, id: &str) -> Result<(), JobsError>;
+
+    /// Deletes the dead letters of `queue`; returns how many.
+    async fn purge_dead(&self, actor: &Principal, queue: &str) -> Result<u64, JobsError>;
+
+    async fn schedules(&self, actor: &Principal) -> Result<Vec<Schedule>, JobsError>;
+
+    async fn set_schedule_paused(
+        &self,
+        actor: &Principal,
+        name: &str,
+        paused: bool,
+    ) -> Result<(), JobsError>;
+
+    /// Enqueues the schedule's job now, outside its cron times.
+    async fn trigger_schedule(&self, actor: &Principal, name: &str) -> Result<Enqueued, JobsError>;
+
+    /// Worker processes that reported themselves within their lease.
+    async fn workers(&self, actor: &Principal) -> Result<Vec<WorkerInfo>, JobsError>;
+
+    /// The live feed of job events seen by this process (its API and its workers).
+    async fn watch(&self, actor: &Principal) -> Result<Box<dyn JobEventSubscription>, JobsError>;
+}
+
+/// A job state by its API name.
+pub fn parse_state(raw: &str) -> Option<JobState> {
+    Some(match raw {
+        "scheduled" => JobState::Scheduled,
+        "pending" => JobState::Pending,
+        "active" => JobState::Active,
+        "completed" => JobState::Completed,
+        "dead" => JobState::DeadLettered,
+        "cancelled" => JobState::Cancelled,
+        _ => return None,
+    })
+}
+
+/// The API name of a job state.
+pub fn state_name(state: JobState) -> &'static str {
+    match state {
+        JobState::Scheduled => "scheduled",
+        JobState::Pending => "pending",
+        JobState::Active => "active",
+        JobState::Completed => "completed",
+        JobState::DeadLettered => "dead",
+        JobState::Cancelled => "cancelled",
+    }
+}
