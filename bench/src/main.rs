@@ -13,6 +13,7 @@ mod proc_stats;
 mod report;
 mod scenarios;
 mod scenarios_grpc;
+mod scenarios_jobs;
 mod servers;
 
 use std::path::PathBuf;

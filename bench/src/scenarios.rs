@@ -68,6 +68,15 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
             }
         }
     }
+    if let Some(redis) = &args.redis_url {
+        let scratch =
+            std::env::temp_dir().join(format!("arcana-bench-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&scratch)?;
+        let jobs = if args.smoke { 2_000 } else { 50_000 };
+        let row = crate::scenarios_jobs::measure(&binary, redis, &scratch, jobs).await;
+        let _ = std::fs::remove_dir_all(&scratch);
+        rows.push(row?);
+    }
     if let Some(database) = database {
         // The server holding connections is gone; give it a moment to close them.
         tokio::time::sleep(Duration::from_millis(200)).await;

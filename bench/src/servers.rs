@@ -27,6 +27,8 @@ pub enum Backends {
         /// The run's own key prefix, deleted afterwards.
         prefix: String,
     },
+    /// SQLite with the job queue in Redis and the monolith's worker pool serving it.
+    JobsRedis { redis: String, prefix: String },
 }
 
 impl Backends {
@@ -34,10 +36,11 @@ impl Backends {
         match self {
             Self::Embedded => "sqlite + memory cache",
             Self::PostgresRedis { .. } => "postgres + redis (tiered)",
+            Self::JobsRedis { .. } => "sqlite + redis job queue",
         }
     }
 
-    fn env(&self, scratch: &Path) -> Vec<(String, String)> {
+    pub fn env(&self, scratch: &Path) -> Vec<(String, String)> {
         let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
         match self {
             Self::Embedded => vec![pair(
@@ -57,8 +60,36 @@ impl Backends {
                 pair("ARCANA_SESSIONS__BACKEND", "redis"),
                 pair("ARCANA_RATE_LIMIT__STORE", "redis"),
             ],
+            Self::JobsRedis { redis, prefix } => vec![
+                pair(
+                    "ARCANA_DATABASE__URL",
+                    &format!("sqlite://{}/bench.db", scratch.display()),
+                ),
+                pair("ARCANA_REDIS__URL", redis),
+                pair("ARCANA_REDIS__KEY_PREFIX", prefix),
+                pair("ARCANA_JOBS__BACKEND", "redis"),
+                // As docs/JOBS.md measures: 32 slots, a short idle poll.
+                pair("ARCANA_JOBS__WORKER__QUEUES__DEFAULT", "32"),
+                pair("ARCANA_JOBS__WORKER__POLL_INTERVAL_MS", "10"),
+            ],
         }
     }
+}
+
+/// What every Arcana process of the harness is started with (besides its backends).
+pub fn common_env() -> Vec<(String, String)> {
+    let mut env = vec![("PATH".to_owned(), std::env::var("PATH").unwrap_or_default())];
+    env.extend(
+        [
+            ("ARCANA_CONFIG_DIR", "/nonexistent/arcana-bench-config"),
+            ("ARCANA_SERVER__REST__PORT", "0"),
+            ("ARCANA_SERVER__GRPC__PORT", "0"),
+            ("ARCANA_SECURITY__JWT_SECRET", JWT_SECRET),
+            ("ARCANA_OBSERVABILITY__LOG_LEVEL", "warn"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    env
 }
 
 /// Deletes every Redis key under `prefix` (SCAN, not KEYS: the server is shared).
@@ -90,14 +121,7 @@ pub async fn arcana(binary: &Path, backends: &Backends, scratch: &Path) -> anyho
     command
         .arg("serve")
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs([
-            ("ARCANA_CONFIG_DIR", "/nonexistent/arcana-bench-config"),
-            ("ARCANA_SERVER__REST__PORT", "0"),
-            ("ARCANA_SERVER__GRPC__PORT", "0"),
-            ("ARCANA_SECURITY__JWT_SECRET", JWT_SECRET),
-            ("ARCANA_OBSERVABILITY__LOG_LEVEL", "warn"),
-        ])
+        .envs(common_env())
         .envs(backends.env(scratch))
         .current_dir(scratch);
     let started = Instant::now();
