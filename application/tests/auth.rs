@@ -2,6 +2,7 @@
 
 mod common;
 
+use arcana_ports::usecases::RequestContext;
 use std::sync::Arc;
 
 use arcana_adapter_memory::ManualClock;
@@ -44,6 +45,7 @@ async fn registration_reports_every_invalid_field_and_conflicts_by_field() {
             password: Password::candidate("short"),
             display_name: Some(" ".into()),
             client: ClientInfo::default(),
+            request: RequestContext::default(),
         })
         .await;
     let Err(AuthError::Validation(fields)) = result else {
@@ -61,6 +63,7 @@ async fn registration_reports_every_invalid_field_and_conflicts_by_field() {
             password: Password::candidate(PASSWORD),
             display_name: None,
             client: ClientInfo::default(),
+            request: RequestContext::default(),
         })
         .await;
     assert!(matches!(
@@ -168,21 +171,33 @@ async fn refresh_rotates_and_the_grace_window_refuses_without_revoking() {
     let first = world.register("frank").await;
     let second = world
         .auth
-        .refresh(&first.refresh_token, ClientInfo::default())
+        .refresh(
+            &first.refresh_token,
+            ClientInfo::default(),
+            RequestContext::default(),
+        )
         .await
         .unwrap();
     assert_eq!(
         rejection(
             world
                 .auth
-                .refresh(&first.refresh_token, ClientInfo::default())
+                .refresh(
+                    &first.refresh_token,
+                    ClientInfo::default(),
+                    RequestContext::default()
+                )
                 .await
         ),
         TokenRejection::Superseded
     );
     let third = world
         .auth
-        .refresh(&second.refresh_token, ClientInfo::default())
+        .refresh(
+            &second.refresh_token,
+            ClientInfo::default(),
+            RequestContext::default(),
+        )
         .await;
     assert!(third.is_ok(), "the family survives a superseded replay");
 }
@@ -193,7 +208,11 @@ async fn reuse_after_the_grace_window_revokes_the_family() {
     let first = world.register("grace").await;
     let second = world
         .auth
-        .refresh(&first.refresh_token, ClientInfo::default())
+        .refresh(
+            &first.refresh_token,
+            ClientInfo::default(),
+            RequestContext::default(),
+        )
         .await
         .unwrap();
     world.clock.advance(TimeDelta::seconds(11));
@@ -201,7 +220,11 @@ async fn reuse_after_the_grace_window_revokes_the_family() {
         rejection(
             world
                 .auth
-                .refresh(&first.refresh_token, ClientInfo::default())
+                .refresh(
+                    &first.refresh_token,
+                    ClientInfo::default(),
+                    RequestContext::default()
+                )
                 .await
         ),
         TokenRejection::Reused
@@ -210,13 +233,22 @@ async fn reuse_after_the_grace_window_revokes_the_family() {
         rejection(
             world
                 .auth
-                .refresh(&second.refresh_token, ClientInfo::default())
+                .refresh(
+                    &second.refresh_token,
+                    ClientInfo::default(),
+                    RequestContext::default()
+                )
                 .await
         ),
         TokenRejection::Revoked
     );
     assert_eq!(
-        rejection(world.auth.authenticate(&second.access_token).await),
+        rejection(
+            world
+                .auth
+                .authenticate(&second.access_token, RequestContext::default())
+                .await
+        ),
         TokenRejection::Revoked
     );
     let audit = world
@@ -241,7 +273,12 @@ async fn concurrent_refreshes_with_one_token_produce_exactly_one_new_token() {
     let attempts = (0..8).map(|_| {
         let world = world.clone();
         let token = session.refresh_token.clone();
-        tokio::spawn(async move { world.auth.refresh(&token, ClientInfo::default()).await })
+        tokio::spawn(async move {
+            world
+                .auth
+                .refresh(&token, ClientInfo::default(), RequestContext::default())
+                .await
+        })
     });
     let mut successes = 0;
     for attempt in attempts {
@@ -260,7 +297,12 @@ async fn access_tokens_expire_with_the_clock_and_sessions_when_idle() {
     let session = world.register("ivan").await;
     world.clock.advance(TimeDelta::minutes(16));
     assert_eq!(
-        rejection(world.auth.authenticate(&session.access_token).await),
+        rejection(
+            world
+                .auth
+                .authenticate(&session.access_token, RequestContext::default())
+                .await
+        ),
         TokenRejection::Expired
     );
     world.clock.advance(TimeDelta::days(8));
@@ -268,7 +310,11 @@ async fn access_tokens_expire_with_the_clock_and_sessions_when_idle() {
         rejection(
             world
                 .auth
-                .refresh(&session.refresh_token, ClientInfo::default())
+                .refresh(
+                    &session.refresh_token,
+                    ClientInfo::default(),
+                    RequestContext::default()
+                )
                 .await
         ),
         TokenRejection::Revoked
@@ -291,14 +337,24 @@ async fn logout_and_password_change_revoke_immediately() {
         .await
         .unwrap();
     assert_eq!(
-        rejection(world.auth.authenticate(&there.access_token).await),
+        rejection(
+            world
+                .auth
+                .authenticate(&there.access_token, RequestContext::default())
+                .await
+        ),
         TokenRejection::Revoked
     );
     world.principal(&here).await;
 
     world.auth.logout(&principal, false).await.unwrap();
     assert_eq!(
-        rejection(world.auth.authenticate(&here.access_token).await),
+        rejection(
+            world
+                .auth
+                .authenticate(&here.access_token, RequestContext::default())
+                .await
+        ),
         TokenRejection::Revoked
     );
     assert!(world.login("judy", "brand-new-password").await.is_ok());
@@ -342,7 +398,12 @@ async fn sessions_are_listed_and_revoked_only_by_their_owner() {
     assert!(matches!(result, Err(AuthError::SessionNotFound)));
     world.auth.revoke_session(&me, me.session_id).await.unwrap();
     assert_eq!(
-        rejection(world.auth.authenticate(&mine.access_token).await),
+        rejection(
+            world
+                .auth
+                .authenticate(&mine.access_token, RequestContext::default())
+                .await
+        ),
         TokenRejection::Revoked
     );
 }
@@ -358,7 +419,12 @@ async fn suspended_accounts_learn_it_only_with_the_right_password() {
         .await
         .unwrap();
     assert_eq!(
-        rejection(world.auth.authenticate(&session.access_token).await),
+        rejection(
+            world
+                .auth
+                .authenticate(&session.access_token, RequestContext::default())
+                .await
+        ),
         TokenRejection::Revoked
     );
     assert!(matches!(

@@ -4,6 +4,7 @@ mod common;
 
 use arcana_domain::event::EventKind;
 use arcana_domain::{Role, Status};
+use arcana_ports::usecases::RequestContext;
 use arcana_ports::usecases::audit::{AuditFilter, AuditUseCases};
 use arcana_ports::usecases::users::{ListUsers, UpdateProfile};
 use arcana_ports::usecases::{AuthUseCases, ManagementError, UserUseCases};
@@ -103,7 +104,7 @@ async fn a_demotion_applies_to_the_very_next_authentication() {
         .unwrap();
     let principal = world
         .auth
-        .authenticate(&session.access_token)
+        .authenticate(&session.access_token, RequestContext::default())
         .await
         .unwrap();
     assert!(
@@ -120,7 +121,7 @@ async fn a_demotion_applies_to_the_very_next_authentication() {
         .unwrap();
     let principal = world
         .auth
-        .authenticate(&session.access_token)
+        .authenticate(&session.access_token, RequestContext::default())
         .await
         .unwrap();
     assert_eq!(
@@ -174,6 +175,7 @@ async fn deleted_status_is_refused_through_set_status_and_deletion_is_soft() {
         password: arcana_domain::Password::candidate(PASSWORD),
         display_name: None,
         client: arcana_domain::session::ClientInfo::default(),
+        request: RequestContext::default(),
     });
     assert!(
         again.await.is_err(),
@@ -243,7 +245,7 @@ async fn profile_updates_check_the_expected_version_and_are_audited_without_valu
     let session = world.register("pat").await;
     let me = world
         .auth
-        .authenticate(&session.access_token)
+        .authenticate(&session.access_token, RequestContext::default())
         .await
         .unwrap();
     let stale = UpdateProfile {

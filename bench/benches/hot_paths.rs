@@ -24,8 +24,8 @@ use arcana_domain::session::ClientInfo;
 use arcana_ports::cache::Cache;
 use arcana_ports::jobs::Retention;
 use arcana_ports::security::{PasswordHasher, TokenCodec};
-use arcana_ports::usecases::AuthUseCases;
 use arcana_ports::usecases::auth::Register;
+use arcana_ports::usecases::{AuthUseCases, RequestContext};
 use axum::body::Body;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::Request;
@@ -89,6 +89,7 @@ fn register(runtime: &tokio::runtime::Runtime, auth: &AuthService) -> String {
         password: Password::candidate(PASSWORD),
         display_name: None,
         client: ClientInfo::default(),
+        request: RequestContext::default(),
     };
     runtime
         .block_on(auth.register(command))
@@ -110,14 +111,14 @@ fn token_paths(c: &mut Criterion) {
         });
     });
     runtime
-        .block_on(auth.authenticate(&token))
+        .block_on(auth.authenticate(&token, RequestContext::default()))
         .expect("warms the cache");
     c.bench_function(
         "authenticate: JWT + deny list + session + user, warm cache",
         |b| {
             b.iter(|| {
                 runtime
-                    .block_on(auth.authenticate(black_box(&token)))
+                    .block_on(auth.authenticate(black_box(&token), RequestContext::default()))
                     .expect("valid")
             });
         },

@@ -1,5 +1,6 @@
 //! Validation errors shared by every value object.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Why a raw value was refused by a value object's parser.
@@ -25,17 +26,21 @@ impl ValueError {
     pub fn at(self, field: impl Into<String>) -> FieldError {
         FieldError {
             field: field.into(),
-            code: self.code,
+            code: Cow::Borrowed(self.code),
             message: self.message,
         }
     }
 }
 
 /// A [`ValueError`] located at a named input field; the unit of a 422 response.
+///
+/// `code` is usually one of the parsers' static codes, but it may also have been read back from
+/// another tier's answer, which is why it can own its text: the error then renders exactly as if
+/// it had been raised in this process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
-    pub code: &'static str,
+    pub code: Cow<'static, str>,
     pub message: String,
 }
 

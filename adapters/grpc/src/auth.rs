@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::convert;
 use crate::errors;
-use crate::extract::{client_info, principal};
+use crate::extract::{client_info, principal, request_context};
 use crate::proto::auth::v1 as pb;
 use crate::proto::auth::v1::auth_service_server::AuthService;
 
@@ -48,6 +48,7 @@ impl AuthService for GrpcAuthService {
         request: Request<pb::RegisterRequest>,
     ) -> Result<Response<pb::RegisterResponse>, Status> {
         let client = client_info(&request);
+        let context = request_context(request.metadata());
         let body = request.into_inner();
         let command = Register {
             username: body.username,
@@ -56,6 +57,7 @@ impl AuthService for GrpcAuthService {
             password: Password::candidate(&body.password),
             display_name: body.display_name,
             client,
+            request: context,
         };
         let session = self
             .auth
@@ -70,11 +72,13 @@ impl AuthService for GrpcAuthService {
         request: Request<pb::LoginRequest>,
     ) -> Result<Response<pb::LoginResponse>, Status> {
         let client = client_info(&request);
+        let context = request_context(request.metadata());
         let body = request.into_inner();
         let command = Login {
             username_or_email: body.username_or_email,
             password: Password::candidate(&body.password),
             client,
+            request: context,
         };
         let session = self.auth.login(command).await.map_err(errors::from_auth)?;
         Ok(Response::new(session.into()))
@@ -85,10 +89,11 @@ impl AuthService for GrpcAuthService {
         request: Request<pb::RefreshRequest>,
     ) -> Result<Response<pb::RefreshResponse>, Status> {
         let client = client_info(&request);
+        let context = request_context(request.metadata());
         let token = request.into_inner().refresh_token;
         let session = self
             .auth
-            .refresh(&token, client)
+            .refresh(&token, client, context)
             .await
             .map_err(errors::from_auth)?;
         Ok(Response::new(session.into()))
@@ -121,11 +126,12 @@ impl AuthService for GrpcAuthService {
         &self,
         request: Request<pb::ValidateTokenRequest>,
     ) -> Result<Response<pb::ValidateTokenResponse>, Status> {
+        let context = request_context(request.metadata());
         let token = request.into_inner().access_token;
         let outcome = if token.is_empty() {
             Err(AuthError::InvalidToken(TokenRejection::Missing))
         } else {
-            self.auth.authenticate(&token).await
+            self.auth.authenticate(&token, context).await
         };
         match outcome {
             Ok(principal) => Ok(Response::new(validated(&principal))),

@@ -1,8 +1,8 @@
 //! Domain ↔ protobuf conversions. Domain types know nothing of protobuf, so every conversion is
 //! written here, explicitly, in both directions.
 
-use arcana_domain::session::Session;
-use arcana_domain::{Role, SessionId, Status, User};
+use arcana_domain::{Role, SessionId, Status};
+use arcana_ports::usecases::{SessionView, UserView};
 use chrono::{DateTime, Utc};
 use prost_types::Timestamp;
 
@@ -65,7 +65,7 @@ pub(crate) fn status_name(raw: i32) -> Option<&'static str> {
 /// Parses as no role or status, so the application reports the field.
 const UNKNOWN: &str = "unknown";
 
-pub(crate) fn user(user: &User) -> common::User {
+pub(crate) fn user(user: &UserView) -> common::User {
     common::User {
         id: user.id().to_string(),
         username: user.username().as_str().to_owned(),
@@ -81,7 +81,7 @@ pub(crate) fn user(user: &User) -> common::User {
     }
 }
 
-pub(crate) fn session(session: Session, current: SessionId) -> auth::Session {
+pub(crate) fn session(session: SessionView, current: SessionId) -> auth::Session {
     auth::Session {
         id: session.id.to_string(),
         created_at: Some(timestamp(session.created_at)),

@@ -2,7 +2,7 @@
 //! client's address and user agent.
 
 use arcana_domain::session::ClientInfo;
-use arcana_ports::usecases::{AuthError, AuthUseCases, Principal, TokenRejection};
+use arcana_ports::usecases::{AuthError, AuthUseCases, Principal, RequestContext, TokenRejection};
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Status};
 
@@ -19,7 +19,26 @@ pub(crate) async fn principal<T>(
     request: &Request<T>,
 ) -> Result<Principal, Status> {
     let token = bearer_token(request.metadata()).map_err(errors::from_auth)?;
-    auth.authenticate(token).await.map_err(errors::from_auth)
+    auth.authenticate(token, request_context(request.metadata()))
+        .await
+        .map_err(errors::from_auth)
+}
+
+/// W3C trace context values longer than this are not forwarded.
+const MAX_TRACE_VALUE_LEN: usize = 512;
+
+/// The request id the observing layer settled on (it is always in the metadata by the time a
+/// handler runs), and the caller's W3C trace context when it is printable and of sane length.
+pub(crate) fn request_context(metadata: &MetadataMap) -> RequestContext {
+    let text = |name: &str| {
+        let value = metadata.get(name)?.to_str().ok()?;
+        (!value.is_empty() && value.len() <= MAX_TRACE_VALUE_LEN).then(|| value.to_owned())
+    };
+    RequestContext {
+        request_id: text("x-request-id"),
+        traceparent: text("traceparent"),
+        tracestate: text("tracestate"),
+    }
 }
 
 pub(crate) fn bearer_token(metadata: &MetadataMap) -> Result<&str, AuthError> {

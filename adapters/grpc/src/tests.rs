@@ -18,7 +18,7 @@ use crate::users::profile_changes;
 fn field(name: &str) -> FieldError {
     FieldError {
         field: name.to_owned(),
-        code: "invalid_format",
+        code: "invalid_format".into(),
         message: "is not valid".to_owned(),
     }
 }

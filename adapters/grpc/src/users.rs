@@ -174,7 +174,7 @@ pub(crate) fn profile_changes(
         if !UPDATABLE.contains(&path.as_str()) {
             errors.push(FieldError {
                 field: "update_mask".to_owned(),
-                code: "unknown_field",
+                code: "unknown_field".into(),
                 message: format!("`{path}` cannot be updated; use {}", UPDATABLE.join(", ")),
             });
         }

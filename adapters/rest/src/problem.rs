@@ -57,7 +57,7 @@ impl From<FieldError> for FieldProblem {
     fn from(error: FieldError) -> Self {
         Self {
             field: error.field,
-            code: error.code.to_owned(),
+            code: error.code.into_owned(),
             message: error.message,
         }
     }

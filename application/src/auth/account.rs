@@ -6,7 +6,7 @@ use arcana_domain::{NewUser, Password, Role, Status, User};
 use arcana_ports::StoreError;
 use arcana_ports::security::Verification;
 use arcana_ports::usecases::auth::{ChangePassword, Register};
-use arcana_ports::usecases::{AuthError, AuthSession, Principal};
+use arcana_ports::usecases::{AuthError, AuthSession, Principal, TokenRejection};
 
 use super::AuthService;
 use crate::identity::{self, NewIdentity};
@@ -62,7 +62,14 @@ impl AuthService {
         principal: &Principal,
         command: ChangePassword,
     ) -> Result<(), AuthError> {
-        let mut user = principal.user.clone();
+        // The principal is a view; the hash to check against, and the version to write over,
+        // come from the store.
+        let mut user = self
+            .ports
+            .users
+            .find_by_id(principal.user.id())
+            .await?
+            .ok_or(AuthError::InvalidToken(TokenRejection::Revoked))?;
         let new_password = Password::parse(command.new_password.expose())
             .and_then(|p| p.check_against(user.username(), user.email()).map(|()| p))
             .map_err(|err| AuthError::Validation(vec![err.at("new_password")]))?;

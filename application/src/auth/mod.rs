@@ -6,10 +6,12 @@ mod refresh;
 mod sessions;
 pub(crate) mod throttle;
 
-use arcana_domain::session::{ClientInfo, Session};
+use arcana_domain::session::ClientInfo;
 use arcana_domain::{SessionId, User};
 use arcana_ports::usecases::auth::{ChangePassword, Login, Register};
-use arcana_ports::usecases::{AuthError, AuthSession, AuthUseCases, Principal};
+use arcana_ports::usecases::{
+    AuthError, AuthSession, AuthUseCases, Principal, RequestContext, SessionView,
+};
 use async_trait::async_trait;
 
 use crate::context::{AuthSettings, Ports};
@@ -47,25 +49,31 @@ impl AuthUseCases for AuthService {
         &self,
         refresh_token: &str,
         client: ClientInfo,
+        _request: RequestContext,
     ) -> Result<AuthSession, AuthError> {
         self.rotate(refresh_token, client).await
     }
 
-    async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError> {
-        self.principal_for(access_token).await
+    async fn authenticate(
+        &self,
+        access_token: &str,
+        request: RequestContext,
+    ) -> Result<Principal, AuthError> {
+        self.principal_for(access_token, request).await
     }
 
     async fn logout(&self, principal: &Principal, all_sessions: bool) -> Result<(), AuthError> {
         self.sign_out(principal, all_sessions).await
     }
 
-    async fn list_sessions(&self, principal: &Principal) -> Result<Vec<Session>, AuthError> {
+    async fn list_sessions(&self, principal: &Principal) -> Result<Vec<SessionView>, AuthError> {
         let now = self.ports.clock.now();
-        Ok(self
+        let sessions = self
             .ports
             .sessions
             .list_live_for_user(principal.user.id(), now)
-            .await?)
+            .await?;
+        Ok(sessions.into_iter().map(SessionView::from).collect())
     }
 
     async fn revoke_session(&self, principal: &Principal, id: SessionId) -> Result<(), AuthError> {

@@ -5,7 +5,9 @@ use arcana_domain::ids::TokenId;
 use arcana_domain::session::{ClientInfo, Session};
 use arcana_domain::{SessionId, User};
 use arcana_ports::security::{AccessClaims, TokenError};
-use arcana_ports::usecases::{AuthError, AuthSession, Principal, TokenRejection};
+use arcana_ports::usecases::{
+    AccessToken, AuthError, AuthSession, Principal, RequestContext, TokenRejection,
+};
 use chrono::{DateTime, Utc};
 
 use super::AuthService;
@@ -54,14 +56,18 @@ impl AuthService {
             access_token,
             refresh_token: format!("{session}{REFRESH_SEPARATOR}{refresh_secret}"),
             expires_in: ttl.to_std().unwrap_or_default(),
-            user,
+            user: user.into(),
         })
     }
 
     /// Every check a bearer must pass, in order of cost: signature and expiry (CPU only), deny
     /// list, session, account. The role and status come from storage, not from the token, so a
     /// demotion or suspension applies from the next request.
-    pub(super) async fn principal_for(&self, token: &str) -> Result<Principal, AuthError> {
+    pub(super) async fn principal_for(
+        &self,
+        token: &str,
+        request: RequestContext,
+    ) -> Result<Principal, AuthError> {
         let now = self.ports.clock.now();
         let claims = self.ports.tokens.verify(token, now).map_err(|err| {
             AuthError::InvalidToken(match err {
@@ -97,10 +103,12 @@ impl AuthService {
             return Err(revoked());
         }
         Ok(Principal {
-            user,
+            user: user.into(),
             session_id: claims.session_id,
             token_id: claims.token_id,
             token_expires_at: claims.expires_at,
+            credential: AccessToken::new(token),
+            request,
         })
     }
 

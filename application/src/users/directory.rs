@@ -7,7 +7,7 @@ use arcana_domain::{
     DisplayName, Email, NewUser, ProfileUrl, Role, Status, User, UserId, Username, ValueError, rank,
 };
 use arcana_ports::usecases::users::{CreateUser, ListUsers, UpdateProfile};
-use arcana_ports::usecases::{ManagementError, Principal, UserPage};
+use arcana_ports::usecases::{ManagementError, Principal, UserPage, UserView};
 use arcana_ports::users::UserQuery;
 
 use super::{UserService, require};
@@ -71,7 +71,10 @@ impl UserService {
         } else {
             None
         };
-        Ok(UserPage { items, next_cursor })
+        Ok(UserPage {
+            items: items.into_iter().map(UserView::from).collect(),
+            next_cursor,
+        })
     }
 
     pub(super) async fn create_user(

@@ -8,7 +8,7 @@ pub use seed::SeedOutcome;
 
 use arcana_domain::{Role, User, UserId};
 use arcana_ports::usecases::users::{CreateUser, ListUsers, UpdateProfile};
-use arcana_ports::usecases::{ManagementError, Principal, UserPage, UserUseCases};
+use arcana_ports::usecases::{ManagementError, Principal, UserPage, UserUseCases, UserView};
 use async_trait::async_trait;
 
 use crate::context::{AuthSettings, Ports};
@@ -56,19 +56,19 @@ impl UserUseCases for UserService {
         self.list_users(actor, query).await
     }
 
-    async fn get(&self, actor: &Principal, id: UserId) -> Result<User, ManagementError> {
+    async fn get(&self, actor: &Principal, id: UserId) -> Result<UserView, ManagementError> {
         if actor.user.id() != id {
             require(actor, Role::Moderator)?;
         }
-        self.live_user(id).await
+        self.live_user(id).await.map(UserView::from)
     }
 
     async fn create(
         &self,
         actor: &Principal,
         command: CreateUser,
-    ) -> Result<User, ManagementError> {
-        self.create_user(actor, command).await
+    ) -> Result<UserView, ManagementError> {
+        self.create_user(actor, command).await.map(UserView::from)
     }
 
     async fn update(
@@ -76,8 +76,10 @@ impl UserUseCases for UserService {
         actor: &Principal,
         id: UserId,
         changes: UpdateProfile,
-    ) -> Result<User, ManagementError> {
-        self.update_profile(actor, id, changes).await
+    ) -> Result<UserView, ManagementError> {
+        self.update_profile(actor, id, changes)
+            .await
+            .map(UserView::from)
     }
 
     async fn set_role(
@@ -85,8 +87,8 @@ impl UserUseCases for UserService {
         actor: &Principal,
         id: UserId,
         role: &str,
-    ) -> Result<User, ManagementError> {
-        self.change_role(actor, id, role).await
+    ) -> Result<UserView, ManagementError> {
+        self.change_role(actor, id, role).await.map(UserView::from)
     }
 
     async fn set_status(
@@ -95,8 +97,10 @@ impl UserUseCases for UserService {
         id: UserId,
         status: &str,
         reason: Option<String>,
-    ) -> Result<User, ManagementError> {
-        self.change_status(actor, id, status, reason).await
+    ) -> Result<UserView, ManagementError> {
+        self.change_status(actor, id, status, reason)
+            .await
+            .map(UserView::from)
     }
 
     async fn delete(&self, actor: &Principal, id: UserId) -> Result<(), ManagementError> {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+use arcana_ports::usecases::RequestContext;
 use std::sync::Arc;
 
 use arcana_adapter_memory::{
@@ -95,6 +96,7 @@ impl World {
                 password: Password::candidate(PASSWORD),
                 display_name: None,
                 client: ClientInfo::default(),
+                request: RequestContext::default(),
             })
             .await
             .expect("registration succeeds")
@@ -119,13 +121,14 @@ impl World {
                 username_or_email: identifier.into(),
                 password: Password::candidate(password),
                 client,
+                request: RequestContext::default(),
             })
             .await
     }
 
     pub async fn principal(&self, session: &AuthSession) -> Principal {
         self.auth
-            .authenticate(&session.access_token)
+            .authenticate(&session.access_token, RequestContext::default())
             .await
             .expect("token is valid")
     }

@@ -2,21 +2,27 @@
 
 use std::time::Duration;
 
-use arcana_domain::session::{ClientInfo, Session};
-use arcana_domain::{FieldError, Password, SessionId, Status, User};
+use arcana_domain::session::ClientInfo;
+use arcana_domain::{FieldError, Password, SessionId, Status};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::context::{AccessToken, RequestContext};
+use super::view::{SessionView, UserView};
 use crate::UniqueField;
 
 /// An authenticated caller: the verified token plus the user as currently stored, so that a
 /// demotion or suspension counts from the very next request.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user: User,
+    pub user: UserView,
     pub session_id: SessionId,
     pub token_id: String,
     pub token_expires_at: DateTime<Utc>,
+    /// The token this principal was verified from: what a remote tier is handed to verify again.
+    pub credential: AccessToken,
+    /// The request this principal acts in, forwarded on every hop.
+    pub request: RequestContext,
 }
 
 /// Tokens handed to a client after register, login or refresh.
@@ -26,7 +32,7 @@ pub struct AuthSession {
     pub refresh_token: String,
     /// Lifetime of the access token.
     pub expires_in: Duration,
-    pub user: User,
+    pub user: UserView,
 }
 
 #[derive(Debug)]
@@ -36,6 +42,7 @@ pub struct Register {
     pub password: Password,
     pub display_name: Option<String>,
     pub client: ClientInfo,
+    pub request: RequestContext,
 }
 
 #[derive(Debug)]
@@ -43,6 +50,7 @@ pub struct Login {
     pub username_or_email: String,
     pub password: Password,
     pub client: ClientInfo,
+    pub request: RequestContext,
 }
 
 #[derive(Debug)]
@@ -106,17 +114,23 @@ pub trait AuthUseCases: Send + Sync {
         &self,
         refresh_token: &str,
         client: ClientInfo,
+        request: RequestContext,
     ) -> Result<AuthSession, AuthError>;
 
     /// Turns a bearer access token into a principal, checking signature, expiry, the deny list,
     /// the session and the account's current status.
-    async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError>;
+    /// The principal acts in `request`, which it carries on to every call made with it.
+    async fn authenticate(
+        &self,
+        access_token: &str,
+        request: RequestContext,
+    ) -> Result<Principal, AuthError>;
 
     /// Revokes the caller's session (its current access token fails at once), or all of them.
     async fn logout(&self, principal: &Principal, all_sessions: bool) -> Result<(), AuthError>;
 
     /// The caller's live sessions.
-    async fn list_sessions(&self, principal: &Principal) -> Result<Vec<Session>, AuthError>;
+    async fn list_sessions(&self, principal: &Principal) -> Result<Vec<SessionView>, AuthError>;
 
     /// Revokes one of the caller's own sessions; another user's session is `SessionNotFound`.
     async fn revoke_session(&self, principal: &Principal, id: SessionId) -> Result<(), AuthError>;

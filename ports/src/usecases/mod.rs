@@ -6,11 +6,15 @@
 
 pub mod audit;
 pub mod auth;
+pub mod context;
 mod errors;
 pub mod jobs;
 pub mod users;
+pub mod view;
 
 pub use audit::{AuditFilter, AuditPage, AuditUseCases};
 pub use auth::{AuthError, AuthSession, AuthUseCases, Principal, TokenRejection};
+pub use context::{AccessToken, RequestContext};
 pub use jobs::{JobsError, JobsUseCases};
 pub use users::{ManagementError, UserPage, UserUseCases};
+pub use view::{SessionView, UserView, UserViewParts};

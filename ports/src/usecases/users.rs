@@ -1,9 +1,10 @@
 //! Reading and managing user accounts, under the rank rule.
 
-use arcana_domain::{FieldError, Password, User, UserId};
+use arcana_domain::{FieldError, Password, UserId};
 use async_trait::async_trait;
 
 use super::auth::Principal;
+use super::view::UserView;
 use crate::UniqueField;
 
 #[derive(Debug, Default)]
@@ -17,7 +18,7 @@ pub struct ListUsers {
 
 #[derive(Debug)]
 pub struct UserPage {
-    pub items: Vec<User>,
+    pub items: Vec<UserView>,
     /// Opaque; pass back as `cursor` for the next page. `None` on the last page.
     pub next_cursor: Option<String>,
 }
@@ -67,11 +68,14 @@ pub trait UserUseCases: Send + Sync {
     async fn list(&self, actor: &Principal, query: ListUsers) -> Result<UserPage, ManagementError>;
 
     /// The caller itself, or anyone for a moderator or above.
-    async fn get(&self, actor: &Principal, id: UserId) -> Result<User, ManagementError>;
+    async fn get(&self, actor: &Principal, id: UserId) -> Result<UserView, ManagementError>;
 
     /// Admin or above; the new role must be one the actor may grant.
-    async fn create(&self, actor: &Principal, command: CreateUser)
-    -> Result<User, ManagementError>;
+    async fn create(
+        &self,
+        actor: &Principal,
+        command: CreateUser,
+    ) -> Result<UserView, ManagementError>;
 
     /// The caller itself, or an admin acting on a user of lower rank.
     async fn update(
@@ -79,7 +83,7 @@ pub trait UserUseCases: Send + Sync {
         actor: &Principal,
         id: UserId,
         changes: UpdateProfile,
-    ) -> Result<User, ManagementError>;
+    ) -> Result<UserView, ManagementError>;
 
     /// Rank rule on both the target and the role granted.
     async fn set_role(
@@ -87,7 +91,7 @@ pub trait UserUseCases: Send + Sync {
         actor: &Principal,
         id: UserId,
         role: &str,
-    ) -> Result<User, ManagementError>;
+    ) -> Result<UserView, ManagementError>;
 
     /// Suspend, lock, activate (which also lifts login throttling) or mark pending, with a
     /// reason for the audit log. Suspension and locking revoke every session.
@@ -97,7 +101,7 @@ pub trait UserUseCases: Send + Sync {
         id: UserId,
         status: &str,
         reason: Option<String>,
-    ) -> Result<User, ManagementError>;
+    ) -> Result<UserView, ManagementError>;
 
     /// Soft delete; revokes every session.
     async fn delete(&self, actor: &Principal, id: UserId) -> Result<(), ManagementError>;

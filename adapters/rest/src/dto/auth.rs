@@ -2,9 +2,9 @@
 
 use arcana_domain::Password;
 use arcana_domain::SessionId;
-use arcana_domain::session::{ClientInfo, Session};
-use arcana_ports::usecases::AuthSession;
+use arcana_domain::session::ClientInfo;
 use arcana_ports::usecases::auth::{ChangePassword, Login, Register};
+use arcana_ports::usecases::{AuthSession, RequestContext, SessionView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -23,7 +23,7 @@ pub(crate) struct RegisterRequest {
 }
 
 impl RegisterRequest {
-    pub(crate) fn into_command(self, client: ClientInfo) -> Register {
+    pub(crate) fn into_command(self, client: ClientInfo, request: RequestContext) -> Register {
         Register {
             username: self.username,
             email: self.email,
@@ -31,6 +31,7 @@ impl RegisterRequest {
             password: Password::candidate(&self.password),
             display_name: self.display_name,
             client,
+            request,
         }
     }
 }
@@ -43,11 +44,12 @@ pub(crate) struct LoginRequest {
 }
 
 impl LoginRequest {
-    pub(crate) fn into_command(self, client: ClientInfo) -> Login {
+    pub(crate) fn into_command(self, client: ClientInfo, request: RequestContext) -> Login {
         Login {
             username_or_email: self.username_or_email,
             password: Password::candidate(&self.password),
             client,
+            request,
         }
     }
 }
@@ -130,7 +132,7 @@ pub(crate) struct SessionDto {
 }
 
 impl SessionDto {
-    pub(crate) fn new(session: Session, current: SessionId) -> Self {
+    pub(crate) fn new(session: SessionView, current: SessionId) -> Self {
         Self {
             id: session.id.to_string(),
             created_at: timestamp(session.created_at),

@@ -1,7 +1,8 @@
 //! User representations and the bodies of the user-management routes.
 
-use arcana_domain::{Password, User};
+use arcana_domain::Password;
 use arcana_ports::usecases::UserPage;
+use arcana_ports::usecases::UserView;
 use arcana_ports::usecases::users::{CreateUser, ListUsers, UpdateProfile};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -32,8 +33,8 @@ pub(crate) struct UserDto {
     version: u64,
 }
 
-impl From<&User> for UserDto {
-    fn from(user: &User) -> Self {
+impl From<&UserView> for UserDto {
+    fn from(user: &UserView) -> Self {
         Self {
             id: user.id().to_string(),
             username: user.username().as_str().to_owned(),

@@ -3,18 +3,24 @@
 use std::net::{IpAddr, SocketAddr};
 
 use arcana_domain::session::ClientInfo;
-use arcana_ports::usecases::{AuthError, Principal, TokenRejection};
+use arcana_ports::usecases::{AuthError, Principal, RequestContext, TokenRejection};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName};
 
+use crate::middleware::RequestId;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// Longest user agent kept with a session; it is informational and clients control it.
 const MAX_USER_AGENT_CHARS: usize = 256;
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+/// W3C trace context headers longer than this are not forwarded (`tracestate` may hold at most
+/// 32 members of 256 characters; a sane one is far shorter).
+const MAX_TRACE_HEADER_LEN: usize = 512;
 
 /// The caller behind a valid `Authorization: Bearer` access token. Every failure (absent header,
 /// other scheme, bad or revoked token) is a 401 with a `WWW-Authenticate` challenge.
@@ -26,7 +32,11 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(&parts.headers)?;
-        let principal = state.ports.auth.authenticate(token).await?;
+        let principal = state
+            .ports
+            .auth
+            .authenticate(token, request_context(parts))
+            .await?;
         Ok(Self(principal))
     }
 }
@@ -46,9 +56,9 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
 }
 
 /// User agent and address of the client, recorded with sessions and the audit log, and keyed
-/// on by login throttling.
+/// on by login throttling; and the request they came with, for the calls made on their behalf.
 #[derive(Debug, Clone)]
-pub(crate) struct Client(pub(crate) ClientInfo);
+pub(crate) struct Client(pub(crate) ClientInfo, pub(crate) RequestContext);
 
 impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
@@ -57,7 +67,34 @@ impl FromRequestParts<AppState> for Client {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_info(parts, state.trust_forwarded_for)))
+        Ok(Self(
+            client_info(parts, state.trust_forwarded_for),
+            request_context(parts),
+        ))
+    }
+}
+
+/// The request id the middleware settled on, and the caller's W3C trace context when it is
+/// printable and of sane length (anything else is dropped, never forwarded).
+pub(crate) fn request_context(parts: &Parts) -> RequestContext {
+    let trace_header = |name: &HeaderName| {
+        let value = parts.headers.get(name)?;
+        let bytes = value.as_bytes();
+        if bytes.is_empty()
+            || bytes.len() > MAX_TRACE_HEADER_LEN
+            || !bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+        {
+            return None;
+        }
+        value.to_str().ok().map(str::to_owned)
+    };
+    RequestContext {
+        request_id: parts
+            .extensions
+            .get::<RequestId>()
+            .map(|id| id.as_str().to_owned()),
+        traceparent: trace_header(&TRACEPARENT),
+        tracestate: trace_header(&TRACESTATE),
     }
 }
 

@@ -51,10 +51,14 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 )]
 async fn register(
     State(state): State<AppState>,
-    Client(client): Client,
+    Client(client, request): Client,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
-    let session = state.ports.auth.register(body.into_command(client)).await?;
+    let session = state
+        .ports
+        .auth
+        .register(body.into_command(client, request))
+        .await?;
     Ok((StatusCode::CREATED, Json(session.into())))
 }
 
@@ -79,10 +83,14 @@ async fn register(
 )]
 async fn login(
     State(state): State<AppState>,
-    Client(client): Client,
+    Client(client, request): Client,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let session = state.ports.auth.login(body.into_command(client)).await?;
+    let session = state
+        .ports
+        .auth
+        .login(body.into_command(client, request))
+        .await?;
     Ok(Json(session.into()))
 }
 
@@ -107,13 +115,13 @@ async fn login(
 )]
 async fn refresh(
     State(state): State<AppState>,
-    Client(client): Client,
+    Client(client, request): Client,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let session = state
         .ports
         .auth
-        .refresh(&body.refresh_token, client)
+        .refresh(&body.refresh_token, client, request)
         .await?;
     Ok(Json(session.into()))
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/users/*`: user management. Who may do what (the rank rule) is decided behind the
 //! port, so REST and gRPC cannot disagree; this module only translates.
 
-use arcana_domain::User;
+use arcana_ports::usecases::UserView;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -31,7 +31,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// One user, with its version as `ETag` so that a client can make its next write conditional.
-fn single(status: StatusCode, user: &User) -> Response {
+fn single(status: StatusCode, user: &UserView) -> Response {
     (
         status,
         [(ETAG, etag(user.version()))],
