@@ -1,0 +1,29 @@
+//! Compiles `proto/arcana/internal/v1` with protox (pure Rust, no `protoc`) into plain prost
+//! messages. No tonic stubs: the transports move encoded messages generically, so one RPC is
+//! written once for gRPC and HTTP alike. Every message also derives serde, which is how the
+//! internal HTTP transport speaks JSON with the very same types.
+
+use std::path::PathBuf;
+
+const PROTO_ROOT: &str = "../../proto";
+const FILES: [&str; 3] = [
+    "arcana/internal/v1/common.proto",
+    "arcana/internal/v1/storage.proto",
+    "arcana/internal/v1/service.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed={PROTO_ROOT}/arcana/internal");
+    let descriptors = protox::compile(FILES, [PROTO_ROOT])?;
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
+    std::fs::write(
+        out_dir.join("internal_descriptor.bin"),
+        prost::Message::encode_to_vec(&descriptors),
+    )?;
+    tonic_prost_build::configure()
+        .build_server(false)
+        .build_client(false)
+        .type_attribute(".", "#[derive(serde::Serialize, serde::Deserialize)]")
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! Remote adapters: the ports of the next tier, implemented by calls over a [`Transport`].
+//!
+//! The controller holds [`RemoteAuth`], [`RemoteUsers`] and [`RemoteAudit`] where the monolith
+//! holds the application's services; the service tier holds [`RemoteUserRepository`],
+//! [`RemoteSessionStore`] and [`RemoteAuditLog`] where the monolith holds the database
+//! adapters. The application cannot tell the difference.
+
+mod service;
+mod storage;
+
+pub use service::{RemoteAudit, RemoteAuth, RemoteUsers};
+pub use storage::{RemoteAuditLog, RemoteSessionStore, RemoteUserRepository};
+
+/// The path of an internal RPC, as gRPC names it; the HTTP transport posts to the same path.
+macro_rules! rpc {
+    ($service:literal, $method:literal) => {
+        concat!("/arcana.internal.v1.", $service, "/", $method)
+    };
+}
+pub(crate) use rpc;

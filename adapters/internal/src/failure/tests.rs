@@ -1,0 +1,103 @@
+use std::time::Duration;
+
+use arcana_domain::{Status, ValueError};
+use arcana_ports::usecases::{AuthError, ManagementError, TokenRejection};
+use arcana_ports::{StoreError, UniqueField};
+
+use super::*;
+
+fn through_the_wire(failure: &Failure) -> RemoteError {
+    // Both encodings must carry every field.
+    let json = crate::Encoding::Json.encode(failure).unwrap();
+    let decoded: Failure = crate::Encoding::Json.decode(&json).unwrap();
+    let bytes = crate::Encoding::Protobuf.encode(&decoded).unwrap();
+    RemoteError::Refused(crate::Encoding::Protobuf.decode(&bytes).unwrap())
+}
+
+fn auth_round_trip(error: AuthError) -> AuthError {
+    auth_error(through_the_wire(&from_auth(error)))
+}
+
+#[test]
+fn every_auth_error_is_rebuilt_exactly_on_the_other_side() {
+    let fields = vec![
+        ValueError::new("too_short", "must be at least 10 characters").at("password"),
+        ValueError::new("invalid_format", "is not an email address").at("email"),
+    ];
+    let cases = [
+        AuthError::Validation(fields),
+        AuthError::InvalidCredentials,
+        AuthError::AccountDisabled(Status::Suspended),
+        AuthError::Throttled {
+            retry_after: Duration::from_millis(12_345),
+        },
+        AuthError::InvalidToken(TokenRejection::Missing),
+        AuthError::InvalidToken(TokenRejection::Invalid),
+        AuthError::InvalidToken(TokenRejection::Expired),
+        AuthError::InvalidToken(TokenRejection::Revoked),
+        AuthError::InvalidToken(TokenRejection::Reused),
+        AuthError::InvalidToken(TokenRejection::Superseded),
+        AuthError::Conflict(UniqueField::Username),
+        AuthError::Conflict(UniqueField::Email),
+        AuthError::SessionNotFound,
+    ];
+    for error in cases {
+        let expected = format!("{error:?}");
+        assert_eq!(format!("{:?}", auth_round_trip(error)), expected);
+    }
+}
+
+#[test]
+fn opaque_failures_keep_their_kind_but_never_their_cause() {
+    let unavailable = from_auth(AuthError::Unavailable(anyhow!("db at 10.0.0.7 refused")));
+    assert!(!format!("{unavailable:?}").contains("10.0.0.7"));
+    assert!(matches!(
+        auth_error(through_the_wire(&unavailable)),
+        AuthError::Unavailable(_)
+    ));
+    let internal = from_management(ManagementError::Internal(anyhow!("secret detail")));
+    assert!(!format!("{internal:?}").contains("secret"));
+    assert!(matches!(
+        management_error(through_the_wire(&internal)),
+        ManagementError::Internal(_)
+    ));
+}
+
+#[test]
+fn every_management_error_is_rebuilt_exactly_on_the_other_side() {
+    let cases = [
+        ManagementError::Validation(vec![ValueError::new("unknown", "no such role").at("role")]),
+        ManagementError::Forbidden,
+        ManagementError::NotFound,
+        ManagementError::Conflict(UniqueField::Email),
+        ManagementError::VersionConflict,
+    ];
+    for error in cases {
+        let expected = format!("{error:?}");
+        let rebuilt = management_error(through_the_wire(&from_management(error)));
+        assert_eq!(format!("{rebuilt:?}"), expected);
+    }
+}
+
+#[test]
+fn storage_errors_round_trip_and_an_unreachable_tier_is_unavailable() {
+    for error in [
+        StoreError::Conflict(UniqueField::Username),
+        StoreError::StaleVersion,
+        StoreError::NotFound,
+    ] {
+        let expected = format!("{error:?}");
+        let rebuilt = store_error(through_the_wire(&from_store(&error)));
+        assert_eq!(format!("{rebuilt:?}"), expected);
+    }
+    assert!(matches!(
+        store_error(RemoteError::Unreachable(anyhow!("connection refused"))),
+        StoreError::Unavailable(_)
+    ));
+}
+
+#[test]
+fn a_failure_of_another_vocabulary_becomes_an_internal_error() {
+    let forbidden = through_the_wire(&from_management(ManagementError::Forbidden));
+    assert!(matches!(store_error(forbidden), StoreError::Other(_)));
+}

@@ -1,0 +1,87 @@
+//! What a transport must do: carry one encoded request to a named RPC and bring back the encoded
+//! answer or the callee's [`Failure`](crate::wire::Failure).
+
+use async_trait::async_trait;
+use prost::Message;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::context::CallMeta;
+use crate::wire;
+
+/// How messages are encoded on a transport: protobuf on gRPC, JSON on internal HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Protobuf,
+    Json,
+}
+
+impl Encoding {
+    /// # Errors
+    /// The message cannot be written as JSON (never for the generated messages, which hold only
+    /// strings, numbers and nested messages).
+    pub fn encode<M: Message + Serialize>(self, message: &M) -> Result<Vec<u8>, anyhow::Error> {
+        match self {
+            Self::Protobuf => Ok(message.encode_to_vec()),
+            Self::Json => Ok(serde_json::to_vec(message)?),
+        }
+    }
+
+    /// # Errors
+    /// The bytes are not a `M` in this encoding.
+    pub fn decode<M: Message + Default + DeserializeOwned>(
+        self,
+        bytes: &[u8],
+    ) -> Result<M, anyhow::Error> {
+        match self {
+            Self::Protobuf => Ok(M::decode(bytes)?),
+            Self::Json => Ok(serde_json::from_slice(bytes)?),
+        }
+    }
+}
+
+/// Why a remote call did not produce an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    /// The callee answered with a failure of its own.
+    #[error("the remote tier refused the call ({:?})", .0.kind())]
+    Refused(wire::Failure),
+    /// The callee could not be reached, did not answer in time, or answered something that is
+    /// not this protocol. Retrying later may succeed.
+    #[error("the remote tier is unreachable")]
+    Unreachable(#[source] anyhow::Error),
+}
+
+/// One link to a remote tier. Implementations reuse their connections (no handshake per call)
+/// and bound every call by their configured timeout, reporting it as `Unreachable`.
+#[async_trait]
+pub trait Transport: Send + Sync {
+    fn encoding(&self) -> Encoding;
+
+    /// Sends `body` to the RPC at `path` (`/arcana.internal.v1.Storage/FindUserById`).
+    async fn call(
+        &self,
+        path: &'static str,
+        body: Vec<u8>,
+        meta: &CallMeta,
+    ) -> Result<Vec<u8>, RemoteError>;
+}
+
+/// Encodes `request`, calls `path` and decodes the answer.
+pub(crate) async fn invoke<Req, Resp>(
+    transport: &dyn Transport,
+    path: &'static str,
+    request: &Req,
+    meta: &CallMeta,
+) -> Result<Resp, RemoteError>
+where
+    Req: Message + Serialize,
+    Resp: Message + Default + DeserializeOwned,
+{
+    let encoding = transport.encoding();
+    let body = encoding.encode(request).map_err(RemoteError::Unreachable)?;
+    let answer = transport.call(path, body, meta).await?;
+    encoding.decode(&answer).map_err(|err| {
+        RemoteError::Unreachable(err.context(format!("decoding the answer of {path}")))
+    })
+}
