@@ -1,0 +1,216 @@
+//! The serving end: a tier's internal listener.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use arcana_adapter_internal::server::{self, Call, InternalApi, Refusal};
+use arcana_adapter_internal::wire::{Failure, FailureKind};
+use arcana_adapter_internal::{CallMeta, Encoding};
+use arcana_ports::health::{Health, HealthCheck};
+use arcana_ports::usecases::{AccessToken, RequestContext};
+use bytes::Bytes;
+use tokio::net::TcpListener;
+use tonic::metadata::MetadataMap;
+use tonic::server::UnaryService;
+use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Server, ServerTlsConfig};
+use tonic::{Request, Response, Status};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tracing::Instrument as _;
+
+use crate::codec::RawCodec;
+use crate::identity;
+use crate::status::from_failure;
+use crate::tls::TlsMaterial;
+
+/// Backstop for a readiness check that ignores its own timeout.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What one internal listener serves, and to whom.
+pub struct InternalListener {
+    pub api: Arc<dyn InternalApi>,
+    /// The only tier whose certificate may call (`controller` for the service tier, `service`
+    /// for the repository tier).
+    pub caller: &'static str,
+    pub tls: TlsMaterial,
+    /// What readiness (the gRPC health service) follows: this tier's own dependencies, the next
+    /// tier included.
+    pub health: Vec<Arc<dyn HealthCheck>>,
+    pub health_interval: Duration,
+    pub request_timeout: Duration,
+}
+
+/// Serves `listener` until `shutdown` resolves, then drains in-flight calls.
+///
+/// # Errors
+/// The TLS configuration is refused or the server fails.
+pub async fn serve(
+    listener: TcpListener,
+    config: InternalListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let follower = follow_readiness(reporter, config.health, config.health_interval).await;
+    let dispatch = Dispatch {
+        api: config.api,
+        caller: config.caller,
+    };
+    let dispatcher = axum::Router::new().fallback_service(tower::service_fn(move |request| {
+        let dispatch = dispatch.clone();
+        async move { Ok::<_, Infallible>(dispatch.handle(request).await) }
+    }));
+    let routes = Routes::from(dispatcher).add_service(health_service);
+    let tls = ServerTlsConfig::new()
+        .identity(config.tls.identity.clone())
+        .client_ca_root(config.tls.ca.clone());
+    let outcome = Server::builder()
+        .tls_config(tls)
+        .context("configuring the internal listener's TLS")?
+        .timeout(config.request_timeout)
+        .tcp_nodelay(true)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        .await
+        .context("serving internal gRPC");
+    follower.abort();
+    outcome
+}
+
+/// Routes every internal RPC path to the tier's API, after checking the caller's tier.
+#[derive(Clone)]
+struct Dispatch {
+    api: Arc<dyn InternalApi>,
+    caller: &'static str,
+}
+
+impl Dispatch {
+    async fn handle(
+        &self,
+        request: http::Request<axum::body::Body>,
+    ) -> http::Response<tonic::body::Body> {
+        let path = request.uri().path().to_owned();
+        let unary = Unary {
+            api: self.api.clone(),
+            caller: self.caller,
+            path,
+        };
+        let mut grpc = tonic::server::Grpc::new(RawCodec);
+        grpc.unary(unary, request).await
+    }
+}
+
+struct Unary {
+    api: Arc<dyn InternalApi>,
+    caller: &'static str,
+    path: String,
+}
+
+impl UnaryService<Bytes> for Unary {
+    type Response = Bytes;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Response<Bytes>, Status>> + Send>>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let allowed = identity::is_tier(request.peer_certs().as_ref(), self.caller);
+        let meta = call_meta(request.metadata());
+        let api = self.api.clone();
+        let path = std::mem::take(&mut self.path);
+        let caller = self.caller;
+        Box::pin(async move {
+            if !allowed {
+                tracing::warn!(rpc = %path, expected = caller, "internal call refused: the peer is not the allowed tier");
+                let refused = Failure {
+                    kind: FailureKind::PeerRefused.into(),
+                    ..Failure::default()
+                };
+                return Err(from_failure(&refused));
+            }
+            let call = Call {
+                encoding: Encoding::Protobuf,
+                body: request.into_inner().to_vec(),
+                meta,
+            };
+            match server::serve(&*api, &path, call).await {
+                Ok(answer) => Ok(Response::new(Bytes::from(answer))),
+                Err(Refusal::UnknownMethod) => Err(Status::unimplemented(format!(
+                    "no such internal RPC: {path}"
+                ))),
+                Err(Refusal::Failed(failure)) => Err(from_failure(&failure)),
+            }
+        })
+    }
+}
+
+fn call_meta(metadata: &MetadataMap) -> CallMeta {
+    let text = |key: &str| {
+        metadata
+            .get(key)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let bearer = text("authorization").and_then(|value| {
+        let (scheme, token) = value.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| AccessToken::new(token.trim()))
+    });
+    CallMeta {
+        request: RequestContext {
+            request_id: text("x-request-id"),
+            traceparent: text("traceparent"),
+            tracestate: text("tracestate"),
+        },
+        bearer,
+    }
+}
+
+/// Keeps the overall health status (`""`) in step with `checks`, re-checked every `interval`.
+async fn follow_readiness(
+    reporter: HealthReporter,
+    checks: Vec<Arc<dyn HealthCheck>>,
+    interval: Duration,
+) -> tokio::task::JoinHandle<()> {
+    let publish = move |serving: bool| {
+        let reporter = reporter.clone();
+        async move {
+            let status = if serving {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            reporter.set_service_status("", status).await;
+        }
+    };
+    let mut serving = all_up(&checks).await;
+    publish(serving).await;
+    tokio::spawn(
+        async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                let now = all_up(&checks).await;
+                if now != serving {
+                    tracing::info!(serving = now, "internal readiness changed");
+                    publish(now).await;
+                    serving = now;
+                }
+            }
+        }
+        .in_current_span(),
+    )
+}
+
+async fn all_up(checks: &[Arc<dyn HealthCheck>]) -> bool {
+    for check in checks.iter().filter(|check| check.required()) {
+        let outcome = tokio::time::timeout(CHECK_TIMEOUT, check.check()).await;
+        if !matches!(outcome, Ok(Health::Up { .. })) {
+            return false;
+        }
+    }
+    true
+}

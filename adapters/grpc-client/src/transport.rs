@@ -1,0 +1,145 @@
+//! The calling end: one mutual-TLS channel to the next tier.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use arcana_adapter_internal::{CallMeta, Encoding, RemoteError, Transport};
+use arcana_ports::health::{Health, HealthCheck};
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::uri::PathAndQuery;
+use tonic::metadata::{MetadataMap, MetadataValue};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+use crate::codec::RawCodec;
+use crate::status::into_remote_error;
+use crate::tls::TlsMaterial;
+
+/// A link to one remote tier. Cloning shares the channel.
+#[derive(Clone)]
+pub struct GrpcTransport {
+    channel: Channel,
+    /// The tier on the other end: the name its certificate must carry.
+    tier: &'static str,
+}
+
+impl GrpcTransport {
+    /// Connects lazily to `url` (`https://host:port`), trusting only the deployment's CA and
+    /// expecting the server's certificate to name `tier`; every call is bounded by `timeout`,
+    /// connecting included, so a dead tier costs at most that.
+    ///
+    /// # Errors
+    /// The URL or the TLS material is unusable.
+    pub fn connect_lazy(
+        url: &str,
+        tier: &'static str,
+        tls: &TlsMaterial,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let tls_config = ClientTlsConfig::new()
+            .domain_name(tier)
+            .ca_certificate(tls.ca.clone())
+            .identity(tls.identity.clone());
+        let channel = Endpoint::from_shared(url.to_owned())
+            .with_context(|| format!("tiers URL {url:?}"))?
+            .tls_config(tls_config)
+            .context("configuring TLS toward the next tier")?
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_while_idle(true)
+            .connect_lazy();
+        Ok(Self { channel, tier })
+    }
+
+    /// The readiness check of the tier on the other end, as its gRPC health service reports it.
+    pub fn health(&self) -> GrpcHealth {
+        GrpcHealth {
+            channel: self.channel.clone(),
+            tier: self.tier,
+        }
+    }
+}
+
+fn metadata(meta: &CallMeta) -> MetadataMap {
+    let mut map = MetadataMap::new();
+    let mut put = |key: &'static str, value: Option<&str>| {
+        if let Some(value) = value.and_then(|v| MetadataValue::try_from(v).ok()) {
+            map.insert(key, value);
+        }
+    };
+    put("x-request-id", meta.request.request_id.as_deref());
+    put("traceparent", meta.request.traceparent.as_deref());
+    put("tracestate", meta.request.tracestate.as_deref());
+    if let Some(token) = &meta.bearer
+        && let Ok(value) = MetadataValue::try_from(format!("Bearer {}", token.expose()))
+    {
+        map.insert("authorization", value);
+    }
+    map
+}
+
+#[async_trait]
+impl Transport for GrpcTransport {
+    fn encoding(&self) -> Encoding {
+        Encoding::Protobuf
+    }
+
+    async fn call(
+        &self,
+        path: &'static str,
+        body: Vec<u8>,
+        meta: &CallMeta,
+    ) -> Result<Vec<u8>, RemoteError> {
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+        grpc.ready()
+            .await
+            .map_err(|err| RemoteError::Unreachable(anyhow::anyhow!(err)))?;
+        let mut request = tonic::Request::new(Bytes::from(body));
+        *request.metadata_mut() = metadata(meta);
+        match grpc
+            .unary(request, PathAndQuery::from_static(path), RawCodec)
+            .await
+        {
+            Ok(response) => Ok(response.into_inner().to_vec()),
+            Err(status) => Err(into_remote_error(&status)),
+        }
+    }
+}
+
+/// Readiness of the next tier: its `grpc.health.v1.Health` answer for the whole server, which
+/// in turn covers the tier behind it.
+pub struct GrpcHealth {
+    channel: Channel,
+    tier: &'static str,
+}
+
+#[async_trait]
+impl HealthCheck for GrpcHealth {
+    fn name(&self) -> &'static str {
+        self.tier
+    }
+
+    async fn check(&self) -> Health {
+        let mut client = HealthClient::new(self.channel.clone());
+        match client.check(HealthCheckRequest::default()).await {
+            Ok(answer) if answer.get_ref().status() == ServingStatus::Serving => Health::Up {
+                detail: format!("{} tier serving (gRPC)", self.tier),
+            },
+            Ok(_) => Health::Down {
+                reason: format!("the {} tier is not ready", self.tier),
+            },
+            Err(status) => Health::Down {
+                reason: format!(
+                    "the {} tier is unreachable ({:?})",
+                    self.tier,
+                    status.code()
+                ),
+            },
+        }
+    }
+}
