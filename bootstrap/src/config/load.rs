@@ -7,6 +7,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::de::DeserializeOwned;
 
+use super::tiers::{Mode, TierSettings, TlsSettings};
 use super::{
     BootstrapAdmin, CacheBackend, CacheSettings, DatabaseSettings, Environment, JobsBackend,
     JobsSettings, ObservabilitySettings, RateLimitSettings, RedisSettings, SecuritySettings,
@@ -70,99 +71,103 @@ fn section<T: DeserializeOwned>(
     }
 }
 
+/// Every section as parsed, each `None` if it failed to parse (its errors already recorded).
+struct Parsed {
+    environment: Option<Environment>,
+    mode: Option<Mode>,
+    server: Option<ServerSettings>,
+    database: Option<DatabaseSettings>,
+    security: Option<SecuritySettings>,
+    rate_limit: Option<RateLimitSettings>,
+    bootstrap_admin: Option<BootstrapAdmin>,
+    observability: Option<ObservabilitySettings>,
+    redis: Option<RedisSettings>,
+    cache: Option<CacheSettings>,
+    sessions: Option<SessionSettings>,
+    jobs: Option<JobsSettings>,
+    tiers: Option<TierSettings>,
+    tls: Option<TlsSettings>,
+}
+
+impl Parsed {
+    fn read(figment: &Figment, errors: &mut Vec<String>) -> Self {
+        Self {
+            environment: section(figment, "environment", errors),
+            mode: section(figment, "mode", errors),
+            server: section(figment, "server", errors),
+            database: section(figment, "database", errors),
+            security: section(figment, "security", errors),
+            rate_limit: section(figment, "rate_limit", errors),
+            bootstrap_admin: section(figment, "bootstrap_admin", errors),
+            observability: section(figment, "observability", errors),
+            redis: section(figment, "redis", errors),
+            cache: section(figment, "cache", errors),
+            sessions: section(figment, "sessions", errors),
+            jobs: section(figment, "jobs", errors),
+            tiers: section(figment, "tiers", errors),
+            tls: section(figment, "tls", errors),
+        }
+    }
+
+    /// Validates every section that parsed, even when others did not.
+    fn validate(&self, errors: &mut Vec<String>) {
+        if let (Some(jobs), Some(redis)) = (&self.jobs, &self.redis) {
+            check_jobs(jobs, redis, errors);
+        }
+        if let Some(server) = &self.server {
+            check_server(server, errors);
+        }
+        if let Some(database) = &self.database {
+            check_database(database, errors);
+        }
+        if let Some(security) = &self.security {
+            check_security(security, self.environment, errors);
+        }
+        if let Some(admin) = &self.bootstrap_admin {
+            check_admin(admin, errors);
+        }
+        if let Some(observability) = &self.observability {
+            check_observability(observability, errors);
+        }
+        if let (Some(redis), Some(cache), Some(sessions)) = (&self.redis, &self.cache, &self.sessions) {
+            let throttle = self.rate_limit.as_ref().map(|r| r.store);
+            check_shared_state(redis, cache, sessions, throttle, errors);
+        }
+        if let (Some(mode), Some(tiers)) = (self.mode, &self.tiers) {
+            super::tiers::check(mode, tiers, errors);
+        }
+    }
+
+    fn assemble(self) -> Option<Settings> {
+        Some(Settings {
+            environment: self.environment?,
+            mode: self.mode?,
+            server: self.server?,
+            database: self.database?,
+            security: self.security?,
+            rate_limit: self.rate_limit?,
+            bootstrap_admin: self.bootstrap_admin?,
+            observability: self.observability?,
+            redis: self.redis?,
+            cache: self.cache?,
+            sessions: self.sessions?,
+            jobs: self.jobs?,
+            tiers: self.tiers?,
+            tls: self.tls?,
+        })
+    }
+}
+
 /// Loads, parses and validates the configuration. Sections are parsed one by one and each
 /// parsed section is validated even when another failed, so one run lists every problem.
 pub fn load() -> Result<Settings, ConfigErrors> {
     let figment = figment();
     let mut errors = Vec::new();
-    let environment = section::<Environment>(&figment, "environment", &mut errors);
-    let mode = section::<String>(&figment, "mode", &mut errors);
-    let server = section(&figment, "server", &mut errors);
-    let database = section(&figment, "database", &mut errors);
-    let security = section(&figment, "security", &mut errors);
-    let rate_limit = section(&figment, "rate_limit", &mut errors);
-    let bootstrap_admin = section(&figment, "bootstrap_admin", &mut errors);
-    let observability = section(&figment, "observability", &mut errors);
-    let redis = section(&figment, "redis", &mut errors);
-    let cache = section(&figment, "cache", &mut errors);
-    let sessions = section(&figment, "sessions", &mut errors);
-    let jobs = section::<JobsSettings>(&figment, "jobs", &mut errors);
-    if let (Some(jobs), Some(redis)) = (&jobs, &redis) {
-        check_jobs(jobs, redis, &mut errors);
-    }
-
-    if let Some(mode) = &mode {
-        check_mode(mode, &mut errors);
-    }
-    if let Some(server) = &server {
-        check_server(server, &mut errors);
-    }
-    if let Some(database) = &database {
-        check_database(database, &mut errors);
-    }
-    if let Some(security) = &security {
-        check_security(security, environment, &mut errors);
-    }
-    if let Some(admin) = &bootstrap_admin {
-        check_admin(admin, &mut errors);
-    }
-    if let Some(observability) = &observability {
-        check_observability(observability, &mut errors);
-    }
-    if let (Some(redis), Some(cache), Some(sessions)) = (&redis, &cache, &sessions) {
-        let throttle = rate_limit.as_ref().map(|r: &RateLimitSettings| r.store);
-        check_shared_state(redis, cache, sessions, throttle, &mut errors);
-    }
-    let shared_state = match (redis, cache, sessions, jobs) {
-        (Some(redis), Some(cache), Some(sessions), Some(jobs)) => {
-            Some((redis, cache, sessions, jobs))
-        }
-        _ => None,
-    };
-    match (
-        environment,
-        mode,
-        server,
-        database,
-        security,
-        rate_limit,
-        bootstrap_admin,
-        observability,
-        shared_state,
-    ) {
-        (
-            Some(environment),
-            Some(mode),
-            Some(server),
-            Some(database),
-            Some(security),
-            Some(rate_limit),
-            Some(bootstrap_admin),
-            Some(observability),
-            Some((redis, cache, sessions, jobs)),
-        ) if errors.is_empty() => Ok(Settings {
-            environment,
-            mode,
-            server,
-            database,
-            security,
-            rate_limit,
-            bootstrap_admin,
-            observability,
-            redis,
-            cache,
-            sessions,
-            jobs,
-        }),
+    let parsed = Parsed::read(&figment, &mut errors);
+    parsed.validate(&mut errors);
+    match parsed.assemble() {
+        Some(settings) if errors.is_empty() => Ok(settings),
         _ => Err(ConfigErrors(errors)),
-    }
-}
-
-fn check_mode(mode: &str, errors: &mut Vec<String>) {
-    if mode != "monolith" {
-        errors.push(format!(
-            "mode: `{mode}` is not available in this build (monolith)"
-        ));
     }
 }
 

@@ -4,11 +4,13 @@
 
 mod load;
 mod secret;
+mod tiers;
 
 use serde::{Deserialize, Serialize};
 
 pub use load::load;
 pub use secret::Secret;
+pub use tiers::{InternalSettings, Mode, Tier, TierSettings, TlsSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,7 +29,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Serialize)]
 pub struct Settings {
     pub environment: Environment,
-    pub mode: String,
+    pub mode: Mode,
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub security: SecuritySettings,
@@ -38,6 +40,8 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub sessions: SessionSettings,
     pub jobs: JobsSettings,
+    pub tiers: TierSettings,
+    pub tls: TlsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -47,6 +51,7 @@ pub struct ServerSettings {
     pub shutdown_grace_secs: u64,
     pub rest: RestSettings,
     pub grpc: GrpcSettings,
+    pub internal: InternalSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -1,0 +1,98 @@
+//! The deployment mode, and what the layered modes need: where each tier reaches the next, the
+//! internal listener, and the internal TLS material.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::Secret;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// One process, in-process calls.
+    Monolith,
+    /// Controller, service and repository tiers over internal gRPC with mutual TLS.
+    LayeredGrpc,
+    /// The same tiers over internal HTTP/JSON with TLS and a service credential.
+    LayeredHttp,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Monolith => "monolith",
+            Self::LayeredGrpc => "layered-grpc",
+            Self::LayeredHttp => "layered-http",
+        }
+    }
+}
+
+/// One process of a layered deployment; also the name its certificate carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Controller,
+    Service,
+    Repository,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Controller => "controller",
+            Self::Service => "service",
+            Self::Repository => "repository",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternalSettings {
+    pub port: u16,
+    pub request_timeout_secs: u64,
+    pub health_poll_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierSettings {
+    pub service_url: Option<String>,
+    pub repository_url: Option<String>,
+    pub service_credential: Option<Secret>,
+    pub repository_credential: Option<Secret>,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    pub ca_file: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+}
+
+pub(super) fn check(mode: Mode, tiers: &TierSettings, errors: &mut Vec<String>) {
+    if mode == Mode::LayeredHttp {
+        errors.push(
+            "mode: `layered-http` is not available in this build yet; use layered-grpc \
+             (docs/DEPLOYMENT.md)"
+                .into(),
+        );
+    }
+    if tiers.timeout_ms == 0 {
+        errors.push("tiers.timeout_ms: must be positive".into());
+    }
+    for (key, url) in [
+        ("service_url", &tiers.service_url),
+        ("repository_url", &tiers.repository_url),
+    ] {
+        if let Some(url) = url
+            && !url.starts_with("https://")
+        {
+            errors.push(format!(
+                "tiers.{key}: must be an https:// URL (internal links are TLS only)"
+            ));
+        }
+    }
+}
