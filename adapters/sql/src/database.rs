@@ -133,15 +133,13 @@ where
         migrator.run(pool)
     }
 
-    fn applied_migrations<'p>(
-        pool: &'p Pool<Self>,
+    async fn applied_migrations(
+        pool: &Pool<Self>,
         table: &'static str,
-    ) -> impl Future<Output = Result<Vec<AppliedMigration>, MigrateError>> + Send + 'p {
-        async move {
-            let mut conn = pool.acquire().await?;
-            conn.ensure_migrations_table(table).await?;
-            conn.list_applied_migrations(table).await
-        }
+    ) -> Result<Vec<AppliedMigration>, MigrateError> {
+        let mut conn = pool.acquire().await?;
+        conn.ensure_migrations_table(table).await?;
+        conn.list_applied_migrations(table).await
     }
 }
 
