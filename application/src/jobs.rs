@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use arcana_domain::error::FieldErrors;
 use arcana_domain::ids::JobId;
-use arcana_domain::jobs::{JobRecord, JobSpec, Priority, RetryPolicy, UniqueKey};
+use arcana_domain::jobs::{
+    JobName, JobRecord, JobSpec, JobState, QueueName, RetryPolicy, UniqueKey, parse_unique_key,
+};
 use arcana_domain::{Role, ValueError};
 use arcana_ports::clock::Clock;
 use arcana_ports::jobs::{
@@ -13,15 +15,12 @@ use arcana_ports::jobs::{
     Scheduler, WorkerInfo,
 };
 use arcana_ports::usecases::Principal;
-use arcana_ports::usecases::jobs::{
-    Dashboard, EnqueueJob, JobSearch, JobsError, JobsUseCases, parse_state, state_name,
-};
+use arcana_ports::usecases::jobs::{Dashboard, EnqueueJob, JobSearch, JobsError, JobsUseCases};
 use async_trait::async_trait;
 use chrono::TimeDelta;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 500;
-const MAX_NAME_LEN: usize = 64;
 
 pub struct JobsService {
     queue: Arc<dyn JobQueue>,
@@ -40,24 +39,6 @@ fn admin(actor: &Principal) -> Result<(), JobsError> {
 fn job_id(raw: &str) -> Result<JobId, JobsError> {
     // An id that cannot exist names no job: 404, as for any unknown id.
     JobId::parse(raw).map_err(|_| JobsError::NotFound)
-}
-
-/// Job and queue names: 1–64 of `[A-Za-z0-9._:-]`, so they are safe as Redis key parts and
-/// metric labels.
-fn name(raw: &str) -> Result<String, ValueError> {
-    let valid = !raw.is_empty()
-        && raw.len() <= MAX_NAME_LEN
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c));
-    if valid {
-        Ok(raw.to_owned())
-    } else {
-        Err(ValueError::new(
-            "invalid_name",
-            "1 to 64 letters, digits, `.`, `_`, `:` or `-`",
-        ))
-    }
 }
 
 fn secs(value: u64) -> TimeDelta {
@@ -81,8 +62,11 @@ impl JobsService {
 
     fn parse_enqueue(&self, command: EnqueueJob) -> Result<JobSpec, JobsError> {
         let mut errors = FieldErrors::new();
-        let job = errors.check("name", name(&command.name));
-        let queue = errors.check("queue", name(command.queue.as_deref().unwrap_or("default")));
+        let job = errors.check("name", JobName::parse(&command.name));
+        let queue = errors.check(
+            "queue",
+            QueueName::parse(command.queue.as_deref().unwrap_or(QueueName::DEFAULT)),
+        );
         let max_attempts = command
             .max_attempts
             .unwrap_or(RetryPolicy::default().max_attempts);
@@ -92,10 +76,12 @@ impl JobsService {
             );
         }
         let unique = match (command.unique_key, command.unique_window_secs) {
-            (Some(key), window) => errors.check("unique_key", name(&key)).map(|key| UniqueKey {
-                key,
-                window: secs(window.unwrap_or(3600).max(1)),
-            }),
+            (Some(key), window) => errors
+                .check("unique_key", parse_unique_key(&key))
+                .map(|key| UniqueKey {
+                    key,
+                    window: secs(window.unwrap_or(3600).max(1)),
+                }),
             (None, Some(_)) => {
                 errors.push(
                     ValueError::new("unexpected", "needs unique_key").at("unique_window_secs"),
@@ -111,16 +97,16 @@ impl JobsService {
             )));
         };
         Ok(JobSpec {
-            name: job,
-            queue,
+            name: job.into_string(),
+            queue: queue.into_string(),
             payload: command.payload,
-            priority: command.priority.unwrap_or(Priority::Normal),
+            priority: command.priority.unwrap_or_default(),
             run_at: command.delay_secs.map(|d| self.clock.now() + secs(d)),
             retry: RetryPolicy {
                 max_attempts,
                 ..RetryPolicy::default()
             },
-            timeout: TimeDelta::minutes(5),
+            timeout: JobSpec::DEFAULT_TIMEOUT,
             unique,
             tags: command.tags,
             correlation_id: command.correlation_id,
@@ -188,17 +174,10 @@ impl JobsUseCases for JobsService {
         if !(1..=MAX_LIMIT).contains(&limit) {
             errors.push(ValueError::new("out_of_range", "must be between 1 and 500").at("limit"));
         }
-        let state = search.state.as_deref().and_then(|raw| {
-            errors.check(
-                "state",
-                parse_state(raw).ok_or_else(|| {
-                    ValueError::new(
-                        "invalid_state",
-                        "scheduled, pending, active, completed, dead or cancelled",
-                    )
-                }),
-            )
-        });
+        let state = search
+            .state
+            .as_deref()
+            .and_then(|raw| errors.check("state", JobState::parse(raw)));
         errors.finish().map_err(JobsError::Validation)?;
         let filter = JobFilter {
             queue: search.queue,
@@ -230,7 +209,7 @@ impl JobsUseCases for JobsService {
             return Ok(());
         }
         let now = self.queue.get(job.id).await?.map_or(job.state, |j| j.state);
-        Err(JobsError::WrongState(state_name(now)))
+        Err(JobsError::WrongState(now))
     }
 
     async fn retry(&self, actor: &Principal, id: &str) -> Result<(), JobsError> {
@@ -239,7 +218,7 @@ impl JobsUseCases for JobsService {
             return Ok(());
         }
         let now = self.queue.get(job.id).await?.map_or(job.state, |j| j.state);
-        Err(JobsError::WrongState(state_name(now)))
+        Err(JobsError::WrongState(now))
     }
 
     async fn purge_dead(&self, actor: &Principal, queue: &str) -> Result<u64, JobsError> {

@@ -2,9 +2,9 @@
 
 use std::time::Instant;
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, anyhow, bail};
 use arcana_adapter_jobs::JobClient;
-use arcana_domain::jobs::Priority;
+use arcana_domain::jobs::{JobName, Priority, QueueName};
 use chrono::TimeDelta;
 use futures_util::StreamExt as _;
 
@@ -13,16 +13,6 @@ use crate::config::{JobsBackend, Settings};
 
 /// Enqueues in flight at once with `--count`.
 const CONCURRENCY: usize = 64;
-
-fn priority(raw: &str) -> anyhow::Result<Priority> {
-    Ok(match raw {
-        "low" => Priority::Low,
-        "normal" => Priority::Normal,
-        "high" => Priority::High,
-        "critical" => Priority::Critical,
-        other => bail!("--priority: `{other}` is not low, normal, high or critical"),
-    })
-}
 
 /// `500ms`, `10s`, `5m`, `1h`, or plain seconds.
 pub fn parse_delay(raw: &str) -> anyhow::Result<TimeDelta> {
@@ -45,7 +35,10 @@ pub async fn enqueue(settings: &Settings, args: EnqueueArgs) -> anyhow::Result<(
         bail!("jobs.backend is memory: jobs enqueued here would die with this command; use redis");
     }
     serde_json::from_str::<serde_json::Value>(&args.payload).context("--payload is not JSON")?;
-    let priority = priority(&args.priority)?;
+    let name = JobName::parse(&args.name).map_err(|err| anyhow!("job name: {err}"))?;
+    let queue = QueueName::parse(&args.queue).map_err(|err| anyhow!("--queue: {err}"))?;
+    let priority = Priority::parse(&args.priority)
+        .map_err(|err| anyhow!("--priority: `{}` is not {err}", args.priority))?;
     let delay = args.delay.as_deref().map(parse_delay).transpose()?;
     let parts = crate::jobs::backend(settings)?;
     let client = JobClient::new(parts.queue, parts.clock);
@@ -53,8 +46,8 @@ pub async fn enqueue(settings: &Settings, args: EnqueueArgs) -> anyhow::Result<(
     let sent = futures_util::stream::iter(0..args.count)
         .map(|_| {
             let mut job = client
-                .named(&args.name, args.payload.clone().into_bytes())
-                .queue(&args.queue)
+                .named(name.as_str(), args.payload.clone().into_bytes())
+                .queue(queue.as_str())
                 .priority(priority);
             if let Some(delay) = delay {
                 job = job.delay(delay);
@@ -70,7 +63,7 @@ pub async fn enqueue(settings: &Settings, args: EnqueueArgs) -> anyhow::Result<(
     println!(
         "enqueued {} job(s) of {} in {took:.3}s ({:.0}/s)",
         done,
-        args.name,
+        name,
         f64::from(done) / took.max(1e-9)
     );
     if let Some(Err(err)) = sent.into_iter().find(Result::is_err) {

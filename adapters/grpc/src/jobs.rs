@@ -9,7 +9,7 @@ use arcana_domain::{FieldError, ValueError};
 use arcana_ports::jobs::{
     Enqueued, JobEvent, JobEventKind, JobEventSubscription, QueueStats, Schedule,
 };
-use arcana_ports::usecases::jobs::{EnqueueJob, JobSearch, state_name};
+use arcana_ports::usecases::jobs::{EnqueueJob, JobSearch};
 use arcana_ports::usecases::{AuthUseCases, JobsUseCases, Principal};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::Stream;
@@ -42,20 +42,11 @@ fn stats(s: QueueStats) -> pb::QueueStats {
     }
 }
 
-fn priority_name(priority: Priority) -> &'static str {
-    match priority {
-        Priority::Low => "low",
-        Priority::Normal => "normal",
-        Priority::High => "high",
-        Priority::Critical => "critical",
-    }
-}
-
 fn job(job: JobRecord) -> pb::Job {
     pb::Job {
         id: job.id.to_string(),
-        state: state_name(job.state).to_owned(),
-        priority: priority_name(job.spec.priority).to_owned(),
+        state: job.state.as_str().to_owned(),
+        priority: job.spec.priority.as_str().to_owned(),
         payload: String::from_utf8_lossy(&job.spec.payload).into_owned(),
         attempt: job.attempt,
         max_attempts: job.spec.retry.max_attempts,
@@ -147,20 +138,16 @@ fn enqueue_command(body: pb::EnqueueJobRequest) -> Result<EnqueueJob, Status> {
         return Err(invalid("payload", "invalid_json", "must be JSON text"));
     }
     let priority = match body.priority.as_deref() {
-        None | Some("normal") => None,
-        Some("low") => Some(Priority::Low),
-        Some("high") => Some(Priority::High),
-        Some("critical") => Some(Priority::Critical),
-        Some(_) => {
-            let message = "low, normal, high or critical";
-            return Err(invalid("priority", "invalid_priority", message));
+        None => Priority::default(),
+        Some(raw) => {
+            Priority::parse(raw).map_err(|err| errors::validation(vec![err.at("priority")]))?
         }
     };
     Ok(EnqueueJob {
         name: body.name,
         queue: body.queue,
         payload: payload.into_bytes(),
-        priority: priority.or(Some(Priority::Normal)),
+        priority: Some(priority),
         delay_secs: body.delay_secs,
         max_attempts: body.max_attempts,
         unique_key: body.unique_key,

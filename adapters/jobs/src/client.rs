@@ -9,9 +9,6 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::job::{DEFAULT_QUEUE, Job};
 
-/// Used when a job sets no timeout of its own.
-const DEFAULT_TIMEOUT: TimeDelta = TimeDelta::minutes(5);
-
 /// Enqueues jobs; cheap to clone. Count enqueues by giving it a [`crate::MeteredJobQueue`].
 #[derive(Clone)]
 pub struct JobClient {
@@ -50,10 +47,10 @@ impl JobClient {
                 name: name.to_owned(),
                 queue: DEFAULT_QUEUE.to_owned(),
                 payload,
-                priority: Priority::Normal,
+                priority: Priority::default(),
                 run_at: None,
                 retry: RetryPolicy::default(),
-                timeout: DEFAULT_TIMEOUT,
+                timeout: JobSpec::DEFAULT_TIMEOUT,
                 unique: None,
                 tags: Vec::new(),
                 correlation_id: None,

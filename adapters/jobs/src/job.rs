@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
-pub const DEFAULT_QUEUE: &str = "default";
+pub const DEFAULT_QUEUE: &str = arcana_domain::jobs::QueueName::DEFAULT;
 
 /// A kind of background work: its payload is the implementing type itself (serde JSON).
 pub trait Job: Serialize + DeserializeOwned + Send + 'static {

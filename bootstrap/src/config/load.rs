@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use arcana_domain::jobs::{JobName, QueueName};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::de::DeserializeOwned;
@@ -326,11 +327,78 @@ fn check_jobs(jobs: &JobsSettings, redis: &RedisSettings, errors: &mut Vec<Strin
     {
         errors.push("jobs.rate_limits: limit and period_ms must be positive".into());
     }
+    check_job_names(jobs, errors);
     let retention = &jobs.retention;
     if retention.completed_secs == 0
         || retention.dead_max_age_secs == 0
         || retention.dead_max_len == 0
     {
         errors.push("jobs.retention: every value must be positive".into());
+    }
+}
+
+/// Queue and job names obey the domain's naming rule, as they do through the admin API.
+fn check_job_names(jobs: &JobsSettings, errors: &mut Vec<String>) {
+    for schedule in &jobs.schedules {
+        if let Err(err) = JobName::parse(&schedule.job) {
+            errors.push(format!("jobs.schedules.{}.job: {err}", schedule.name));
+        }
+        if let Err(err) = QueueName::parse(&schedule.queue) {
+            errors.push(format!("jobs.schedules.{}.queue: {err}", schedule.name));
+        }
+    }
+    for (section, queue) in (jobs.worker.queues.keys().map(|q| ("jobs.worker.queues", q)))
+        .chain(jobs.rate_limits.keys().map(|q| ("jobs.rate_limits", q)))
+    {
+        if let Err(err) = QueueName::parse(queue) {
+            errors.push(format!("{section}.{queue}: {err}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ScheduleSettings;
+
+    fn default_jobs() -> JobsSettings {
+        Figment::from(Toml::string(EMBEDDED_DEFAULTS))
+            .extract_inner("jobs")
+            .expect("the embedded defaults hold a valid jobs section")
+    }
+
+    #[test]
+    fn the_default_job_settings_obey_the_naming_rule() {
+        let mut errors = Vec::new();
+        check_job_names(&default_jobs(), &mut errors);
+        assert_eq!(errors, Vec::<String>::new());
+    }
+
+    #[test]
+    fn schedules_and_queues_breaking_the_naming_rule_are_refused() {
+        let mut jobs = default_jobs();
+        jobs.schedules.push(ScheduleSettings {
+            name: "nightly".into(),
+            cron: "0 0 3 * * *".into(),
+            timezone: "UTC".into(),
+            job: "report builder".into(),
+            payload: "{}".into(),
+            queue: "slow/reports".into(),
+        });
+        jobs.worker.queues.insert(String::new(), 1);
+        let mut errors = Vec::new();
+        check_job_names(&jobs, &mut errors);
+        let fields: Vec<_> = errors
+            .iter()
+            .map(|e| e.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "jobs.schedules.nightly.job",
+                "jobs.schedules.nightly.queue",
+                "jobs.worker.queues."
+            ]
+        );
     }
 }

@@ -288,7 +288,7 @@ fn empty_object() -> String {
 }
 
 fn default_queue() -> String {
-    "default".into()
+    arcana_domain::jobs::QueueName::DEFAULT.into()
 }
 
 /// `arcana config show`.

@@ -18,9 +18,9 @@ pub enum JobsError {
     #[error("not found")]
     NotFound,
     /// The job is not in a state the operation applies to (cancelling a running job,
-    /// retrying one that is not dead-lettered).
+    /// retrying one that is not dead-lettered); carries the state it is in.
     #[error("the job is {0}")]
-    WrongState(&'static str),
+    WrongState(JobState),
     #[error("a dependency is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -31,7 +31,7 @@ pub enum JobsError {
 #[derive(Debug, Default)]
 pub struct JobSearch {
     pub queue: Option<String>,
-    /// `scheduled`, `pending`, `active`, `completed`, `dead`, `cancelled`.
+    /// A state's API name ([`JobState::parse`]).
     pub state: Option<String>,
     pub name: Option<String>,
     pub tag: Option<String>,
@@ -109,29 +109,4 @@ pub trait JobsUseCases: Send + Sync {
 
     /// The live feed of job events seen by this process (its API and its workers).
     async fn watch(&self, actor: &Principal) -> Result<Box<dyn JobEventSubscription>, JobsError>;
-}
-
-/// A job state by its API name.
-pub fn parse_state(raw: &str) -> Option<JobState> {
-    Some(match raw {
-        "scheduled" => JobState::Scheduled,
-        "pending" => JobState::Pending,
-        "active" => JobState::Active,
-        "completed" => JobState::Completed,
-        "dead" => JobState::DeadLettered,
-        "cancelled" => JobState::Cancelled,
-        _ => return None,
-    })
-}
-
-/// The API name of a job state.
-pub fn state_name(state: JobState) -> &'static str {
-    match state {
-        JobState::Scheduled => "scheduled",
-        JobState::Pending => "pending",
-        JobState::Active => "active",
-        JobState::Completed => "completed",
-        JobState::DeadLettered => "dead",
-        JobState::Cancelled => "cancelled",
-    }
 }

@@ -2,7 +2,7 @@
 
 use arcana_domain::jobs::{JobRecord, Priority};
 use arcana_ports::jobs::{Enqueued, QueueStats, Schedule, WorkerInfo};
-use arcana_ports::usecases::jobs::{Dashboard, EnqueueJob, JobSearch, state_name};
+use arcana_ports::usecases::jobs::{Dashboard, EnqueueJob, JobSearch};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -68,15 +68,6 @@ impl From<Dashboard> for DashboardDto {
     }
 }
 
-fn priority_name(priority: Priority) -> &'static str {
-    match priority {
-        Priority::Low => "low",
-        Priority::Normal => "normal",
-        Priority::High => "high",
-        Priority::Critical => "critical",
-    }
-}
-
 /// The payload as JSON when it is JSON (every job the runtime enqueues), else `null`.
 fn payload(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap_or(Value::Null)
@@ -113,8 +104,8 @@ impl From<JobRecord> for JobDto {
     fn from(job: JobRecord) -> Self {
         Self {
             id: job.id.to_string(),
-            state: state_name(job.state),
-            priority: priority_name(job.spec.priority),
+            state: job.state.as_str(),
+            priority: job.spec.priority.as_str(),
             payload: payload(&job.spec.payload),
             attempt: job.attempt,
             max_attempts: job.spec.retry.max_attempts,

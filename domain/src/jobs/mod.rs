@@ -7,27 +7,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::ids::JobId;
 
-/// Order in which pending jobs of one queue are taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Priority {
-    Low,
-    Normal,
-    High,
-    Critical,
-}
+mod values;
 
-/// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobState {
-    /// Waiting for its run-at time (delayed, or waiting to retry).
-    Scheduled,
-    Pending,
-    /// Held by a worker under a lease.
-    Active,
-    Completed,
-    DeadLettered,
-    Cancelled,
-}
+pub use values::{JobName, JobState, Priority, QueueName, parse_unique_key};
 
 /// How the delay between attempts grows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +96,11 @@ pub struct JobSpec {
     pub unique: Option<UniqueKey>,
     pub tags: Vec<String>,
     pub correlation_id: Option<String>,
+}
+
+impl JobSpec {
+    /// How long one attempt may run when the producer sets no timeout.
+    pub const DEFAULT_TIMEOUT: TimeDelta = TimeDelta::minutes(5);
 }
 
 /// A job as the queue stores it.
