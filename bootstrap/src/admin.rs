@@ -26,14 +26,9 @@ pub async fn create_admin(settings: Settings, args: CreateAdminArgs) -> anyhow::
         .read_line(&mut line)
         .context("reading the password from standard input")?;
     let password = Password::candidate(line.trim_end_matches(['\r', '\n']));
-    let app = wiring::build(&settings, &prometheus::Registry::new())
+    let database = crate::serve::open_database(&settings).await?;
+    let app = wiring::build(&settings, &database.storage(), &prometheus::Registry::new())
         .context("building the application")?;
-    if settings.database.migrates_on_start(settings.environment) {
-        app.database
-            .migrate()
-            .await
-            .context("applying database migrations")?;
-    }
     match app
         .users
         .ensure_superadmin(&args.username, &args.email, &password)

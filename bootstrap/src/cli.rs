@@ -34,6 +34,45 @@ pub enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Internal TLS material of the layered modes.
+    Tls {
+        #[command(subcommand)]
+        command: TlsCommand,
+    },
+    /// Try a deployment mode locally.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsCommand {
+    /// Write a development CA (`ca.pem`) and a certificate and key per tier
+    /// (`controller.pem`/`.key`, `service.pem`/`.key`, `repository.pem`/`.key`).
+    /// Development only: production brings certificates from its own CA.
+    Init {
+        /// Folder to write into (created if missing; existing files are not overwritten).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Start the controller, service and repository tiers on free ports with development
+    /// certificates, print their addresses, and stop all three on Ctrl-C or SIGTERM.
+    Layered {
+        /// Transport between the tiers.
+        #[arg(long, value_enum, default_value = "grpc")]
+        transport: Transport,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    Grpc,
+    Http,
 }
 
 #[derive(Debug, Subcommand)]

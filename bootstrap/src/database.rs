@@ -15,6 +15,7 @@ use arcana_ports::sessions::SessionStore;
 use arcana_ports::users::UserRepository;
 
 use crate::config::DatabaseSettings;
+use crate::storage::Storage;
 
 /// Audit entries kept by the in-memory log before the oldest are dropped.
 const MEMORY_AUDIT_CAPACITY: usize = 100_000;
@@ -122,18 +123,29 @@ impl Database {
         Ok(opened)
     }
 
-    /// Backend name for logs (never the URL, which may hold a password).
     /// Whether other processes may write to the same database (a server, not a file or memory).
     pub fn is_shared(&self) -> bool {
         matches!(self.store, Store::Postgres(_) | Store::Mysql(_))
     }
 
+    /// Backend name for logs (never the URL, which may hold a password).
     pub fn backend(&self) -> &'static str {
         match self.store {
             Store::Memory => "memory",
             Store::Sqlite(_) => "sqlite",
             Store::Postgres(_) => "postgres",
             Store::Mysql(_) => "mysql",
+        }
+    }
+
+    /// The storage ports the application is built on, served by this database.
+    pub fn storage(&self) -> Storage {
+        Storage {
+            users: self.users.clone(),
+            sessions: self.sessions.clone(),
+            audit: self.audit.clone(),
+            health: self.health.clone(),
+            shared: self.is_shared(),
         }
     }
 

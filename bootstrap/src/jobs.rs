@@ -7,21 +7,21 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use arcana_adapter_jobs::{
-    CronRunner, CronSettings, JobClient, JobMetrics, Maintenance, Noop, Registry, Sleep,
-    WorkerPool, WorkerSettings,
+    CronRunner, CronSettings, JobClient, Maintenance, Noop, Registry, Sleep, WorkerPool,
+    WorkerSettings,
 };
 use arcana_adapter_memory::{InMemoryJobQueue, InMemoryLeaderLock, InMemoryScheduler, SystemClock};
 use arcana_adapter_redis::{RedisJobQueue, RedisLeaderLock, RedisScheduler};
 use arcana_ports::clock::Clock;
 use arcana_ports::jobs::{JobQueue, RateLimit, Retention, Schedule, Scheduler};
 use arcana_ports::locks::LeaderLock;
-use arcana_ports::sessions::SessionStore;
 use chrono::TimeDelta;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::background::PurgeSessions;
 use crate::config::{JobsBackend, JobsSettings, Settings};
+use crate::wiring::App;
 
 /// The configured backend of the queue, the schedules and the cron leader lock.
 #[derive(Clone)]
@@ -152,21 +152,11 @@ fn schedules(settings: &Settings, client: &JobClient) -> Vec<Schedule> {
     list
 }
 
-/// Registers the handlers, records the schedules and starts the tasks of `roles`.
-pub async fn start(
-    settings: &Settings,
-    parts: &JobsBackendParts,
-    client: &JobClient,
-    sessions: Arc<dyn SessionStore>,
-    metrics: &JobMetrics,
-    roles: Roles,
-) -> anyhow::Result<JobsRuntime> {
-    let jobs = &settings.jobs;
-    let registry = Registry::new()
-        .register::<Noop>(())
-        .register::<Sleep>(())
-        .register::<PurgeSessions>((sessions, parts.clock.clone()));
-    for schedule in schedules(settings, client) {
+/// Registers the handlers, records the schedules and starts the tasks of `roles` for `app`.
+pub async fn start(settings: &Settings, app: &App, roles: Roles) -> anyhow::Result<JobsRuntime> {
+    let parts = &app.jobs;
+    let client = JobClient::new(parts.queue.clone(), parts.clock.clone());
+    for schedule in schedules(settings, &client) {
         parts
             .scheduler
             .upsert(&schedule)
@@ -176,40 +166,25 @@ pub async fn start(
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
     let name = process_name(if roles.worker { "worker" } else { "server" });
-    let ms = Duration::from_millis;
     if roles.worker {
-        let worker = &jobs.worker;
-        let settings = WorkerSettings {
-            worker_id: name.clone(),
-            queues: worker.queues.iter().map(|(q, n)| (q.clone(), *n)).collect(),
-            lease: ms(worker.lease_ms),
-            heartbeat: ms(worker.heartbeat_ms),
-            poll_interval: ms(worker.poll_interval_ms),
-            shutdown_deadline: Duration::from_secs(worker.shutdown_deadline_secs),
-        };
-        let (queue, clock) = (parts.queue.clone(), parts.clock.clone());
-        let pool = WorkerPool::new(
-            queue.clone(),
-            registry,
-            clock.clone(),
-            metrics.clone(),
-            settings,
-        );
-        tasks.spawn(pool.run(stopped.clone()));
-        let sweeps = Maintenance::new(queue, clock, metrics.clone(), ms(worker.sweep_interval_ms));
-        tasks.spawn(sweeps.run(stopped.clone()));
+        let registry = Registry::new()
+            .register::<Noop>(())
+            .register::<Sleep>(())
+            .register::<PurgeSessions>((app.sessions.clone(), parts.clock.clone()));
+        spawn_workers(&mut tasks, settings, app, registry, &name, &stopped);
     }
-    if roles.scheduler && jobs.scheduler.enabled {
+    if roles.scheduler && settings.jobs.scheduler.enabled {
+        let scheduler = &settings.jobs.scheduler;
         let cron = CronSettings {
             holder: name,
-            lease: ms(jobs.scheduler.lease_ms),
-            tick: ms(jobs.scheduler.tick_ms),
+            lease: Duration::from_millis(scheduler.lease_ms),
+            tick: Duration::from_millis(scheduler.tick_ms),
         };
         let runner = CronRunner::new(
             parts.scheduler.clone(),
             parts.lock.clone(),
-            client.clone(),
-            metrics.clone(),
+            client,
+            app.job_metrics.clone(),
             cron,
         );
         tasks.spawn(runner.run(stopped));
@@ -217,6 +192,42 @@ pub async fn start(
     Ok(JobsRuntime {
         stop,
         tasks,
-        deadline: Duration::from_secs(jobs.worker.shutdown_deadline_secs),
+        deadline: Duration::from_secs(settings.jobs.worker.shutdown_deadline_secs),
     })
+}
+
+/// The worker pool and the promote/reap sweeps.
+fn spawn_workers(
+    tasks: &mut JoinSet<()>,
+    settings: &Settings,
+    app: &App,
+    registry: Registry,
+    name: &str,
+    stopped: &watch::Receiver<bool>,
+) {
+    let worker = &settings.jobs.worker;
+    let ms = Duration::from_millis;
+    let pool_settings = WorkerSettings {
+        worker_id: name.to_owned(),
+        queues: worker.queues.iter().map(|(q, n)| (q.clone(), *n)).collect(),
+        lease: ms(worker.lease_ms),
+        heartbeat: ms(worker.heartbeat_ms),
+        poll_interval: ms(worker.poll_interval_ms),
+        shutdown_deadline: Duration::from_secs(worker.shutdown_deadline_secs),
+    };
+    let (queue, clock, metrics) = (
+        app.jobs.queue.clone(),
+        app.jobs.clock.clone(),
+        app.job_metrics.clone(),
+    );
+    let pool = WorkerPool::new(
+        queue.clone(),
+        registry,
+        clock.clone(),
+        metrics.clone(),
+        pool_settings,
+    );
+    tasks.spawn(pool.run(stopped.clone()));
+    let sweeps = Maintenance::new(queue, clock, metrics, ms(worker.sweep_interval_ms));
+    tasks.spawn(sweeps.run(stopped.clone()));
 }

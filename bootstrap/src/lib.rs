@@ -1,17 +1,28 @@
-//! Arcana's composition root: configuration, wiring and what each binary runs. `arcana` (the
-//! monolith and the CLI) and `arcana-worker` (job workers) share everything here.
+//! Arcana's composition root: configuration, wiring per deployment mode, and what each binary
+//! runs. `arcana` (the monolith and the CLI), the tier binaries of the layered modes
+//! (`arcana-controller`, `arcana-service`, `arcana-repository`) and `arcana-worker` are each a
+//! few lines over the pieces here: storage, caches, application, public listeners, internal
+//! listeners, jobs.
 
 pub mod admin;
-pub mod background;
 pub mod cli;
 pub mod config;
-pub mod database;
-pub mod grpc;
-pub mod jobs;
+pub mod dev;
 pub mod jobs_cli;
 pub mod migrate;
+pub mod process;
 pub mod serve;
-pub mod state;
-pub mod telemetry;
-pub mod wiring;
+pub mod tiers;
+pub mod tls;
 pub mod worker;
+
+mod background;
+mod database;
+mod jobs;
+mod links;
+mod public;
+mod shutdown;
+mod state;
+mod storage;
+mod telemetry;
+mod wiring;

@@ -2,56 +2,53 @@
 
 use std::process::ExitCode;
 
-use arcana_bootstrap::cli::{Cli, Command, ConfigCommand, JobsCommand, UserCommand};
-use arcana_bootstrap::{admin, config, jobs_cli, migrate, serve};
+use arcana_bootstrap::cli::{
+    Cli, Command, ConfigCommand, DevCommand, JobsCommand, TlsCommand, UserCommand,
+};
+use arcana_bootstrap::{admin, config, dev, jobs_cli, migrate, process, serve, tls};
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let settings = match config::load() {
-        Ok(settings) => settings,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    // Writing certificates needs no configuration, so it works before there is any.
+    if let Command::Tls {
+        command: TlsCommand::Init { out },
+    } = &command
     {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => runtime.block_on(serve::run(settings)),
-        Command::Config {
-            command: ConfigCommand::Show,
-        } => config::show(&settings),
-        Command::Config {
-            command: ConfigCommand::Check,
-        } => {
-            println!("configuration is valid");
-            Ok(())
-        }
-        Command::User {
-            command: UserCommand::CreateAdmin(args),
-        } => runtime.block_on(admin::create_admin(settings, args)),
-        Command::Migrate { check } => runtime.block_on(migrate::run(&settings, check)),
-        Command::Jobs {
-            command: JobsCommand::Enqueue(args),
-        } => runtime.block_on(jobs_cli::enqueue(&settings, args)),
-        Command::Jobs {
-            command: JobsCommand::Stats,
-        } => runtime.block_on(jobs_cli::stats(&settings)),
-    };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
+        return match tls::init(out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
     }
+    process::run(|settings| async move {
+        match command {
+            Command::Serve => serve::run(settings).await,
+            Command::Config {
+                command: ConfigCommand::Show,
+            } => config::show(&settings),
+            Command::Config {
+                command: ConfigCommand::Check,
+            } => {
+                println!("configuration is valid");
+                Ok(())
+            }
+            Command::User {
+                command: UserCommand::CreateAdmin(args),
+            } => admin::create_admin(settings, args).await,
+            Command::Migrate { check } => migrate::run(&settings, check).await,
+            Command::Jobs {
+                command: JobsCommand::Enqueue(args),
+            } => jobs_cli::enqueue(&settings, args).await,
+            Command::Jobs {
+                command: JobsCommand::Stats,
+            } => jobs_cli::stats(&settings).await,
+            Command::Dev {
+                command: DevCommand::Layered { transport },
+            } => dev::layered(&settings, transport).await,
+            Command::Tls { .. } => Ok(()),
+        }
+    })
 }

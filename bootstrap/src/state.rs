@@ -19,7 +19,7 @@ use arcana_ports::throttle::ThrottleStore;
 use arcana_ports::users::UserRepository;
 
 use crate::config::{CacheBackend, SessionBackend, Settings, ThrottleBackend};
-use crate::database::Database;
+use crate::storage::Storage;
 
 /// The stores the application uses, decorated with the configured cache.
 pub struct SharedState {
@@ -34,13 +34,13 @@ pub struct SharedState {
 /// background tasks).
 pub fn build(
     settings: &Settings,
-    database: &Database,
+    storage: &Storage,
     registry: &prometheus::Registry,
 ) -> anyhow::Result<SharedState> {
     let redis = redis_connection(settings)?;
     let mut health: Vec<Arc<dyn HealthCheck>> = Vec::new();
     let sessions: Arc<dyn SessionStore> = match settings.sessions.backend {
-        SessionBackend::Sql => database.sessions.clone(),
+        SessionBackend::Sql => storage.sessions.clone(),
         SessionBackend::Memory => Arc::new(InMemorySessionStore::new()),
         SessionBackend::Redis => {
             let redis = redis
@@ -63,7 +63,7 @@ pub fn build(
     let store: Option<Arc<dyn Cache>> = match cache.backend {
         CacheBackend::None => None,
         CacheBackend::Memory => {
-            if database.is_shared() {
+            if storage.shared {
                 tracing::warn!(
                     "cache.backend = memory with a shared database: other processes' writes \
                      reach this process's cache only at expiry; use tiered for several processes"
@@ -84,7 +84,7 @@ pub fn build(
     };
     let Some(store) = store else {
         return Ok(SharedState {
-            users: database.users.clone(),
+            users: storage.users.clone(),
             sessions,
             throttle,
             health,
@@ -95,7 +95,7 @@ pub fn build(
     let ttl = Duration::from_secs(cache.ttl_secs);
     Ok(SharedState {
         users: Arc::new(CachedUserRepository::new(
-            database.users.clone(),
+            storage.users.clone(),
             metered.clone(),
             ttl,
         )),

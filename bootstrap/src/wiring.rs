@@ -20,9 +20,10 @@ use arcana_ports::usecases::ManagementError;
 use chrono::TimeDelta;
 
 use crate::config::{Environment, Settings};
-use crate::database::Database;
 use crate::jobs::JobsBackendParts;
+use crate::public::PublicApi;
 use crate::state;
+use crate::storage::Storage;
 
 const EVENT_BUS_CAPACITY: usize = 1024;
 /// Job events buffered per watcher before the oldest are dropped for it.
@@ -35,7 +36,6 @@ pub struct App {
     pub health: Vec<Arc<dyn HealthCheck>>,
     pub sessions: Arc<dyn SessionStore>,
     pub events: InProcessEventBus,
-    pub database: Database,
     /// The job queue's backend (queue, schedules, cron lock) and its admin use cases.
     pub jobs: JobsBackendParts,
     pub jobs_admin: Arc<JobsService>,
@@ -43,15 +43,19 @@ pub struct App {
     pub job_metrics: JobMetrics,
 }
 
-/// Builds the application on the configured adapters; cache metrics go to `registry`.
-pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Result<App> {
-    let database = Database::open(&settings.database)?;
-    let shared = state::build(settings, &database, registry)?;
+/// Builds the application on `storage` and the configured adapters; cache metrics go to
+/// `registry`.
+pub fn build(
+    settings: &Settings,
+    storage: &Storage,
+    registry: &prometheus::Registry,
+) -> anyhow::Result<App> {
+    let shared = state::build(settings, storage, registry)?;
     let events = InProcessEventBus::new(EVENT_BUS_CAPACITY);
     let ports = Ports {
         users: shared.users,
         sessions: shared.sessions.clone(),
-        audit: database.audit.clone(),
+        audit: storage.audit.clone(),
         throttle: shared.throttle,
         hasher: Arc::new(password_hasher(settings)?),
         tokens: Arc::new(token_codec(settings)?),
@@ -75,17 +79,29 @@ pub fn build(settings: &Settings, registry: &prometheus::Registry) -> anyhow::Re
     Ok(App {
         auth: Arc::new(AuthService::new(ports.clone(), auth_settings.clone())),
         users: Arc::new(UserService::new(ports, auth_settings)),
-        audit: Arc::new(AuditService::new(database.audit.clone())),
-        health: std::iter::once(database.health.clone())
+        audit: Arc::new(AuditService::new(storage.audit.clone())),
+        health: std::iter::once(storage.health.clone())
             .chain(shared.health)
             .collect(),
         sessions: shared.sessions,
         events,
-        database,
         jobs,
         jobs_admin,
         job_metrics,
     })
+}
+
+impl App {
+    /// The public API over this application, job administration included.
+    pub fn public_api(&self) -> PublicApi {
+        PublicApi {
+            auth: self.auth.clone(),
+            users: self.users.clone(),
+            audit: self.audit.clone(),
+            jobs: Some(self.jobs_admin.clone()),
+            health: self.health.clone(),
+        }
+    }
 }
 
 fn password_hasher(settings: &Settings) -> anyhow::Result<Argon2PasswordHasher> {

@@ -42,8 +42,9 @@ use crate::proto::user::v1::user_service_server::UserServiceServer;
 pub struct GrpcState {
     pub auth: Arc<dyn AuthUseCases>,
     pub users: Arc<dyn UserUseCases>,
-    /// Operating the job queue (admin role, checked behind the port).
-    pub jobs: Arc<dyn JobsUseCases>,
+    /// Operating the job queue (admin role, checked behind the port); `None` where the
+    /// deployment does not offer it, and then `arcana.jobs.v1` is not served (UNIMPLEMENTED).
+    pub jobs: Option<Arc<dyn JobsUseCases>>,
     /// The same readiness checks as REST's `/health/ready`.
     pub health: Vec<Arc<dyn HealthCheck>>,
     pub metrics: GrpcMetrics,
@@ -80,10 +81,13 @@ pub async fn serve(
         auth: state.auth.clone(),
         users: state.users,
     };
-    let jobs = jobs::GrpcJobsService {
-        auth: state.auth,
-        jobs: state.jobs,
-    };
+    let jobs = state.jobs.map(|jobs| {
+        JobsServiceServer::new(jobs::GrpcJobsService {
+            auth: state.auth,
+            jobs,
+        })
+        .max_decoding_message_size(config.max_message_bytes)
+    });
     let (reflection, reflection_alpha) = if config.reflection_enabled {
         let v1 = reflection()
             .build_v1()
@@ -107,7 +111,7 @@ pub async fn serve(
         .layer(tonic_web::GrpcWebLayer::new())
         .add_service(AuthServiceServer::new(auth).max_decoding_message_size(limit))
         .add_service(UserServiceServer::new(users).max_decoding_message_size(limit))
-        .add_service(JobsServiceServer::new(jobs).max_decoding_message_size(limit))
+        .add_optional_service(jobs)
         .add_service(health_service)
         .add_optional_service(reflection)
         .add_optional_service(reflection_alpha)

@@ -35,8 +35,9 @@ const SWAGGER_UI_PATH: &str = "/swagger-ui";
 /// [`HttpMetrics::register`] (and every other collector) was registered with.
 pub fn router(state: RestState, config: &RestConfig, registry: prometheus::Registry) -> Router {
     let metrics = state.metrics.clone();
+    let with_jobs = state.jobs.is_some();
     let app_state = state::AppState::new(state, registry, config.trust_forwarded_for);
-    let (api, document) = routes::api_router().split_for_parts();
+    let (api, document) = routes::api_router(with_jobs).split_for_parts();
     let mut app = api.with_state(app_state).fallback(routes::not_found);
     if config.openapi_enabled {
         app = app.merge(SwaggerUi::new(SWAGGER_UI_PATH).url(OPENAPI_JSON_PATH, document));
@@ -46,5 +47,5 @@ pub fn router(state: RestState, config: &RestConfig, registry: prometheus::Regis
 
 /// The OpenAPI 3.1 document of every route, exactly as served at `/api-docs/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::api_router().into_openapi()
+    routes::api_router(true).into_openapi()
 }

@@ -17,8 +17,9 @@ pub struct RestState {
     pub users: Arc<dyn UserUseCases>,
     /// Reading the audit log.
     pub audit: Arc<dyn AuditUseCases>,
-    /// Operating the job queue.
-    pub jobs: Arc<dyn JobsUseCases>,
+    /// Operating the job queue; `None` where the deployment does not offer it, and then the
+    /// `/api/v1/jobs` routes are neither served nor documented.
+    pub jobs: Option<Arc<dyn JobsUseCases>>,
     /// Every dependency `/health/ready` must vouch for; all run concurrently on each probe.
     pub health: Vec<Arc<dyn HealthCheck>>,
     /// HTTP request counters and latency histograms, already registered.
@@ -63,6 +64,17 @@ impl AppState {
             registry,
             trust_forwarded_for,
         }))
+    }
+}
+
+impl Shared {
+    /// The job admin port. Its routes are mounted only when it exists, so the refusal here is
+    /// a second line, never the usual path.
+    pub(crate) fn jobs(&self) -> Result<&dyn JobsUseCases, crate::problem::ApiError> {
+        self.ports
+            .jobs
+            .as_deref()
+            .ok_or_else(|| crate::problem::ApiError::not_found("No resource at this path."))
     }
 }
 

@@ -130,7 +130,9 @@ impl Parsed {
         if let Some(observability) = &self.observability {
             check_observability(observability, errors);
         }
-        if let (Some(redis), Some(cache), Some(sessions)) = (&self.redis, &self.cache, &self.sessions) {
+        if let (Some(redis), Some(cache), Some(sessions)) =
+            (&self.redis, &self.cache, &self.sessions)
+        {
             let throttle = self.rate_limit.as_ref().map(|r| r.store);
             check_shared_state(redis, cache, sessions, throttle, errors);
         }

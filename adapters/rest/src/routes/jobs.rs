@@ -50,7 +50,7 @@ async fn queues(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
 ) -> Result<Json<QueueListDto>> {
-    Ok(Json(state.ports.jobs.queues(&actor).await?.into()))
+    Ok(Json(state.jobs()?.queues(&actor).await?.into()))
 }
 
 /// One queue's counts.
@@ -62,7 +62,7 @@ async fn queue(
     Authenticated(actor): Authenticated,
     Path(name): Path<String>,
 ) -> Result<Json<QueueStatsDto>> {
-    Ok(Json(state.ports.jobs.queue(&actor, &name).await?.into()))
+    Ok(Json(state.jobs()?.queue(&actor, &name).await?.into()))
 }
 
 /// Deletes a queue's dead letters.
@@ -74,7 +74,7 @@ async fn purge_dead(
     Authenticated(actor): Authenticated,
     Path(name): Path<String>,
 ) -> Result<Json<PurgedDto>> {
-    let purged = state.ports.jobs.purge_dead(&actor, &name).await?;
+    let purged = state.jobs()?.purge_dead(&actor, &name).await?;
     Ok(Json(PurgedDto { purged }))
 }
 
@@ -86,7 +86,7 @@ async fn dashboard(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
 ) -> Result<Json<DashboardDto>> {
-    Ok(Json(state.ports.jobs.dashboard(&actor).await?.into()))
+    Ok(Json(state.jobs()?.dashboard(&actor).await?.into()))
 }
 
 /// Jobs by queue, state, name and tag.
@@ -99,7 +99,7 @@ async fn search(
     ApiQuery(query): ApiQuery<JobSearchQuery>,
 ) -> Result<Json<JobListDto>> {
     Ok(Json(
-        state.ports.jobs.search(&actor, query.into()).await?.into(),
+        state.jobs()?.search(&actor, query.into()).await?.into(),
     ))
 }
 
@@ -113,7 +113,7 @@ async fn enqueue(
     Authenticated(actor): Authenticated,
     ApiJson(body): ApiJson<EnqueueRequest>,
 ) -> Result<(StatusCode, Json<EnqueuedDto>)> {
-    let enqueued = state.ports.jobs.enqueue(&actor, body.into()).await?;
+    let enqueued = state.jobs()?.enqueue(&actor, body.into()).await?;
     Ok((StatusCode::CREATED, Json(enqueued.into())))
 }
 
@@ -126,7 +126,7 @@ async fn get_one(
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<JobDto>> {
-    Ok(Json(state.ports.jobs.get(&actor, &id).await?.into()))
+    Ok(Json(state.jobs()?.get(&actor, &id).await?.into()))
 }
 
 /// Cancels a scheduled or pending job.
@@ -138,7 +138,7 @@ async fn cancel(
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    state.ports.jobs.cancel(&actor, &id).await?;
+    state.jobs()?.cancel(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -151,7 +151,7 @@ async fn retry(
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    state.ports.jobs.retry(&actor, &id).await?;
+    state.jobs()?.retry(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -170,7 +170,7 @@ async fn dead_letters(
         limit: query.limit,
         ..JobSearch::default()
     };
-    Ok(Json(state.ports.jobs.search(&actor, search).await?.into()))
+    Ok(Json(state.jobs()?.search(&actor, search).await?.into()))
 }
 
 /// Replays one dead letter (the same as `POST /api/v1/jobs/{id}/retry`).
@@ -182,7 +182,7 @@ async fn retry_dead(
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    state.ports.jobs.retry(&actor, &id).await?;
+    state.jobs()?.retry(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -194,7 +194,7 @@ async fn schedules(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
 ) -> Result<Json<ScheduleListDto>> {
-    Ok(Json(state.ports.jobs.schedules(&actor).await?.into()))
+    Ok(Json(state.jobs()?.schedules(&actor).await?.into()))
 }
 
 /// Stops a schedule from firing (fire times while paused are skipped).
@@ -207,8 +207,7 @@ async fn pause(
     Path(name): Path<String>,
 ) -> Result<StatusCode> {
     state
-        .ports
-        .jobs
+        .jobs()?
         .set_schedule_paused(&actor, &name, true)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -224,8 +223,7 @@ async fn resume(
     Path(name): Path<String>,
 ) -> Result<StatusCode> {
     state
-        .ports
-        .jobs
+        .jobs()?
         .set_schedule_paused(&actor, &name, false)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -241,7 +239,7 @@ async fn trigger(
     Authenticated(actor): Authenticated,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<EnqueuedDto>)> {
-    let enqueued = state.ports.jobs.trigger_schedule(&actor, &name).await?;
+    let enqueued = state.jobs()?.trigger_schedule(&actor, &name).await?;
     Ok((StatusCode::CREATED, Json(enqueued.into())))
 }
 
@@ -253,5 +251,5 @@ async fn workers(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
 ) -> Result<Json<WorkerListDto>> {
-    Ok(Json(state.ports.jobs.workers(&actor).await?.into()))
+    Ok(Json(state.jobs()?.workers(&actor).await?.into()))
 }

@@ -14,15 +14,19 @@ use crate::state::AppState;
 use crate::{health, metrics};
 
 /// Every documented route. Used both to serve and to produce the document, so the two cannot
-/// drift apart.
-pub(crate) fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// drift apart. The job admin routes exist only where the deployment offers the job port.
+pub(crate) fn api_router(with_jobs: bool) -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .routes(utoipa_axum::routes!(metrics::render))
         .merge(auth::router())
         .merge(users::router())
-        .merge(audit::router())
-        .merge(jobs::router())
+        .merge(audit::router());
+    if with_jobs {
+        api.merge(jobs::router())
+    } else {
+        api
+    }
 }
 
 /// Fallback for paths no route matches.

@@ -1,0 +1,5 @@
+//! The `arcana-controller` binary: the controller tier of a layered deployment (docs/DEPLOYMENT.md).
+
+fn main() -> std::process::ExitCode {
+    arcana_bootstrap::process::run(arcana_bootstrap::tiers::controller::run)
+}

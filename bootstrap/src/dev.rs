@@ -1,0 +1,165 @@
+//! `arcana dev layered`: the three tiers of a layered deployment on this machine, with
+//! development certificates in a temporary folder and internal listeners on free ports. It
+//! prints every listener's address, and stops the tiers in order (controller, service,
+//! repository) on Ctrl-C or SIGTERM, or as soon as one of them exits.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context as _, bail};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+use crate::cli::Transport;
+use crate::config::{Settings, Tier};
+use crate::shutdown::Shutdown;
+
+/// One started tier, with the internal URL it announced (none for the controller).
+struct Running {
+    tier: Tier,
+    child: Child,
+}
+
+pub async fn layered(settings: &Settings, transport: Transport) -> anyhow::Result<()> {
+    let mode = match transport {
+        Transport::Grpc => "layered-grpc",
+        Transport::Http => bail!("the layered-http transport is not available in this build yet"),
+    };
+    let shutdown = Shutdown::listen();
+    let certs = std::env::temp_dir().join(format!("arcana-dev-{}", std::process::id()));
+    crate::tls::init(&certs)?;
+    let mut running = Vec::new();
+    let outcome = start_all(settings, mode, &certs, &mut running).await;
+    if outcome.is_ok() {
+        let exited = async {
+            let (_, index, _) = futures_util::future::select_all(
+                running.iter_mut().map(|r| Box::pin(r.child.wait())),
+            )
+            .await;
+            index
+        };
+        tokio::select! {
+            () = shutdown.requested() => {}
+            index = exited => eprintln!("arcana: the {} tier exited; stopping the others", running[index].tier.as_str()),
+        }
+    }
+    stop_all(&mut running).await;
+    let _ = std::fs::remove_dir_all(&certs);
+    outcome
+}
+
+async fn start_all(
+    settings: &Settings,
+    mode: &str,
+    certs: &Path,
+    running: &mut Vec<Running>,
+) -> anyhow::Result<()> {
+    let repository = start(Tier::Repository, mode, certs, &[]).await?;
+    running.push(repository.0);
+    let repository_url = repository
+        .1
+        .context("the repository tier announced no address")?;
+    let service = start(
+        Tier::Service,
+        mode,
+        certs,
+        &[("ARCANA_TIERS__REPOSITORY_URL", repository_url)],
+    )
+    .await?;
+    running.push(service.0);
+    let service_url = service.1.context("the service tier announced no address")?;
+    let controller = start(
+        Tier::Controller,
+        mode,
+        certs,
+        &[("ARCANA_TIERS__SERVICE_URL", service_url)],
+    )
+    .await?;
+    running.push(controller.0);
+    tracing::debug!(database = %settings.database.url.expose().split(':').next().unwrap_or(""), "layered tiers running");
+    Ok(())
+}
+
+/// Starts one tier binary (a sibling of this executable) and waits for the line announcing its
+/// last listener; every line it prints is passed on.
+async fn start(
+    tier: Tier,
+    mode: &str,
+    certs: &Path,
+    extra: &[(&str, String)],
+) -> anyhow::Result<(Running, Option<String>)> {
+    let name = tier.as_str();
+    let binary = sibling(&format!("arcana-{name}"))?;
+    let mut command = Command::new(&binary);
+    command
+        .env("ARCANA_MODE", mode)
+        .env("ARCANA_SERVER__INTERNAL__PORT", "0")
+        .env("ARCANA_TLS__CA_FILE", certs.join("ca.pem"))
+        .env("ARCANA_TLS__CERT_FILE", certs.join(format!("{name}.pem")))
+        .env("ARCANA_TLS__KEY_FILE", certs.join(format!("{name}.key")))
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let (lines, mut announced) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            println!("{line}");
+            let _ = lines.send(line);
+        }
+    });
+    let ready = match tier {
+        Tier::Controller => "REST listening on ",
+        Tier::Service | Tier::Repository => "internal listening on ",
+    };
+    while let Some(line) = announced.recv().await {
+        if let Some((_, url)) = line.split_once(ready) {
+            let url = (tier != Tier::Controller).then(|| url.trim().to_owned());
+            return Ok((Running { tier, child }, url));
+        }
+    }
+    let status = child.wait().await?;
+    bail!("arcana-{name} exited before it was ready ({status})")
+}
+
+fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe().context("locating this executable")?;
+    let path = me.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        bail!(
+            "{} not found next to {} (build it: cargo build -p arcana-bootstrap)",
+            path.display(),
+            me.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Stops the tiers from the outside in, so that no tier loses its next one while it drains.
+async fn stop_all(running: &mut [Running]) {
+    for tier in running.iter_mut().rev() {
+        terminate(&tier.child);
+        if tier.child.wait().await.is_err() {
+            let _ = tier.child.start_kill();
+        }
+    }
+}
+
+#[cfg(unix)]
+fn terminate(child: &Child) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    if let Some(pid) = child.id().and_then(|id| i32::try_from(id).ok()) {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+    }
+}
+
+#[cfg(not(unix))]
+fn terminate(_child: &Child) {}

@@ -1,0 +1,38 @@
+//! What every binary's `main` does around its own work: load the configuration (exit 2 with
+//! every problem listed if it is invalid), start the runtime, run, report the outcome.
+
+use std::process::ExitCode;
+
+use crate::config::{self, Settings};
+
+/// Runs `work` on a multi-threaded runtime with the loaded configuration.
+pub fn run<F, Fut>(work: F) -> ExitCode
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let settings = match config::load() {
+        Ok(settings) => settings,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(work(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The storage ports an application is built on: a local database (monolith, repository tier)
+//! or the repository tier reached over the internal API (service tier, `arcana-worker` in a
+//! layered deployment). The application cannot tell which.
+
+use std::sync::Arc;
+
+use arcana_adapter_internal::Transport;
+use arcana_adapter_internal::client::{RemoteAuditLog, RemoteSessionStore, RemoteUserRepository};
+use arcana_ports::audit::AuditLog;
+use arcana_ports::health::HealthCheck;
+use arcana_ports::sessions::SessionStore;
+use arcana_ports::users::UserRepository;
+
+#[derive(Clone)]
+pub struct Storage {
+    pub users: Arc<dyn UserRepository>,
+    /// The session store of `sessions.backend = sql`: the database's own tables.
+    pub sessions: Arc<dyn SessionStore>,
+    pub audit: Arc<dyn AuditLog>,
+    /// Readiness of whatever answers these ports.
+    pub health: Arc<dyn HealthCheck>,
+    /// Whether other processes write to the same storage, so that an in-process cache cannot
+    /// hear of every change.
+    pub shared: bool,
+}
+
+impl Storage {
+    /// The repository tier's storage, over `transport`; `health` is that tier's readiness.
+    pub fn remote(transport: &Arc<dyn Transport>, health: Arc<dyn HealthCheck>) -> Self {
+        Self {
+            users: Arc::new(RemoteUserRepository::new(transport.clone())),
+            sessions: Arc::new(RemoteSessionStore::new(transport.clone())),
+            audit: Arc::new(RemoteAuditLog::new(transport.clone())),
+            health,
+            // Every service process (and every worker) talks to the same repository.
+            shared: true,
+        }
+    }
+}

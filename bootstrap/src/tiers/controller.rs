@@ -1,0 +1,31 @@
+//! `arcana-controller`: the public REST and gRPC APIs over the service tier's use cases. No
+//! database, no secrets: every user's token is verified by the service tier on every call.
+
+use std::sync::Arc;
+
+use arcana_adapter_internal::client::{RemoteAudit, RemoteAuth, RemoteUsers};
+
+use crate::config::{Settings, Tier};
+use crate::public::{self, PublicApi};
+use crate::shutdown::Shutdown;
+use crate::{links, telemetry};
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    super::require_layered(&settings, Tier::Controller)?;
+    telemetry::init(&settings);
+    let shutdown = Shutdown::listen();
+    let registry = prometheus::Registry::new();
+    let (service, health) = links::service(&settings)?;
+    let api = PublicApi {
+        auth: Arc::new(RemoteAuth::new(service.clone())),
+        users: Arc::new(RemoteUsers::new(service.clone())),
+        audit: Arc::new(RemoteAudit::new(service)),
+        // The job admin API does not cross the internal API yet (docs/DEPLOYMENT.md).
+        jobs: None,
+        health: vec![health],
+    };
+    let listeners = public::bind(&settings, Some(Tier::Controller.as_str())).await?;
+    public::serve(&settings, listeners, api, &registry, &shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
+}

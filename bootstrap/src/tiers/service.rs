@@ -1,0 +1,46 @@
+//! `arcana-service`: the use cases, caches and job producers, over the repository tier's
+//! storage, served to the controller only.
+
+use std::sync::Arc;
+
+use arcana_adapter_internal::server::ServiceApi;
+
+use crate::config::{Settings, Tier};
+use crate::jobs::{self, Roles};
+use crate::shutdown::Shutdown;
+use crate::{background, links, serve, telemetry, wiring};
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    super::require_layered(&settings, Tier::Service)?;
+    telemetry::init(&settings);
+    let shutdown = Shutdown::listen();
+    let registry = prometheus::Registry::new();
+    let storage = links::repository(&settings)?;
+    let app = wiring::build(&settings, &storage, &registry)?;
+    serve::seed_admin(&settings, &app).await?;
+    background::count_events(&app.events, &registry)?;
+    let roles = Roles {
+        worker: settings.jobs.worker.enabled,
+        scheduler: true,
+    };
+    let job_runtime = jobs::start(&settings, &app, roles).await?;
+    let api = ServiceApi {
+        auth: app.auth.clone(),
+        users: app.users.clone(),
+        audit: app.audit.clone(),
+    };
+    let listener = links::bind_internal(&settings, Tier::Service).await?;
+    let health = app.health.clone();
+    links::serve_internal(
+        &settings,
+        listener,
+        Arc::new(api),
+        Tier::Controller,
+        health,
+        &shutdown,
+    )
+    .await?;
+    job_runtime.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
