@@ -11,7 +11,7 @@ mod rest;
 use std::time::Duration;
 
 use arcana_tests::api::{Api, Kind, NewAccount, Protocol, kind};
-use arcana_tests::{ROOT_PASSWORD, Storage, TestApp};
+use arcana_tests::{ROOT_PASSWORD, Storage, Target, TestApp};
 
 use admin::{
     an_admin_cannot_act_on_an_equal_or_higher_rank,
@@ -27,12 +27,18 @@ const PASSWORD: &str = "a-long-enough-password";
 /// configured skip (or fail, under `ARCANA_TEST_REQUIRE_SERVICES=1`).
 macro_rules! over_both_protocols {
     ($($scenario:ident),* $(,)?) => {
-        mod rest_memory { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Memory, crate::Protocol::Rest).await; })* }
-        mod rest_sqlite { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Sqlite, crate::Protocol::Rest).await; })* }
-        mod rest_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Postgres, crate::Protocol::Rest).await; })* }
-        mod rest_mysql { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Mysql, crate::Protocol::Rest).await; })* }
-        mod grpc_memory { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Memory, crate::Protocol::Grpc).await; })* }
-        mod grpc_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Postgres, crate::Protocol::Grpc).await; })* }
+        mod rest_memory { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Memory.into(), crate::Protocol::Rest).await; })* }
+        mod rest_sqlite { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Sqlite.into(), crate::Protocol::Rest).await; })* }
+        mod rest_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Postgres.into(), crate::Protocol::Rest).await; })* }
+        mod rest_mysql { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Mysql.into(), crate::Protocol::Rest).await; })* }
+        mod grpc_memory { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Memory.into(), crate::Protocol::Grpc).await; })* }
+        mod grpc_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Postgres.into(), crate::Protocol::Grpc).await; })* }
+        // The same scenarios against the controller of a layered-gRPC deployment (three
+        // processes, mutual TLS), with the repository tier on SQLite and on PostgreSQL.
+        mod layered_grpc_rest_sqlite { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_grpc(crate::Storage::Sqlite), crate::Protocol::Rest).await; })* }
+        mod layered_grpc_grpc_sqlite { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_grpc(crate::Storage::Sqlite), crate::Protocol::Grpc).await; })* }
+        mod layered_grpc_rest_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_grpc(crate::Storage::Postgres), crate::Protocol::Rest).await; })* }
+        mod layered_grpc_grpc_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_grpc(crate::Storage::Postgres), crate::Protocol::Grpc).await; })* }
     };
 }
 
@@ -51,7 +57,7 @@ over_both_protocols!(
     a_seeded_superadmin_can_sign_in_and_open_registration_grants_no_role,
 );
 
-async fn register_login_me_and_refresh_rotate_tokens(storage: Storage, protocol: Protocol) {
+async fn register_login_me_and_refresh_rotate_tokens(storage: Target, protocol: Protocol) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {
         return;
     };
@@ -80,7 +86,7 @@ async fn register_login_me_and_refresh_rotate_tokens(storage: Storage, protocol:
 }
 
 async fn replaying_a_rotated_refresh_token_revokes_the_whole_family(
-    storage: Storage,
+    storage: Target,
     protocol: Protocol,
 ) {
     let env = [("ARCANA_SECURITY__REFRESH_GRACE_SECS", "0")];
@@ -111,7 +117,7 @@ async fn replaying_a_rotated_refresh_token_revokes_the_whole_family(
     );
 }
 
-async fn logout_makes_the_current_access_token_fail_at_once(storage: Storage, protocol: Protocol) {
+async fn logout_makes_the_current_access_token_fail_at_once(storage: Target, protocol: Protocol) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {
         return;
     };
@@ -143,7 +149,7 @@ async fn logout_makes_the_current_access_token_fail_at_once(storage: Storage, pr
     );
 }
 
-async fn changing_the_password_revokes_the_other_sessions(storage: Storage, protocol: Protocol) {
+async fn changing_the_password_revokes_the_other_sessions(storage: Target, protocol: Protocol) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {
         return;
     };
@@ -183,7 +189,7 @@ async fn changing_the_password_revokes_the_other_sessions(storage: Storage, prot
 }
 
 async fn unknown_user_and_wrong_password_give_identical_responses(
-    storage: Storage,
+    storage: Target,
     protocol: Protocol,
 ) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {
@@ -207,7 +213,7 @@ async fn unknown_user_and_wrong_password_give_identical_responses(
 }
 
 async fn repeated_failures_lock_the_account_identifier_out_with_retry_after(
-    storage: Storage,
+    storage: Target,
     protocol: Protocol,
 ) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {
@@ -236,7 +242,7 @@ async fn repeated_failures_lock_the_account_identifier_out_with_retry_after(
 }
 
 async fn invalid_fields_are_reported_together_and_conflicts_echo_no_value(
-    storage: Storage,
+    storage: Target,
     protocol: Protocol,
 ) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {
@@ -274,7 +280,7 @@ async fn invalid_fields_are_reported_together_and_conflicts_echo_no_value(
 }
 
 async fn a_seeded_superadmin_can_sign_in_and_open_registration_grants_no_role(
-    storage: Storage,
+    storage: Target,
     protocol: Protocol,
 ) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {

@@ -31,6 +31,51 @@ pub enum Storage {
     Mysql,
 }
 
+/// How the server under test is deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// `arcana serve`.
+    Monolith,
+    /// `arcana dev layered --transport grpc`: controller, service and repository processes over
+    /// internal gRPC with mutual TLS; the test talks to the controller.
+    LayeredGrpc,
+}
+
+/// What a scenario runs against: a storage backend (the repository tier's, when layered) in a
+/// deployment mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub storage: Storage,
+    pub deployment: Deployment,
+}
+
+impl Target {
+    pub fn layered_grpc(storage: Storage) -> Self {
+        Self {
+            storage,
+            deployment: Deployment::LayeredGrpc,
+        }
+    }
+}
+
+impl From<Storage> for Target {
+    fn from(storage: Storage) -> Self {
+        Self {
+            storage,
+            deployment: Deployment::Monolith,
+        }
+    }
+}
+
+impl Deployment {
+    fn args(self) -> &'static [&'static str] {
+        match self {
+            Self::Monolith => &["serve"],
+            Self::LayeredGrpc => &["dev", "layered", "--transport", "grpc"],
+        }
+    }
+}
+
 /// Whatever must outlive the server: a throwaway database or file, removed when dropped.
 enum StorageGuard {
     Database(#[expect(dead_code, reason = "held for its Drop")] databases::TestDatabase),
@@ -99,18 +144,31 @@ impl TestApp {
     /// Starts `binary` with the test defaults overridden by `env`, and waits (bounded) until it
     /// prints its address.
     pub async fn spawn(binary: &str, env: &[(&str, &str)]) -> Self {
-        Self::launch(binary, env, None).await
+        Self::launch(binary, Deployment::Monolith, env, None).await
+    }
+
+    /// Starts `binary` deployed as `deployment`, with the test defaults overridden by `env`.
+    pub async fn deploy(binary: &str, deployment: Deployment, env: &[(&str, &str)]) -> Self {
+        Self::launch(binary, deployment, env, None).await
     }
 
     /// Starts `binary` in `dir` on the embedded default storage (no `ARCANA_DATABASE__URL`),
     /// as `cargo run` would.
     pub async fn spawn_in(binary: &str, dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
-        Self::launch(binary, env, Some(dir)).await
+        Self::launch(binary, Deployment::Monolith, env, Some(dir)).await
     }
 
-    async fn launch(binary: &str, env: &[(&str, &str)], dir: Option<&std::path::Path>) -> Self {
+    async fn launch(
+        binary: &str,
+        deployment: Deployment,
+        env: &[(&str, &str)],
+        dir: Option<&std::path::Path>,
+    ) -> Self {
         let mut command = Command::new(binary);
-        command.arg("serve").env_clear().envs(base_env());
+        command
+            .args(deployment.args())
+            .env_clear()
+            .envs(base_env());
         if let Some(dir) = dir {
             command.current_dir(dir).env_remove("ARCANA_DATABASE__URL");
         }
@@ -128,6 +186,8 @@ impl TestApp {
         let (address, grpc_url) = tokio::time::timeout(Duration::from_secs(30), async {
             let mut grpc_url = None;
             while let Some(line) = lines.next_line().await.expect("stdout readable") {
+                // A layered deployment announces the controller's public listeners.
+                let line = line.replacen("arcana: controller ", "arcana: ", 1);
                 if let Some(url) = line.strip_prefix("arcana: gRPC listening on ") {
                     grpc_url = Some(url.to_owned());
                 }
@@ -157,7 +217,15 @@ impl TestApp {
 
     /// Starts `binary` on a fresh store of `storage`; `None` (after printing why) when that
     /// backend's service is not configured.
-    pub async fn on(binary: &str, storage: Storage, env: &[(&str, &str)]) -> Option<Self> {
+    pub async fn on(
+        binary: &str,
+        target: impl Into<Target>,
+        env: &[(&str, &str)],
+    ) -> Option<Self> {
+        let Target {
+            storage,
+            deployment,
+        } = target.into();
         let (url, guard) = match storage {
             Storage::Memory => ("memory:".to_owned(), None),
             Storage::Sqlite => {
@@ -176,7 +244,7 @@ impl TestApp {
         };
         let mut all: Vec<(&str, &str)> = vec![("ARCANA_DATABASE__URL", url.as_str())];
         all.extend_from_slice(env);
-        let mut app = Self::spawn(binary, &all).await;
+        let mut app = Self::deploy(binary, deployment, &all).await;
         app.storage = guard;
         Some(app)
     }

@@ -2,13 +2,13 @@
 //! profile updates, identical over REST and gRPC.
 
 use arcana_tests::api::{Api, Kind, ListQuery, ProfileChanges, Protocol, kind};
-use arcana_tests::{Storage, TestApp};
+use arcana_tests::{Target, TestApp};
 use serde_json::Value;
 
 use crate::{BIN, PASSWORD};
 
 pub(crate) async fn suspension_and_demotion_take_effect_on_the_next_request(
-    storage: Storage,
+    storage: Target,
     protocol: Protocol,
 ) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {
@@ -71,7 +71,7 @@ pub(crate) async fn suspension_and_demotion_take_effect_on_the_next_request(
 }
 
 pub(crate) async fn an_admin_cannot_act_on_an_equal_or_higher_rank(
-    storage: Storage,
+    storage: Target,
     protocol: Protocol,
 ) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {
@@ -129,7 +129,7 @@ pub(crate) async fn an_admin_cannot_act_on_an_equal_or_higher_rank(
 }
 
 pub(crate) async fn users_are_listed_with_cursor_pagination_and_filters(
-    storage: Storage,
+    storage: Target,
     protocol: Protocol,
 ) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {
@@ -186,7 +186,7 @@ pub(crate) async fn users_are_listed_with_cursor_pagination_and_filters(
 }
 
 pub(crate) async fn profiles_are_patched_by_their_owner_with_http_urls_only(
-    storage: Storage,
+    storage: Target,
     protocol: Protocol,
 ) {
     let Some(app) = TestApp::on(BIN, storage, &[]).await else {
