@@ -13,7 +13,7 @@ use arcana_ports::sessions::SessionStore;
 use arcana_ports::users::UserRepository;
 use std::time::Duration;
 
-use arcana_adapter_cache::{CachedSessionStore, CachedUserRepository};
+use arcana_adapter_cache::{CachedSessionStore, CachedUserRepository, MokaCache};
 use arcana_adapter_redis::{RedisConnection, RedisSessionStore, RedisSettings, TieredCache};
 use arcana_ports::cache::Cache;
 use arcana_tests::databases::{Service, TestDatabase};
@@ -29,6 +29,11 @@ pub enum Backend {
     Redis,
     /// The cache-aside decorators over the two-tier cache: memory users, Redis sessions.
     Tiered,
+    /// The cache-aside decorators over the default in-process cache (moka).
+    MokaCached,
+    /// The repository tier's storage API over internal gRPC with mutual TLS (the remote
+    /// clients of the service tier), served from a SQLite store.
+    RepositoryTier,
 }
 
 /// The driven ports of one fresh store, and whatever keeps it alive.
@@ -77,18 +82,22 @@ impl Backend {
             Self::Mysql => "mysql",
             Self::Redis => "redis",
             Self::Tiered => "tiered-cache",
+            Self::MokaCached => "moka-cache",
+            Self::RepositoryTier => "repository-tier-grpc",
         }
     }
 
     fn cases(self) -> Vec<Case> {
         match self {
             Self::Redis => crate::sessions::cases(),
-            Self::Tiered => {
+            Self::Tiered | Self::MokaCached => {
                 let mut cases = crate::users::cases();
                 cases.extend(crate::sessions::cases());
                 cases
             }
-            Self::Memory | Self::Sqlite | Self::Postgres | Self::Mysql => all_cases(),
+            Self::Memory | Self::Sqlite | Self::Postgres | Self::Mysql | Self::RepositoryTier => {
+                all_cases()
+            }
         }
     }
 
@@ -101,19 +110,26 @@ impl Backend {
                 audit: Arc::new(InMemoryAuditLog::new(10_000)),
                 _keep: None,
             },
-            Self::Sqlite => {
-                let path = std::env::temp_dir().join(format!(
-                    "arcana-conformance-{}.db",
-                    uuid::Uuid::now_v7().simple()
-                ));
-                let url = format!("sqlite://{}", path.display());
-                let store = SqliteStore::connect_lazy(
-                    &url,
-                    &arcana_adapter_sqlite::PoolSettings::default(),
-                )
-                .expect("a SQLite URL");
-                sql_stores!(store, TempFile(path))
+            Self::Sqlite => sqlite_stores().await,
+            Self::MokaCached => {
+                let cache: Arc<dyn Cache> = Arc::new(MokaCache::new(10_000));
+                let ttl = Duration::from_mins(1);
+                Stores {
+                    users: Arc::new(CachedUserRepository::new(
+                        Arc::new(InMemoryUserRepository::new()),
+                        cache.clone(),
+                        ttl,
+                    )),
+                    sessions: Arc::new(CachedSessionStore::new(
+                        Arc::new(InMemorySessionStore::new()),
+                        cache,
+                        ttl,
+                    )),
+                    audit: Arc::new(InMemoryAuditLog::new(10_000)),
+                    _keep: None,
+                }
             }
+            Self::RepositoryTier => crate::remote::repository_tier(sqlite_stores().await).await,
             Self::Postgres => {
                 let db = TestDatabase::create(Service::Postgres).await?;
                 let store = PostgresStore::connect_lazy(
@@ -161,6 +177,33 @@ impl Backend {
                 }
             }
         })
+    }
+}
+
+async fn sqlite_stores() -> Stores {
+    let path = std::env::temp_dir().join(format!(
+        "arcana-conformance-{}.db",
+        uuid::Uuid::now_v7().simple()
+    ));
+    let url = format!("sqlite://{}", path.display());
+    let store = SqliteStore::connect_lazy(&url, &arcana_adapter_sqlite::PoolSettings::default())
+        .expect("a SQLite URL");
+    sql_stores!(store, TempFile(path))
+}
+
+impl Stores {
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionStore>,
+        audit: Arc<dyn AuditLog>,
+        keep: Box<dyn Send + Sync>,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            audit,
+            _keep: Some(keep),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Port conformance: one set of contract cases per driven port, run unchanged against every
-//! adapter of that port — memory, SQLite, PostgreSQL, MySQL/MariaDB, Redis, and the caching
-//! decorators — plus the `Cache`, `LeaderLock`, `ThrottleStore` and `JobQueue`/`Scheduler` suites (`cache.rs`,
+//! adapter of that port — memory, SQLite, PostgreSQL, MySQL/MariaDB, Redis, the caching
+//! decorators, and the repository tier's remote clients over internal gRPC — plus the `Cache`, `LeaderLock`, `ThrottleStore` and `JobQueue`/`Scheduler` suites (`cache.rs`,
 //! `locks.rs`, `throttle.rs`, `jobs.rs`).
 //!
 //! Each backend is one test that runs every case on a fresh store (its own database or file),
@@ -14,6 +14,7 @@ mod harness;
 mod jobs;
 mod jobs_admin;
 mod locks;
+mod remote;
 mod sessions;
 mod throttle;
 mod users;
@@ -48,6 +49,16 @@ async fn redis_session_store_honours_the_session_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_aside_decorators_over_the_tiered_cache_keep_the_store_contracts() {
     run_all(Backend::Tiered).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_aside_decorators_over_the_moka_cache_keep_the_store_contracts() {
+    run_all(Backend::MokaCached).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_repository_tier_over_internal_grpc_honours_every_storage_contract() {
+    run_all(Backend::RepositoryTier).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

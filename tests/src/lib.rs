@@ -165,10 +165,7 @@ impl TestApp {
         dir: Option<&std::path::Path>,
     ) -> Self {
         let mut command = Command::new(binary);
-        command
-            .args(deployment.args())
-            .env_clear()
-            .envs(base_env());
+        command.args(deployment.args()).env_clear().envs(base_env());
         if let Some(dir) = dir {
             command.current_dir(dir).env_remove("ARCANA_DATABASE__URL");
         }
@@ -217,11 +214,7 @@ impl TestApp {
 
     /// Starts `binary` on a fresh store of `storage`; `None` (after printing why) when that
     /// backend's service is not configured.
-    pub async fn on(
-        binary: &str,
-        target: impl Into<Target>,
-        env: &[(&str, &str)],
-    ) -> Option<Self> {
+    pub async fn on(binary: &str, target: impl Into<Target>, env: &[(&str, &str)]) -> Option<Self> {
         let Target {
             storage,
             deployment,

@@ -12,6 +12,8 @@
 //! Messages are the internal contract's protobuf; the RPC paths are those the protos declare.
 
 mod codec;
+#[cfg(feature = "dev-certs")]
+pub mod devcerts;
 mod identity;
 mod server;
 mod status;

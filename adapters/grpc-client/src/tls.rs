@@ -26,6 +26,16 @@ impl TlsMaterial {
     }
 }
 
+impl TlsMaterial {
+    /// From PEM already in memory (tests, development certificates).
+    pub fn from_pem(ca: &[u8], cert: &[u8], key: &[u8]) -> Self {
+        Self {
+            ca: Certificate::from_pem(ca),
+            identity: Identity::from_pem(cert, key),
+        }
+    }
+}
+
 impl std::fmt::Debug for TlsMaterial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("TlsMaterial(<redacted>)")
