@@ -1,0 +1,197 @@
+//! The calling end: a pool of keep-alive TLS connections to the next tier.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use arcana_adapter_internal::{CallMeta, Encoding, RemoteError, Transport};
+use arcana_ports::health::{Health, HealthCheck};
+use async_trait::async_trait;
+use http::{HeaderMap, HeaderValue, header};
+
+use crate::credential::CREDENTIAL_HEADER;
+use crate::status::into_remote_error;
+use crate::tls;
+
+/// A link to one remote tier. Cloning shares the connection pool.
+#[derive(Clone)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    /// `https://host:port`, without a trailing slash; RPC paths start with one.
+    base_url: String,
+    /// The tier on the other end: the name its certificate must carry.
+    tier: &'static str,
+    /// The link's credential, marked sensitive so that no header dump shows it.
+    credential: HeaderValue,
+}
+
+impl HttpTransport {
+    /// A link to `url` (`https://host:port`), trusting only the deployment's CA (`ca_pem`) and
+    /// expecting the server's certificate to name `tier`; every call presents `credential` and
+    /// is bounded by `timeout`, connecting and reading the answer included, so a dead tier costs
+    /// at most that. Connects lazily, on the first call.
+    ///
+    /// # Errors
+    /// The URL is not `https://`, the CA is unusable, or the credential is empty or not a valid
+    /// header value (the message never shows it).
+    pub fn new(
+        url: &str,
+        tier: &'static str,
+        ca_pem: &[u8],
+        credential: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let parsed = reqwest::Url::parse(url).with_context(|| format!("tiers URL {url:?}"))?;
+        anyhow::ensure!(
+            parsed.scheme() == "https",
+            "tiers URL {url:?}: internal links are TLS only (https://)"
+        );
+        anyhow::ensure!(
+            !credential.is_empty(),
+            "the {tier} link's service credential is empty"
+        );
+        let mut credential = HeaderValue::from_str(credential).map_err(|_| {
+            anyhow::anyhow!("the {tier} link's service credential is not a valid header value")
+        })?;
+        credential.set_sensitive(true);
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls::client_config(ca_pem, tier)?)
+            .https_only(true)
+            // Internal hops go straight to the next tier, whatever HTTP(S)_PROXY says.
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .tcp_nodelay(true)
+            .build()
+            .context("building the internal HTTP client")?;
+        Ok(Self {
+            client,
+            base_url: url.trim_end_matches('/').to_owned(),
+            tier,
+            credential,
+        })
+    }
+
+    /// The readiness check of the tier on the other end, as its `/health/ready` reports it.
+    pub fn health(&self) -> HttpHealth {
+        HttpHealth {
+            client: self.client.clone(),
+            url: format!("{}/health/ready", self.base_url),
+            tier: self.tier,
+        }
+    }
+
+    fn headers(&self, meta: &CallMeta) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(6);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(CREDENTIAL_HEADER, self.credential.clone());
+        let mut put = |name: &'static str, value: Option<&str>| {
+            if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+                headers.insert(name, value);
+            }
+        };
+        put("x-request-id", meta.request.request_id.as_deref());
+        put("traceparent", meta.request.traceparent.as_deref());
+        put("tracestate", meta.request.tracestate.as_deref());
+        if let Some(token) = &meta.bearer
+            && let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+        {
+            value.set_sensitive(true);
+            headers.insert(header::AUTHORIZATION, value);
+        }
+        headers
+    }
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("base_url", &self.base_url)
+            .field("tier", &self.tier)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whatever kept the call from producing an answer: connection, TLS, timeout, a cut body.
+fn unreachable(err: reqwest::Error, tier: &str) -> RemoteError {
+    RemoteError::Unreachable(anyhow::Error::new(err).context(format!("calling the {tier} tier")))
+}
+
+#[async_trait]
+impl Transport for HttpTransport {
+    fn encoding(&self) -> Encoding {
+        Encoding::Json
+    }
+
+    async fn call(
+        &self,
+        path: &'static str,
+        body: Vec<u8>,
+        meta: &CallMeta,
+    ) -> Result<Vec<u8>, RemoteError> {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .headers(self.headers(meta))
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| unreachable(err, self.tier))?;
+        let status = response.status();
+        let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+        let answer = response
+            .bytes()
+            .await
+            .map_err(|err| unreachable(err, self.tier))?;
+        if status.is_success() {
+            return Ok(answer.into());
+        }
+        Err(into_remote_error(
+            status,
+            content_type.as_ref(),
+            &answer,
+            self.tier,
+        ))
+    }
+}
+
+/// Readiness of the next tier: its internal listener's `/health/ready`, which in turn covers
+/// the tier behind it. Sent without the credential: the probes are open, and a secret not sent
+/// cannot leak.
+pub struct HttpHealth {
+    client: reqwest::Client,
+    url: String,
+    tier: &'static str,
+}
+
+#[async_trait]
+impl HealthCheck for HttpHealth {
+    fn name(&self) -> &'static str {
+        self.tier
+    }
+
+    async fn check(&self) -> Health {
+        match self.client.get(&self.url).send().await {
+            Ok(answer) if answer.status().is_success() => Health::Up {
+                detail: format!("{} tier ready (HTTP)", self.tier),
+            },
+            Ok(answer) => Health::Down {
+                reason: format!("the {} tier is not ready ({})", self.tier, answer.status()),
+            },
+            Err(err) => Health::Down {
+                reason: format!(
+                    "the {} tier is unreachable ({})",
+                    self.tier,
+                    if err.is_timeout() {
+                        "timed out"
+                    } else {
+                        "no connection"
+                    }
+                ),
+            },
+        }
+    }
+}
