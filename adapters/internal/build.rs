@@ -24,6 +24,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(false)
         .build_client(false)
         .type_attribute(".", "#[derive(serde::Serialize, serde::Deserialize)]")
+        // A field added to a message must not break JSON decoding by a tier one version behind,
+        // as it does not for protobuf.
+        .message_attribute(".", "#[serde(default)]")
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! prints every listener's address, and stops the tiers in order (controller, service,
 //! repository) on Ctrl-C or SIGTERM, or as soon as one of them exits.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -12,25 +13,40 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
 use crate::cli::Transport;
-use crate::config::{Settings, Tier};
+use crate::config::Tier;
 use crate::shutdown::Shutdown;
 
 /// One started tier, with the internal URL it announced (none for the controller).
 struct Running {
     tier: Tier,
     child: Child,
+    /// The tier's standard input: it stops by itself when this closes, which happens even if
+    /// this process is killed outright, so no tier outlives its supervisor.
+    _lifeline: Option<tokio::process::ChildStdin>,
 }
 
-pub async fn layered(settings: &Settings, transport: Transport) -> anyhow::Result<()> {
+pub async fn layered(transport: Transport) -> anyhow::Result<()> {
     let mode = match transport {
         Transport::Grpc => "layered-grpc",
-        Transport::Http => bail!("the layered-http transport is not available in this build yet"),
+        Transport::Http => "layered-http",
     };
     let shutdown = Shutdown::listen();
     let certs = std::env::temp_dir().join(format!("arcana-dev-{}", std::process::id()));
     crate::tls::init(&certs)?;
+    // Fresh link credentials for this run (used by the HTTP transport; gRPC authenticates by
+    // certificate). Handed to the tiers in their environment, never printed.
+    let credentials = if transport == Transport::Http {
+        vec![
+            ("ARCANA_TIERS__SERVICE_CREDENTIAL", random_secret()?),
+            ("ARCANA_TIERS__REPOSITORY_CREDENTIAL", random_secret()?),
+        ]
+    } else {
+        Vec::new()
+    };
     let mut running = Vec::new();
-    let outcome = start_all(settings, mode, &certs, &mut running).await;
+    let outcome = start_all((mode, &credentials), &certs, &mut running).await;
+    // Every tier has read its certificate and key by now: nothing secret stays on disk.
+    let _ = std::fs::remove_dir_all(&certs);
     if outcome.is_ok() {
         let exited = async {
             let (_, index, _) = futures_util::future::select_all(
@@ -49,35 +65,41 @@ pub async fn layered(settings: &Settings, transport: Transport) -> anyhow::Resul
     outcome
 }
 
+/// A random link credential: 32 bytes, hex.
+fn random_secret() -> anyhow::Result<String> {
+    let mut bytes = [0_u8; 32];
+    getrandom::fill(&mut bytes).map_err(|err| anyhow::anyhow!("generating a credential: {err}"))?;
+    Ok(bytes
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        }))
+}
+
+/// Starts the tiers from the inside out, each told where the next one listens.
 async fn start_all(
-    settings: &Settings,
-    mode: &str,
+    (mode, credentials): (&str, &[(&'static str, String)]),
     certs: &Path,
     running: &mut Vec<Running>,
 ) -> anyhow::Result<()> {
-    let repository = start(Tier::Repository, mode, certs, &[]).await?;
+    let with = |extra: Option<(&'static str, String)>| {
+        let mut env = credentials.to_vec();
+        env.extend(extra);
+        env
+    };
+    let repository = start(Tier::Repository, mode, certs, &with(None)).await?;
     running.push(repository.0);
     let repository_url = repository
         .1
         .context("the repository tier announced no address")?;
-    let service = start(
-        Tier::Service,
-        mode,
-        certs,
-        &[("ARCANA_TIERS__REPOSITORY_URL", repository_url)],
-    )
-    .await?;
+    let service_env = with(Some(("ARCANA_TIERS__REPOSITORY_URL", repository_url)));
+    let service = start(Tier::Service, mode, certs, &service_env).await?;
     running.push(service.0);
     let service_url = service.1.context("the service tier announced no address")?;
-    let controller = start(
-        Tier::Controller,
-        mode,
-        certs,
-        &[("ARCANA_TIERS__SERVICE_URL", service_url)],
-    )
-    .await?;
+    let controller_env = with(Some(("ARCANA_TIERS__SERVICE_URL", service_url)));
+    let controller = start(Tier::Controller, mode, certs, &controller_env).await?;
     running.push(controller.0);
-    tracing::debug!(database = %settings.database.url.expose().split(':').next().unwrap_or(""), "layered tiers running");
     Ok(())
 }
 
@@ -98,6 +120,8 @@ async fn start(
         .env("ARCANA_TLS__CA_FILE", certs.join("ca.pem"))
         .env("ARCANA_TLS__CERT_FILE", certs.join(format!("{name}.pem")))
         .env("ARCANA_TLS__KEY_FILE", certs.join(format!("{name}.key")))
+        .env(crate::shutdown::STOP_ON_STDIN_EOF, "1")
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .kill_on_drop(true);
     for (key, value) in extra {
@@ -107,6 +131,7 @@ async fn start(
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))?;
     let stdout = child.stdout.take().context("no stdout")?;
+    let lifeline = child.stdin.take();
     let (lines, mut announced) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut reader = BufReader::new(stdout).lines();
@@ -122,7 +147,14 @@ async fn start(
     while let Some(line) = announced.recv().await {
         if let Some((_, url)) = line.split_once(ready) {
             let url = (tier != Tier::Controller).then(|| url.trim().to_owned());
-            return Ok((Running { tier, child }, url));
+            return Ok((
+                Running {
+                    tier,
+                    child,
+                    _lifeline: lifeline,
+                },
+                url,
+            ));
         }
     }
     let status = child.wait().await?;

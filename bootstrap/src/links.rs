@@ -1,22 +1,31 @@
-//! The layered modes' links: this tier's TLS material, the transport to the next tier, and the
-//! internal listener through which the tier above reaches this one.
+//! The layered modes' links: this tier's TLS material, the transport to the next tier (gRPC
+//! with mutual TLS, or HTTP/JSON with TLS and a service credential), and the internal listener
+//! through which the tier above reaches this one.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use arcana_adapter_grpc_client::{GrpcTransport, InternalListener, TlsMaterial};
+use arcana_adapter_http_client::{HttpTransport, InternalHttpListener};
 use arcana_adapter_internal::Transport;
 use arcana_adapter_internal::server::InternalApi;
 use arcana_ports::health::HealthCheck;
 use tokio::net::TcpListener;
 
-use crate::config::{Mode, Settings, Tier};
+use crate::config::{Mode, Secret, Settings, Tier};
 use crate::shutdown::Shutdown;
 use crate::storage::Storage;
 
-/// This tier's certificate and key and the deployment's CA, from `tls.*`.
-pub fn tls(settings: &Settings) -> anyhow::Result<TlsMaterial> {
+/// The PEM files of `tls.*`: the deployment's CA, this tier's certificate and key.
+struct Pem {
+    ca: Vec<u8>,
+    cert: Vec<u8>,
+    key: Vec<u8>,
+}
+
+fn pem(settings: &Settings) -> anyhow::Result<Pem> {
     let tls = &settings.tls;
     let (Some(ca), Some(cert), Some(key)) = (&tls.ca_file, &tls.cert_file, &tls.key_file) else {
         bail!(
@@ -25,39 +34,64 @@ pub fn tls(settings: &Settings) -> anyhow::Result<TlsMaterial> {
             settings.mode.as_str()
         );
     };
-    TlsMaterial::load(ca, cert, key).context("loading the internal TLS material")
+    let read =
+        |path: &PathBuf| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    Ok(Pem {
+        ca: read(ca)?,
+        cert: read(cert)?,
+        key: read(key)?,
+    })
 }
 
-/// A link to `tier` at `url`, and that tier's readiness check.
+fn grpc_tls(pem: &Pem) -> TlsMaterial {
+    TlsMaterial::from_pem(&pem.ca, &pem.cert, &pem.key)
+}
+
+/// The shared secret of the HTTP link into `callee`.
+fn credential(settings: &Settings, callee: Tier) -> anyhow::Result<&Secret> {
+    let tiers = &settings.tiers;
+    let (key, value) = match callee {
+        Tier::Repository => ("repository_credential", &tiers.repository_credential),
+        Tier::Service | Tier::Controller => ("service_credential", &tiers.service_credential),
+    };
+    value
+        .as_ref()
+        .with_context(|| format!("mode = layered-http needs tiers.{key}"))
+}
+
+/// A link to `callee` at `url`, and that tier's readiness check.
 fn link(
     settings: &Settings,
     url: Option<&String>,
     key: &str,
-    tier: Tier,
+    callee: Tier,
 ) -> anyhow::Result<(Arc<dyn Transport>, Arc<dyn HealthCheck>)> {
-    let url =
-        url.with_context(|| format!("mode = {} needs tiers.{key}", settings.mode.as_str()))?;
+    let mode = settings.mode.as_str();
+    let url = url.with_context(|| format!("mode = {mode} needs tiers.{key}"))?;
     let timeout = Duration::from_millis(settings.tiers.timeout_ms);
+    let tier = callee.as_str();
     match settings.mode {
         Mode::LayeredGrpc => {
             let transport =
-                GrpcTransport::connect_lazy(url, tier.as_str(), &tls(settings)?, timeout)?;
+                GrpcTransport::connect_lazy(url, tier, &grpc_tls(&pem(settings)?), timeout)?;
             let health: Arc<dyn HealthCheck> = Arc::new(transport.health());
             Ok((Arc::new(transport), health))
         }
-        Mode::LayeredHttp => bail!("mode = layered-http is not available in this build yet"),
-        Mode::Monolith => bail!("the monolith has no next tier; set mode = layered-grpc"),
+        Mode::LayeredHttp => {
+            let secret = credential(settings, callee)?;
+            let transport =
+                HttpTransport::new(url, tier, &pem(settings)?.ca, secret.expose(), timeout)?;
+            let health: Arc<dyn HealthCheck> = Arc::new(transport.health());
+            Ok((Arc::new(transport), health))
+        }
+        Mode::Monolith => bail!("the monolith has no next tier; set a layered mode"),
     }
 }
 
 /// The repository tier's storage, for the service tier and `arcana-worker`.
 pub fn repository(settings: &Settings) -> anyhow::Result<Storage> {
-    let (transport, health) = link(
-        settings,
-        settings.tiers.repository_url.as_ref(),
-        "repository_url",
-        Tier::Repository,
-    )?;
+    let url = settings.tiers.repository_url.as_ref();
+    let (transport, health) = link(settings, url, "repository_url", Tier::Repository)?;
     Ok(Storage::remote(&transport, health))
 }
 
@@ -87,28 +121,48 @@ pub async fn bind_internal(settings: &Settings, tier: Tier) -> anyhow::Result<Tc
     Ok(listener)
 }
 
-/// Serves `api` on the internal listener to `caller` only, until shutdown and drain (bounded
-/// by the shutdown grace).
+/// Serves `api` of tier `served` on the internal listener to `caller` only, until shutdown and
+/// drain (bounded by the shutdown grace).
 pub async fn serve_internal(
     settings: &Settings,
     listener: TcpListener,
     api: Arc<dyn InternalApi>,
-    caller: Tier,
+    (caller, served): (Tier, Tier),
     health: Vec<Arc<dyn HealthCheck>>,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
     let internal = &settings.server.internal;
-    let config = InternalListener {
-        api,
-        caller: caller.as_str(),
-        tls: tls(settings)?,
-        health,
-        health_interval: Duration::from_millis(internal.health_poll_interval_ms),
-        request_timeout: Duration::from_secs(internal.request_timeout_secs),
+    let request_timeout = Duration::from_secs(internal.request_timeout_secs);
+    let pem = pem(settings)?;
+    let served = async {
+        match settings.mode {
+            Mode::LayeredHttp => {
+                let config = InternalHttpListener {
+                    api,
+                    credential: credential(settings, served)?.expose().to_owned(),
+                    cert_pem: pem.cert,
+                    key_pem: pem.key,
+                    health,
+                    request_timeout,
+                };
+                arcana_adapter_http_client::serve(listener, config, shutdown.requested()).await
+            }
+            Mode::LayeredGrpc | Mode::Monolith => {
+                let config = InternalListener {
+                    api,
+                    caller: caller.as_str(),
+                    tls: grpc_tls(&pem),
+                    health,
+                    health_interval: Duration::from_millis(internal.health_poll_interval_ms),
+                    request_timeout,
+                };
+                arcana_adapter_grpc_client::serve(listener, config, shutdown.requested()).await
+            }
+        }
     };
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
     tokio::select! {
-        outcome = arcana_adapter_grpc_client::serve(listener, config, shutdown.requested()) => outcome,
+        outcome = served => outcome,
         () = shutdown.deadline(grace) => {
             tracing::warn!(?grace, "internal calls still running after the shutdown grace; exiting anyway");
             Ok(())

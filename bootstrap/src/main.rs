@@ -47,7 +47,7 @@ fn main() -> ExitCode {
             } => jobs_cli::stats(&settings).await,
             Command::Dev {
                 command: DevCommand::Layered { transport },
-            } => dev::layered(&settings, transport).await,
+            } => dev::layered(transport).await,
             Command::Tls { .. } => Ok(()),
         }
     })

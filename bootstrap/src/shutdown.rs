@@ -3,7 +3,12 @@
 
 use std::time::Duration;
 
+use tokio::io::AsyncReadExt as _;
 use tokio::sync::watch;
+
+/// Set by a supervisor (`arcana dev layered`) that holds this process's standard input open:
+/// end of input then means the supervisor is gone, and the process stops as if signalled.
+pub(crate) const STOP_ON_STDIN_EOF: &str = "ARCANA_STOP_ON_STDIN_EOF";
 
 /// Resolves every [`Shutdown::requested`] future once a signal arrives. Cloning is cheap.
 #[derive(Clone)]
@@ -16,7 +21,10 @@ impl Shutdown {
     pub fn listen() -> Self {
         let (stop, stopping) = watch::channel(false);
         tokio::spawn(async move {
-            signal().await;
+            tokio::select! {
+                () = signal() => {}
+                () = supervisor_gone() => {}
+            }
             tracing::info!("shutdown requested; finishing in-flight work");
             stop.send_replace(true);
         });
@@ -40,6 +48,16 @@ impl Shutdown {
             tokio::time::sleep(grace).await;
         }
     }
+}
+
+async fn supervisor_gone() {
+    if std::env::var_os(STOP_ON_STDIN_EOF).is_none() {
+        return std::future::pending().await;
+    }
+    let mut stdin = tokio::io::stdin();
+    let mut buffer = [0_u8; 64];
+    // Anything read is ignored; only the end of input matters.
+    while matches!(stdin.read(&mut buffer).await, Ok(n) if n > 0) {}
 }
 
 async fn signal() {

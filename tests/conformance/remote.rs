@@ -46,7 +46,7 @@ pub async fn repository_tier(local: Stores) -> Stores {
         caller: "service",
         tls: material(&certs, "repository"),
         health: Vec::new(),
-        health_interval: Duration::from_secs(60),
+        health_interval: Duration::from_mins(1),
         request_timeout: Duration::from_secs(10),
     };
     let task = tokio::spawn(async move {

@@ -33,12 +33,17 @@ macro_rules! over_both_protocols {
         mod rest_mysql { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Mysql.into(), crate::Protocol::Rest).await; })* }
         mod grpc_memory { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Memory.into(), crate::Protocol::Grpc).await; })* }
         mod grpc_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Storage::Postgres.into(), crate::Protocol::Grpc).await; })* }
-        // The same scenarios against the controller of a layered-gRPC deployment (three
-        // processes, mutual TLS), with the repository tier on SQLite and on PostgreSQL.
+        // The same scenarios against the controller of a layered deployment (three processes;
+        // internal gRPC with mutual TLS, or internal HTTP with TLS and a credential), with the
+        // repository tier on SQLite and on PostgreSQL.
         mod layered_grpc_rest_sqlite { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_grpc(crate::Storage::Sqlite), crate::Protocol::Rest).await; })* }
         mod layered_grpc_grpc_sqlite { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_grpc(crate::Storage::Sqlite), crate::Protocol::Grpc).await; })* }
         mod layered_grpc_rest_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_grpc(crate::Storage::Postgres), crate::Protocol::Rest).await; })* }
         mod layered_grpc_grpc_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_grpc(crate::Storage::Postgres), crate::Protocol::Grpc).await; })* }
+        mod layered_http_rest_sqlite { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_http(crate::Storage::Sqlite), crate::Protocol::Rest).await; })* }
+        mod layered_http_grpc_sqlite { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_http(crate::Storage::Sqlite), crate::Protocol::Grpc).await; })* }
+        mod layered_http_rest_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_http(crate::Storage::Postgres), crate::Protocol::Rest).await; })* }
+        mod layered_http_grpc_postgres { $(#[tokio::test] async fn $scenario() { crate::$scenario(crate::Target::layered_http(crate::Storage::Postgres), crate::Protocol::Grpc).await; })* }
     };
 }
 

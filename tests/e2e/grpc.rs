@@ -300,7 +300,7 @@ async fn grpc_web_answers_browsers_over_http1_with_the_rest_cors_allow_list() {
         "{}/grpc.health.v1.Health/Check",
         app.grpc_url.as_deref().unwrap()
     );
-    let http1 = reqwest::Client::builder().http1_only().build().unwrap();
+    let http1 = arcana_tests::http_client().http1_only().build().unwrap();
 
     let preflight = http1
         .request(reqwest::Method::OPTIONS, &url)

@@ -31,6 +31,15 @@ pub enum Storage {
     Mysql,
 }
 
+/// A reqwest client builder usable in this workspace: reqwest is compiled with
+/// `rustls-no-provider` (for the internal HTTP transport, which names its provider per
+/// connection), so a client needs a process-wide default provider even for plain HTTP.
+pub fn http_client() -> reqwest::ClientBuilder {
+    // Err only when a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::builder()
+}
+
 /// How the server under test is deployed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deployment {
@@ -39,6 +48,9 @@ pub enum Deployment {
     /// `arcana dev layered --transport grpc`: controller, service and repository processes over
     /// internal gRPC with mutual TLS; the test talks to the controller.
     LayeredGrpc,
+    /// `arcana dev layered --transport http`: the same tiers over internal HTTP/JSON with TLS
+    /// and a service credential per link.
+    LayeredHttp,
 }
 
 /// What a scenario runs against: a storage backend (the repository tier's, when layered) in a
@@ -54,6 +66,13 @@ impl Target {
         Self {
             storage,
             deployment: Deployment::LayeredGrpc,
+        }
+    }
+
+    pub fn layered_http(storage: Storage) -> Self {
+        Self {
+            storage,
+            deployment: Deployment::LayeredHttp,
         }
     }
 }
@@ -72,6 +91,7 @@ impl Deployment {
         match self {
             Self::Monolith => &["serve"],
             Self::LayeredGrpc => &["dev", "layered", "--transport", "grpc"],
+            Self::LayeredHttp => &["dev", "layered", "--transport", "http"],
         }
     }
 }
@@ -198,7 +218,7 @@ impl TestApp {
         .expect("arcana listens within 30 s");
         // Keep draining stdout so that the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let client = Client::builder()
+        let client = http_client()
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");

@@ -136,8 +136,8 @@ impl Parsed {
             let throttle = self.rate_limit.as_ref().map(|r| r.store);
             check_shared_state(redis, cache, sessions, throttle, errors);
         }
-        if let (Some(mode), Some(tiers)) = (self.mode, &self.tiers) {
-            super::tiers::check(mode, tiers, errors);
+        if let Some(tiers) = &self.tiers {
+            super::tiers::check(tiers, errors);
         }
     }
 

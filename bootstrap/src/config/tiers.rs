@@ -72,13 +72,21 @@ pub struct TlsSettings {
     pub key_file: Option<PathBuf>,
 }
 
-pub(super) fn check(mode: Mode, tiers: &TierSettings, errors: &mut Vec<String>) {
-    if mode == Mode::LayeredHttp {
-        errors.push(
-            "mode: `layered-http` is not available in this build yet; use layered-grpc \
-             (docs/DEPLOYMENT.md)"
-                .into(),
-        );
+/// A service credential shorter than this is guessable.
+const MIN_CREDENTIAL_BYTES: usize = 32;
+
+pub(super) fn check(tiers: &TierSettings, errors: &mut Vec<String>) {
+    for (key, credential) in [
+        ("service_credential", &tiers.service_credential),
+        ("repository_credential", &tiers.repository_credential),
+    ] {
+        if let Some(credential) = credential
+            && credential.expose().len() < MIN_CREDENTIAL_BYTES
+        {
+            errors.push(format!(
+                "tiers.{key}: must be at least {MIN_CREDENTIAL_BYTES} bytes"
+            ));
+        }
     }
     if tiers.timeout_ms == 0 {
         errors.push("tiers.timeout_ms: must be positive".into());

@@ -25,7 +25,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         &settings,
         listener,
         Arc::new(api),
-        Tier::Service,
+        (Tier::Service, Tier::Repository),
         health,
         &shutdown,
     )

@@ -35,7 +35,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         &settings,
         listener,
         Arc::new(api),
-        Tier::Controller,
+        (Tier::Controller, Tier::Service),
         health,
         &shutdown,
     )

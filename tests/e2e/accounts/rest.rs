@@ -44,7 +44,9 @@ async fn malformed_requests_get_their_problem_statuses(storage: Storage) {
     let huge = format!("{{\"username\": \"{}\"}}", "x".repeat(200_000));
     // Its own client: the server answers 413 without reading the body and then closes the
     // connection, which must not linger in the shared client's pool for the next request.
-    let response = reqwest::Client::new()
+    let response = arcana_tests::http_client()
+        .build()
+        .expect("a client")
         .post(&register)
         .header("content-type", "application/json")
         .body(huge)
