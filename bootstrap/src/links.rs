@@ -59,6 +59,15 @@ fn credential(settings: &Settings, callee: Tier) -> anyhow::Result<&Secret> {
         .with_context(|| format!("mode = layered-http needs tiers.{key}"))
 }
 
+/// What a tier's readiness depends on, by the names its health service reports.
+fn downstream(tier: Tier) -> &'static [&'static str] {
+    match tier {
+        Tier::Service => &["repository"],
+        Tier::Repository => &["database"],
+        Tier::Controller => &["service"],
+    }
+}
+
 /// A link to `callee` at `url`, and that tier's readiness check.
 fn link(
     settings: &Settings,
@@ -74,7 +83,7 @@ fn link(
         Mode::LayeredGrpc => {
             let transport =
                 GrpcTransport::connect_lazy(url, tier, &grpc_tls(&pem(settings)?), timeout)?;
-            let health: Arc<dyn HealthCheck> = Arc::new(transport.health());
+            let health: Arc<dyn HealthCheck> = Arc::new(transport.health(downstream(callee)));
             Ok((Arc::new(transport), health))
         }
         Mode::LayeredHttp => {

@@ -167,25 +167,16 @@ fn call_meta(metadata: &MetadataMap) -> CallMeta {
     }
 }
 
-/// Keeps the overall health status (`""`) in step with `checks`, re-checked every `interval`.
+/// Keeps the health statuses in step with `checks`, re-checked every `interval`: the overall
+/// one (`""`), and one per dependency under its name (`repository`, `database` …), so that the
+/// tier above can say which one is missing.
 async fn follow_readiness(
     reporter: HealthReporter,
     checks: Vec<Arc<dyn HealthCheck>>,
     interval: Duration,
 ) -> tokio::task::JoinHandle<()> {
-    let publish = move |serving: bool| {
-        let reporter = reporter.clone();
-        async move {
-            let status = if serving {
-                ServingStatus::Serving
-            } else {
-                ServingStatus::NotServing
-            };
-            reporter.set_service_status("", status).await;
-        }
-    };
-    let mut serving = all_up(&checks).await;
-    publish(serving).await;
+    let mut published = statuses(&checks).await;
+    publish(&reporter, &published).await;
     tokio::spawn(
         async move {
             let mut ticker = tokio::time::interval(interval);
@@ -193,11 +184,11 @@ async fn follow_readiness(
             ticker.tick().await;
             loop {
                 ticker.tick().await;
-                let now = all_up(&checks).await;
-                if now != serving {
-                    tracing::info!(serving = now, "internal readiness changed");
-                    publish(now).await;
-                    serving = now;
+                let now = statuses(&checks).await;
+                if now != published {
+                    tracing::info!(serving = now[0].1, "internal readiness changed");
+                    publish(&reporter, &now).await;
+                    published = now;
                 }
             }
         }
@@ -205,12 +196,26 @@ async fn follow_readiness(
     )
 }
 
-async fn all_up(checks: &[Arc<dyn HealthCheck>]) -> bool {
-    for check in checks.iter().filter(|check| check.required()) {
-        let outcome = tokio::time::timeout(CHECK_TIMEOUT, check.check()).await;
-        if !matches!(outcome, Ok(Health::Up { .. })) {
-            return false;
-        }
+async fn publish(reporter: &HealthReporter, statuses: &[(&'static str, bool)]) {
+    for (name, up) in statuses {
+        let status = if *up {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        reporter.set_service_status(*name, status).await;
     }
-    true
+}
+
+/// The overall status first (every required check up), then each check's.
+async fn statuses(checks: &[Arc<dyn HealthCheck>]) -> Vec<(&'static str, bool)> {
+    let mut each = Vec::with_capacity(checks.len());
+    let mut serving = true;
+    for check in checks {
+        let outcome = tokio::time::timeout(CHECK_TIMEOUT, check.check()).await;
+        let up = matches!(outcome, Ok(Health::Up { .. }));
+        serving &= up || !check.required();
+        each.push((check.name(), up));
+    }
+    std::iter::once(("", serving)).chain(each).collect()
 }

@@ -8,6 +8,7 @@ use arcana_ports::health::{Health, HealthCheck};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::uri::PathAndQuery;
+use tonic::Status;
 use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
@@ -56,11 +57,14 @@ impl GrpcTransport {
         Ok(Self { channel, tier })
     }
 
-    /// The readiness check of the tier on the other end, as its gRPC health service reports it.
-    pub fn health(&self) -> GrpcHealth {
+    /// The readiness check of the tier on the other end, as its gRPC health service reports it;
+    /// when it is not ready, the report names which of `downstream` (that tier's own
+    /// dependencies, e.g. `repository`) it lacks.
+    pub fn health(&self, downstream: &'static [&'static str]) -> GrpcHealth {
         GrpcHealth {
             channel: self.channel.clone(),
             tier: self.tier,
+            downstream,
         }
     }
 }
@@ -116,6 +120,18 @@ impl Transport for GrpcTransport {
 pub struct GrpcHealth {
     channel: Channel,
     tier: &'static str,
+    downstream: &'static [&'static str],
+}
+
+impl GrpcHealth {
+    async fn serving(&self, service: &str) -> Result<bool, Status> {
+        let mut client = HealthClient::new(self.channel.clone());
+        let request = HealthCheckRequest {
+            service: service.to_owned(),
+        };
+        let answer = client.check(request).await?;
+        Ok(answer.get_ref().status() == ServingStatus::Serving)
+    }
 }
 
 #[async_trait]
@@ -125,14 +141,28 @@ impl HealthCheck for GrpcHealth {
     }
 
     async fn check(&self) -> Health {
-        let mut client = HealthClient::new(self.channel.clone());
-        match client.check(HealthCheckRequest::default()).await {
-            Ok(answer) if answer.get_ref().status() == ServingStatus::Serving => Health::Up {
+        match self.serving("").await {
+            Ok(true) => Health::Up {
                 detail: format!("{} tier serving (gRPC)", self.tier),
             },
-            Ok(_) => Health::Down {
-                reason: format!("the {} tier is not ready", self.tier),
-            },
+            Ok(false) => {
+                let mut down = Vec::new();
+                for name in self.downstream {
+                    if !matches!(self.serving(name).await, Ok(true)) {
+                        down.push(*name);
+                    }
+                }
+                let reason = if down.is_empty() {
+                    format!("the {} tier is not ready", self.tier)
+                } else {
+                    format!(
+                        "the {} tier is not ready: {} down",
+                        self.tier,
+                        down.join(", ")
+                    )
+                };
+                Health::Down { reason }
+            }
             Err(status) => Health::Down {
                 reason: format!(
                     "the {} tier is unreachable ({:?})",

@@ -158,6 +158,15 @@ impl Transport for HttpTransport {
     }
 }
 
+/// How a tier that is up but not ready is reported, naming what it lacks.
+fn not_ready(tier: &str, down: &[&str]) -> String {
+    if down.is_empty() {
+        format!("the {tier} tier is not ready")
+    } else {
+        format!("the {tier} tier is not ready: {} down", down.join(", "))
+    }
+}
+
 /// Readiness of the next tier: its internal listener's `/health/ready`, which in turn covers
 /// the tier behind it. Sent without the credential: the probes are open, and a secret not sent
 /// cannot leak.
@@ -178,9 +187,23 @@ impl HealthCheck for HttpHealth {
             Ok(answer) if answer.status().is_success() => Health::Up {
                 detail: format!("{} tier ready (HTTP)", self.tier),
             },
-            Ok(answer) => Health::Down {
-                reason: format!("the {} tier is not ready ({})", self.tier, answer.status()),
-            },
+            Ok(answer) => {
+                // The tier's own report names what it is missing (the tier behind it, say).
+                let report: serde_json::Value = answer.json().await.unwrap_or_default();
+                let down: Vec<&str> = report["checks"]
+                    .as_object()
+                    .map(|checks| {
+                        checks
+                            .iter()
+                            .filter(|(_, check)| check["status"] == "down")
+                            .map(|(name, _)| name.as_str())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Health::Down {
+                    reason: not_ready(self.tier, &down),
+                }
+            }
             Err(err) => Health::Down {
                 reason: format!(
                     "the {} tier is unreachable ({})",

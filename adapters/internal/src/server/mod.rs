@@ -81,7 +81,10 @@ pub async fn serve(api: &dyn InternalApi, path: &str, call: Call) -> Result<Vec<
         rpc = path,
         request_id = request.request_id.as_deref().unwrap_or(""),
     );
-    context::serving(request, api.handle(service, method, call))
-        .instrument(span)
-        .await
+    let handled = async move {
+        let answer = api.handle(service, method, call).await;
+        tracing::debug!(ok = answer.is_ok(), "internal call served");
+        answer
+    };
+    context::serving(request, handled).instrument(span).await
 }
