@@ -7,6 +7,7 @@
 pub mod api;
 pub mod chaos;
 pub mod databases;
+pub mod layered;
 pub mod redis;
 
 use std::process::Stdio;
@@ -138,7 +139,7 @@ pub struct TestApp {
 
 /// Settings that keep tests fast and deterministic: cheap Argon2 (the parameters are exercised
 /// by the security adapter's own tests), a port chosen by the OS, an isolated config directory.
-fn base_env() -> Vec<(String, String)> {
+pub(crate) fn base_env() -> Vec<(String, String)> {
     [
         ("ARCANA_CONFIG_DIR", "/nonexistent/arcana-test-config"),
         ("ARCANA_SERVER__REST__PORT", "0"),
@@ -195,6 +196,12 @@ impl TestApp {
             .stderr(Stdio::piped())
             .stdin(Stdio::null())
             .kill_on_drop(true);
+        Self::from_command(command).await
+    }
+
+    /// Runs `command` (stdout and stderr piped) and waits (bounded) until it announces its
+    /// public listeners.
+    pub(crate) async fn from_command(mut command: Command) -> Self {
         let mut child = command.spawn().expect("the arcana binary starts");
         let logs = collect_logs(child.stderr.take().expect("stderr is piped"));
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -378,7 +385,7 @@ impl TestApp {
 
 /// Drains the server's standard error into a buffer (so it never blocks on a full pipe), echoing
 /// it when `ARCANA_TEST_SERVER_LOGS` is set.
-fn collect_logs(stderr: tokio::process::ChildStderr) -> Arc<Mutex<String>> {
+pub(crate) fn collect_logs(stderr: tokio::process::ChildStderr) -> Arc<Mutex<String>> {
     let logs = Arc::new(Mutex::new(String::new()));
     let sink = logs.clone();
     let echo = std::env::var_os("ARCANA_TEST_SERVER_LOGS").is_some();
