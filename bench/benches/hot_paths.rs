@@ -134,12 +134,12 @@ fn problem_rendering(c: &mut Criterion) {
         auth: Arc::new(AuthService::new(ports.clone(), settings.clone())),
         users: Arc::new(UserService::new(ports.clone(), settings)),
         audit: Arc::new(AuditService::new(ports.audit.clone())),
-        jobs: Arc::new(JobsService::new(
+        jobs: Some(Arc::new(JobsService::new(
             Arc::new(InMemoryJobQueue::new(Retention::default())),
             Arc::new(InMemoryScheduler::new()),
             ports.clock.clone(),
             Arc::new(InProcessJobEvents::new(16)),
-        )),
+        ))),
         health: Vec::new(),
         metrics: HttpMetrics::register(&registry).expect("fresh registry"),
     };

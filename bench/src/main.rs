@@ -14,6 +14,7 @@ mod report;
 mod scenarios;
 mod scenarios_grpc;
 mod scenarios_jobs;
+mod scenarios_layered;
 mod servers;
 
 use std::path::PathBuf;
@@ -45,7 +46,8 @@ enum Command {
 #[derive(clap::Args)]
 pub struct RunArgs {
     /// The `arcana` binary to measure. Unset: the harness builds it in release mode
-    /// (`cargo build --release -p arcana-bootstrap --bin arcana`) and measures that.
+    /// (`cargo build --release -p arcana-bootstrap --bins`) and measures that; the tier binaries
+    /// next to it serve the layered rows.
     #[arg(long)]
     arcana: Option<PathBuf>,
     /// A few seconds per scenario: proves every scenario produces figures (CI), measures little.
@@ -74,14 +76,8 @@ impl RunArgs {
         }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "arcana-bootstrap",
-                "--bin",
-                "arcana",
-            ])
+            // Every binary of the bootstrap crate: the layered rows start the tier binaries.
+            .args(["build", "--release", "-p", "arcana-bootstrap", "--bins"])
             .status()?;
         anyhow::ensure!(status.success(), "building arcana failed");
         let target = std::env::var_os("CARGO_TARGET_DIR")

@@ -14,7 +14,7 @@ use crate::servers::{self, Backends, Server, USER_PASSWORD};
 use crate::{RunArgs, proc_stats};
 
 /// HTTP connections kept busy by the load client (as `wrk -c32`).
-const HTTP_CONNECTIONS: usize = 32;
+pub(crate) const HTTP_CONNECTIONS: usize = 32;
 const LOGIN_CONNECTIONS: usize = 16;
 
 pub struct Plan {
@@ -52,7 +52,17 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
             std::env::temp_dir().join(format!("arcana-bench-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&scratch)?;
         let arcana = servers::arcana(&binary, backend, &scratch).await?;
-        let outcome = measure_backend(&plan, backend, &arcana, &bare_http, &bare_grpc).await;
+        let mut outcome = measure_backend(&plan, backend, &arcana, &bare_http, &bare_grpc).await;
+        if matches!(backend, Backends::Embedded)
+            && let Ok(rows) = &mut outcome
+        {
+            let layered =
+                crate::scenarios_layered::measure(&plan, &binary, &arcana, &scratch).await;
+            match layered {
+                Ok(measured) => rows.extend(measured),
+                Err(err) => outcome = Err(err),
+            }
+        }
         drop(arcana);
         let _ = std::fs::remove_dir_all(&scratch);
         if let Backends::PostgresRedis { redis, prefix, .. } = backend {
@@ -139,7 +149,7 @@ async fn measure_backend(
     Ok(rows)
 }
 
-fn request(path: &str, token: Option<String>) -> MakeRequest {
+pub(crate) fn request(path: &str, token: Option<String>) -> MakeRequest {
     let path = path.to_owned();
     Arc::new(move || http_load::get(&path, token.as_deref()))
 }
@@ -158,7 +168,7 @@ pub struct Account {
 }
 
 /// A fresh user (unique name, so a shared database can be reused) and its access token.
-async fn prepare(rest: SocketAddr) -> anyhow::Result<Account> {
+pub(crate) async fn prepare(rest: SocketAddr) -> anyhow::Result<Account> {
     let username = format!("bench{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
     let body = json!({"username": username, "email": format!("{username}@example.com"), "password": USER_PASSWORD});
     let (status, bytes) =

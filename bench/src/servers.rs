@@ -142,6 +142,38 @@ pub async fn arcana(binary: &Path, backends: &Backends, scratch: &Path) -> anyho
     Ok(server)
 }
 
+/// Starts a layered deployment of `binary` (`arcana dev layered --transport …`) on `backends`,
+/// and waits until its controller answers. `pid` is the supervising process: its children are
+/// the tiers.
+pub async fn layered(
+    binary: &Path,
+    transport: &str,
+    backends: &Backends,
+    scratch: &Path,
+) -> anyhow::Result<Server> {
+    let mut command = Command::new(binary);
+    command
+        .args(["dev", "layered", "--transport", transport])
+        .env_clear()
+        .envs(common_env())
+        .envs(backends.env(scratch))
+        .current_dir(scratch);
+    let server = spawn(&mut command)
+        .await
+        .with_context(|| format!("starting a {transport} layered deployment"))?;
+    let rest = server.rest.clone().context("no controller REST address")?;
+    let addr = http_load::address(&rest)?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !http_load::health_ok(addr).await {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the controller is not ready within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(server)
+}
+
 /// Starts this program as a bare baseline (`bare-http` or `bare-grpc`).
 pub async fn bare(kind: &str) -> anyhow::Result<Server> {
     let myself = std::env::current_exe()?;
@@ -160,6 +192,8 @@ async fn spawn(command: &mut Command) -> anyhow::Result<Server> {
     let mut lines = BufReader::new(child.stdout.take().context("piped stdout")?).lines();
     let (mut rest, mut grpc) = (None, None);
     while let Some(line) = lines.next_line().await? {
+        // A layered deployment announces its controller's public listeners.
+        let line = line.replacen("arcana: controller ", "arcana: ", 1);
         if let Some(url) = line.strip_prefix("arcana: gRPC listening on ") {
             grpc = Some(url.to_owned());
         }
@@ -186,5 +220,5 @@ fn is_arcana(command: &Command) -> bool {
         .as_std()
         .get_args()
         .next()
-        .is_some_and(|arg| arg == "serve")
+        .is_some_and(|arg| arg == "serve" || arg == "dev")
 }
