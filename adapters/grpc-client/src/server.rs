@@ -9,7 +9,6 @@ use arcana_adapter_internal::server::{self, Call, InternalApi, Refusal};
 use arcana_adapter_internal::wire::{Failure, FailureKind};
 use arcana_adapter_internal::{CallMeta, Encoding};
 use arcana_ports::health::{Health, HealthCheck};
-use arcana_ports::usecases::{AccessToken, RequestContext};
 use bytes::Bytes;
 use tokio::net::TcpListener;
 use tonic::metadata::MetadataMap;
@@ -145,26 +144,12 @@ impl UnaryService<Bytes> for Unary {
 }
 
 fn call_meta(metadata: &MetadataMap) -> CallMeta {
-    let text = |key: &str| {
+    CallMeta::read(|key| {
         metadata
             .get(key)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned)
-    };
-    let bearer = text("authorization").and_then(|value| {
-        let (scheme, token) = value.split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| AccessToken::new(token.trim()))
-    });
-    CallMeta {
-        request: RequestContext {
-            request_id: text("x-request-id"),
-            traceparent: text("traceparent"),
-            tracestate: text("tracestate"),
-        },
-        bearer,
-    }
+    })
 }
 
 /// Keeps the health statuses in step with `checks`, re-checked every `interval`: the overall

@@ -71,18 +71,10 @@ impl GrpcTransport {
 
 fn metadata(meta: &CallMeta) -> MetadataMap {
     let mut map = MetadataMap::new();
-    let mut put = |key: &'static str, value: Option<&str>| {
-        if let Some(value) = value.and_then(|v| MetadataValue::try_from(v).ok()) {
+    for (key, value) in meta.entries() {
+        if let Ok(value) = MetadataValue::try_from(value) {
             map.insert(key, value);
         }
-    };
-    put("x-request-id", meta.request.request_id.as_deref());
-    put("traceparent", meta.request.traceparent.as_deref());
-    put("tracestate", meta.request.tracestate.as_deref());
-    if let Some(token) = &meta.bearer
-        && let Ok(value) = MetadataValue::try_from(format!("Bearer {}", token.expose()))
-    {
-        map.insert("authorization", value);
     }
     map
 }

@@ -88,19 +88,12 @@ impl HttpTransport {
             HeaderValue::from_static("application/json"),
         );
         headers.insert(CREDENTIAL_HEADER, self.credential.clone());
-        let mut put = |name: &'static str, value: Option<&str>| {
-            if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+        for (name, value) in meta.entries() {
+            if let Ok(mut value) = HeaderValue::from_str(&value) {
+                // Keeps the bearer token out of any debug output of the request.
+                value.set_sensitive(name == "authorization");
                 headers.insert(name, value);
             }
-        };
-        put("x-request-id", meta.request.request_id.as_deref());
-        put("traceparent", meta.request.traceparent.as_deref());
-        put("tracestate", meta.request.tracestate.as_deref());
-        if let Some(token) = &meta.bearer
-            && let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-        {
-            value.set_sensitive(true);
-            headers.insert(header::AUTHORIZATION, value);
         }
         headers
     }

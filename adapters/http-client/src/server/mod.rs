@@ -11,7 +11,6 @@ use arcana_adapter_internal::server::{self, Call, InternalApi, Refusal};
 use arcana_adapter_internal::wire::{Failure, FailureKind};
 use arcana_adapter_internal::{CallMeta, Encoding};
 use arcana_ports::health::HealthCheck;
-use arcana_ports::usecases::{AccessToken, RequestContext};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -174,24 +173,10 @@ async fn no_such_path() -> Response {
 }
 
 fn call_meta(headers: &HeaderMap) -> CallMeta {
-    let text = |name: &str| {
+    CallMeta::read(|name| {
         headers
             .get(name)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned)
-    };
-    let bearer = text(header::AUTHORIZATION.as_str()).and_then(|value| {
-        let (scheme, token) = value.split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| AccessToken::new(token.trim()))
-    });
-    CallMeta {
-        request: RequestContext {
-            request_id: text("x-request-id"),
-            traceparent: text("traceparent"),
-            tracestate: text("tracestate"),
-        },
-        bearer,
-    }
+    })
 }

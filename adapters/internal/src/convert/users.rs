@@ -27,29 +27,38 @@ pub(crate) fn user_record(user: &User) -> wire::UserRecord {
     }
 }
 
+/// A stored user: the same profile fields as a view, parsed the same way, plus what only
+/// storage holds (the hash, the status reason).
 pub(crate) fn user(record: wire::UserRecord) -> Result<User, Invalid> {
-    Ok(User::from_parts(UserParts {
-        id: parsed("id", UserId::parse(&record.id))?,
-        username: parsed("username", Username::parse(&record.username))?,
-        email: parsed("email", Email::parse(&record.email))?,
-        display_name: record
-            .display_name
-            .as_deref()
-            .map(|name| parsed("display_name", DisplayName::parse(name)))
-            .transpose()?,
-        avatar_url: record
-            .avatar_url
-            .as_deref()
-            .map(|url| parsed("avatar_url", ProfileUrl::parse(url)))
-            .transpose()?,
-        role: parsed("role", Role::parse(&record.role))?,
-        status: parsed("status", Status::parse(&record.status))?,
-        status_reason: record.status_reason,
-        password_hash: parsed("password_hash", PasswordHash::parse(&record.password_hash))?,
-        created_at: time("created_at_us", record.created_at_us)?,
-        updated_at: time("updated_at_us", record.updated_at_us)?,
-        last_login_at: optional_time("last_login_at_us", record.last_login_at_us)?,
+    let password_hash = parsed("password_hash", PasswordHash::parse(&record.password_hash))?;
+    let status_reason = record.status_reason;
+    let profile = view(Some(wire::UserView {
+        id: record.id,
+        username: record.username,
+        email: record.email,
+        display_name: record.display_name,
+        avatar_url: record.avatar_url,
+        role: record.role,
+        status: record.status,
+        created_at_us: record.created_at_us,
+        updated_at_us: record.updated_at_us,
+        last_login_at_us: record.last_login_at_us,
         version: record.version,
+    }))?;
+    Ok(User::from_parts(UserParts {
+        id: profile.id(),
+        username: profile.username().clone(),
+        email: profile.email().clone(),
+        display_name: profile.display_name().cloned(),
+        avatar_url: profile.avatar_url().cloned(),
+        role: profile.role(),
+        status: profile.status(),
+        status_reason,
+        password_hash,
+        created_at: profile.created_at(),
+        updated_at: profile.updated_at(),
+        last_login_at: profile.last_login_at(),
+        version: profile.version(),
     }))
 }
 
