@@ -45,14 +45,10 @@ pub(crate) fn bearer_token(metadata: &MetadataMap) -> Result<&str, AuthError> {
     let value = metadata
         .get("authorization")
         .ok_or(AuthError::InvalidToken(TokenRejection::Missing))?;
-    let invalid = || AuthError::InvalidToken(TokenRejection::Invalid);
-    let value = value.to_str().map_err(|_| invalid())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(invalid());
-    }
-    Ok(token)
+    let value = value
+        .to_str()
+        .map_err(|_| AuthError::InvalidToken(TokenRejection::Invalid))?;
+    arcana_ports::usecases::bearer_token(value).map_err(AuthError::InvalidToken)
 }
 
 /// The peer address (what login throttling keys on) and the user agent, recorded with sessions

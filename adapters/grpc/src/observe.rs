@@ -15,7 +15,6 @@ use crate::metrics::{GrpcMetrics, code_name, labels};
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
-const MAX_REQUEST_ID_LEN: usize = 128;
 
 #[derive(Clone)]
 pub(crate) struct ObserveLayer {
@@ -92,11 +91,7 @@ where
 /// The caller's id when it is a sane token (so log lines cannot be forged), else a new UUIDv7.
 fn request_id(incoming: Option<&HeaderValue>) -> HeaderValue {
     match incoming {
-        Some(value)
-            if !value.is_empty()
-                && value.len() <= MAX_REQUEST_ID_LEN
-                && value.as_bytes().iter().all(u8::is_ascii_graphic) =>
-        {
+        Some(value) if arcana_ports::usecases::is_acceptable_request_id(value.as_bytes()) => {
             value.clone()
         }
         _ => {

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use arcana_ports::usecases::is_acceptable_request_id;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::header::{
@@ -22,9 +23,6 @@ use crate::problem;
 use crate::state::RestConfig;
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-/// Longest incoming request id we adopt; longer ones are replaced, not truncated, so a log
-/// search for what the client sent never matches half an id.
-const MAX_REQUEST_ID_LEN: usize = 128;
 /// Label and span value for requests no route matched.
 const UNMATCHED: &str = "unmatched";
 
@@ -73,7 +71,9 @@ impl RequestId {
     /// otherwise mints a UUIDv7, which sorts by time in log searches.
     pub(crate) fn from_header(incoming: Option<&HeaderValue>) -> Self {
         match incoming {
-            Some(value) if is_acceptable(value.as_bytes()) => Self(value.clone()),
+            // Longer ones are replaced, not truncated, so a log search for what the client sent
+            // never matches half an id.
+            Some(value) if is_acceptable_request_id(value.as_bytes()) => Self(value.clone()),
             _ => Self::generate(),
         }
     }
@@ -88,10 +88,6 @@ impl RequestId {
         // Only visible ASCII ever gets in, so this cannot fail.
         self.0.to_str().unwrap_or_default()
     }
-}
-
-fn is_acceptable(id: &[u8]) -> bool {
-    !id.is_empty() && id.len() <= MAX_REQUEST_ID_LEN && id.iter().all(u8::is_ascii_graphic)
 }
 
 async fn request_id(mut request: Request, next: Next) -> Response {

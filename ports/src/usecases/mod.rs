@@ -14,7 +14,7 @@ pub mod view;
 
 pub use audit::{AuditFilter, AuditPage, AuditUseCases};
 pub use auth::{AuthError, AuthSession, AuthUseCases, Principal, TokenRejection};
-pub use context::{AccessToken, RequestContext};
+pub use context::{AccessToken, RequestContext, bearer_token, is_acceptable_request_id};
 pub use jobs::{JobsError, JobsUseCases};
 pub use users::{ManagementError, UserPage, UserUseCases};
 pub use view::{SessionView, UserView, UserViewParts};

@@ -45,14 +45,10 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     let header = headers
         .get(AUTHORIZATION)
         .ok_or(AuthError::InvalidToken(TokenRejection::Missing))?;
-    let invalid = || AuthError::InvalidToken(TokenRejection::Invalid);
-    let value = header.to_str().map_err(|_| invalid())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(invalid());
-    }
-    Ok(token)
+    let value = header
+        .to_str()
+        .map_err(|_| AuthError::InvalidToken(TokenRejection::Invalid))?;
+    arcana_ports::usecases::bearer_token(value).map_err(AuthError::InvalidToken)
 }
 
 /// User agent and address of the client, recorded with sessions and the audit log, and keyed
