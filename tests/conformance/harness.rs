@@ -34,6 +34,8 @@ pub enum Backend {
     /// The repository tier's storage API over internal gRPC with mutual TLS (the remote
     /// clients of the service tier), served from a SQLite store.
     RepositoryTier,
+    /// The same over internal HTTP/JSON with TLS and a link credential.
+    RepositoryTierHttp,
 }
 
 /// The driven ports of one fresh store, and whatever keeps it alive.
@@ -84,6 +86,7 @@ impl Backend {
             Self::Tiered => "tiered-cache",
             Self::MokaCached => "moka-cache",
             Self::RepositoryTier => "repository-tier-grpc",
+            Self::RepositoryTierHttp => "repository-tier-http",
         }
     }
 
@@ -95,9 +98,12 @@ impl Backend {
                 cases.extend(crate::sessions::cases());
                 cases
             }
-            Self::Memory | Self::Sqlite | Self::Postgres | Self::Mysql | Self::RepositoryTier => {
-                all_cases()
-            }
+            Self::Memory
+            | Self::Sqlite
+            | Self::Postgres
+            | Self::Mysql
+            | Self::RepositoryTier
+            | Self::RepositoryTierHttp => all_cases(),
         }
     }
 
@@ -129,7 +135,14 @@ impl Backend {
                     _keep: None,
                 }
             }
-            Self::RepositoryTier => crate::remote::repository_tier(sqlite_stores().await).await,
+            Self::RepositoryTier => {
+                crate::remote::repository_tier(sqlite_stores().await, crate::remote::Link::Grpc)
+                    .await
+            }
+            Self::RepositoryTierHttp => {
+                crate::remote::repository_tier(sqlite_stores().await, crate::remote::Link::Http)
+                    .await
+            }
             Self::Postgres => {
                 let db = TestDatabase::create(Service::Postgres).await?;
                 let store = PostgresStore::connect_lazy(

@@ -62,6 +62,11 @@ async fn the_repository_tier_over_internal_grpc_honours_every_storage_contract()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_repository_tier_over_internal_http_honours_every_storage_contract() {
+    run_all(Backend::RepositoryTierHttp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moka_cache_honours_the_cache_contract() {
     cache::run(cache::CacheKind::Memory).await;
 }
