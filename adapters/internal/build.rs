@@ -6,10 +6,11 @@
 use std::path::PathBuf;
 
 const PROTO_ROOT: &str = "../../proto";
-const FILES: [&str; 3] = [
+const FILES: [&str; 4] = [
     "arcana/internal/v1/common.proto",
     "arcana/internal/v1/storage.proto",
     "arcana/internal/v1/service.proto",
+    "arcana/internal/v1/jobs.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -5,6 +5,8 @@
 
 #[path = "layered/failure.rs"]
 mod failure;
+#[path = "layered/jobs.rs"]
+mod jobs;
 #[path = "layered/security.rs"]
 mod security;
 

@@ -63,6 +63,21 @@ impl Tier {
     }
 }
 
+/// An `arcana-worker` process, killed when dropped.
+pub struct Worker {
+    _child: Child,
+    logs: Arc<Mutex<String>>,
+}
+
+impl Worker {
+    pub fn logs(&self) -> String {
+        self.logs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// Three tiers on one database, with development certificates in a folder of their own.
 pub struct Stack {
     pub bins: Binaries,
@@ -157,6 +172,32 @@ impl Stack {
             &[("ARCANA_SERVER__INTERNAL__PORT", &port)],
         )
         .await;
+    }
+
+    /// Starts `arcana-worker` (the binary at `worker`) beside the service tier: the stack's
+    /// configuration, `extra` on top, and the service tier's certificate, with which the
+    /// repository tier admits it. Returns once the worker says it runs.
+    pub async fn spawn_worker(&self, worker: &str, extra: &[(&str, &str)]) -> Worker {
+        let mut command = tier_command(worker, "service", &self.certs, &self.env);
+        command.envs(extra.iter().copied());
+        let mut child = command.spawn().expect("arcana-worker starts");
+        let logs = collect_logs(child.stderr.take().expect("stderr is piped"));
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.expect("stdout readable") {
+                if line.contains("arcana-worker: running") {
+                    return;
+                }
+            }
+            panic!("arcana-worker exited before running");
+        })
+        .await
+        .expect("the worker runs within 30 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Worker {
+            _child: child,
+            logs,
+        }
     }
 
     /// The PEM of the CA and of `tier`'s certificate and key.

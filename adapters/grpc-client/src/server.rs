@@ -10,9 +10,11 @@ use arcana_adapter_internal::wire::{Failure, FailureKind};
 use arcana_adapter_internal::{CallMeta, Encoding};
 use arcana_ports::health::{Health, HealthCheck};
 use bytes::Bytes;
+use futures_util::{Stream, StreamExt as _};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tonic::metadata::MetadataMap;
-use tonic::server::UnaryService;
+use tonic::server::{ServerStreamingService, UnaryService};
 use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Server, ServerTlsConfig};
@@ -54,9 +56,12 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let follower = follow_readiness(reporter, config.health, config.health_interval).await;
+    // Live feeds end when shutdown starts, so that draining the calls in flight terminates.
+    let (stop, stopping) = watch::channel(false);
     let dispatch = Dispatch {
         api: config.api,
         caller: config.caller,
+        stopping,
     };
     let dispatcher = axum::Router::new().fallback_service(tower::service_fn(move |request| {
         let dispatch = dispatch.clone();
@@ -72,7 +77,10 @@ pub async fn serve(
         .timeout(config.request_timeout)
         .tcp_nodelay(true)
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
         .await
         .context("serving internal gRPC");
     follower.abort();
@@ -84,6 +92,7 @@ pub async fn serve(
 struct Dispatch {
     api: Arc<dyn InternalApi>,
     caller: &'static str,
+    stopping: watch::Receiver<bool>,
 }
 
 impl Dispatch {
@@ -91,53 +100,93 @@ impl Dispatch {
         &self,
         request: http::Request<axum::body::Body>,
     ) -> http::Response<tonic::body::Body> {
-        let path = request.uri().path().to_owned();
-        let unary = Unary {
+        let rpc = Rpc {
             api: self.api.clone(),
             caller: self.caller,
-            path,
+            path: request.uri().path().to_owned(),
+            stopping: self.stopping.clone(),
         };
         let mut grpc = tonic::server::Grpc::new(RawCodec);
-        grpc.unary(unary, request).await
+        if server::is_stream(&*self.api, &rpc.path) {
+            grpc.server_streaming(rpc, request).await
+        } else {
+            grpc.unary(rpc, request).await
+        }
     }
 }
 
-struct Unary {
+/// One call to one RPC path.
+struct Rpc {
     api: Arc<dyn InternalApi>,
     caller: &'static str,
     path: String,
+    stopping: watch::Receiver<bool>,
 }
 
-impl UnaryService<Bytes> for Unary {
+type Pending<T> = std::pin::Pin<Box<dyn Future<Output = Result<Response<T>, Status>> + Send>>;
+type Answers = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, Status>> + Send>>;
+
+impl Rpc {
+    /// The call, if the peer is the tier allowed to make it.
+    fn admit(&self, request: Request<Bytes>) -> Result<Call, Status> {
+        if !identity::is_tier(request.peer_certs().as_ref(), self.caller) {
+            tracing::warn!(rpc = %self.path, expected = self.caller, "internal call refused: the peer is not the allowed tier");
+            let refused = Failure {
+                kind: FailureKind::PeerRefused.into(),
+                ..Failure::default()
+            };
+            return Err(from_failure(&refused));
+        }
+        Ok(Call {
+            encoding: Encoding::Protobuf,
+            meta: call_meta(request.metadata()),
+            body: request.into_inner().to_vec(),
+        })
+    }
+}
+
+fn refused(path: &str, refusal: Refusal) -> Status {
+    match refusal {
+        Refusal::UnknownMethod => Status::unimplemented(format!("no such internal RPC: {path}")),
+        Refusal::Failed(failure) => from_failure(&failure),
+    }
+}
+
+impl UnaryService<Bytes> for Rpc {
     type Response = Bytes;
-    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Response<Bytes>, Status>> + Send>>;
+    type Future = Pending<Bytes>;
 
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        let allowed = identity::is_tier(request.peer_certs().as_ref(), self.caller);
-        let meta = call_meta(request.metadata());
+        let admitted = self.admit(request);
         let api = self.api.clone();
         let path = std::mem::take(&mut self.path);
-        let caller = self.caller;
         Box::pin(async move {
-            if !allowed {
-                tracing::warn!(rpc = %path, expected = caller, "internal call refused: the peer is not the allowed tier");
-                let refused = Failure {
-                    kind: FailureKind::PeerRefused.into(),
-                    ..Failure::default()
-                };
-                return Err(from_failure(&refused));
-            }
-            let call = Call {
-                encoding: Encoding::Protobuf,
-                body: request.into_inner().to_vec(),
-                meta,
-            };
-            match server::serve(&*api, &path, call).await {
+            match server::serve(&*api, &path, admitted?).await {
                 Ok(answer) => Ok(Response::new(Bytes::from(answer))),
-                Err(Refusal::UnknownMethod) => Err(Status::unimplemented(format!(
-                    "no such internal RPC: {path}"
-                ))),
-                Err(Refusal::Failed(failure)) => Err(from_failure(&failure)),
+                Err(refusal) => Err(refused(&path, refusal)),
+            }
+        })
+    }
+}
+
+impl ServerStreamingService<Bytes> for Rpc {
+    type Response = Bytes;
+    type ResponseStream = Answers;
+    type Future = Pending<Answers>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let admitted = self.admit(request);
+        let api = self.api.clone();
+        let path = std::mem::take(&mut self.path);
+        let stopping = self.stopping.clone();
+        Box::pin(async move {
+            match server::serve_stream(&*api, &path, admitted?).await {
+                Ok(answers) => {
+                    let answers = server::until_stopping(answers, stopping)
+                        .map(|answer| Ok(Bytes::from(answer)));
+                    Ok(Response::new(Box::pin(answers) as Answers))
+                }
+                Err(refusal) => Err(refused(&path, refusal)),
             }
         })
     }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use arcana_adapter_internal::{CallMeta, Encoding, RemoteError, Transport};
+use arcana_adapter_internal::{CallMeta, Encoding, MessageStream, RemoteError, Transport};
 use arcana_ports::health::{Health, HealthCheck};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -28,6 +28,20 @@ pub struct GrpcTransport {
 }
 
 impl GrpcTransport {
+    fn request(body: Vec<u8>, meta: &CallMeta) -> tonic::Request<Bytes> {
+        let mut request = tonic::Request::new(Bytes::from(body));
+        *request.metadata_mut() = metadata(meta);
+        request
+    }
+
+    async fn ready(&self) -> Result<tonic::client::Grpc<Channel>, RemoteError> {
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+        grpc.ready()
+            .await
+            .map_err(|err| RemoteError::Unreachable(anyhow::anyhow!(err)))?;
+        Ok(grpc)
+    }
+
     /// Connects lazily to `url` (`https://host:port`), trusting only the deployment's CA and
     /// expecting the server's certificate to name `tier`; every call is bounded by `timeout`,
     /// connecting included, so a dead tier costs at most that.
@@ -91,19 +105,49 @@ impl Transport for GrpcTransport {
         body: Vec<u8>,
         meta: &CallMeta,
     ) -> Result<Vec<u8>, RemoteError> {
-        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
-        grpc.ready()
-            .await
-            .map_err(|err| RemoteError::Unreachable(anyhow::anyhow!(err)))?;
-        let mut request = tonic::Request::new(Bytes::from(body));
-        *request.metadata_mut() = metadata(meta);
+        let mut grpc = self.ready().await?;
         match grpc
-            .unary(request, PathAndQuery::from_static(path), RawCodec)
+            .unary(
+                Self::request(body, meta),
+                PathAndQuery::from_static(path),
+                RawCodec,
+            )
             .await
         {
             Ok(response) => Ok(response.into_inner().to_vec()),
             Err(status) => Err(into_remote_error(&status)),
         }
+    }
+
+    /// A server-streaming call on the same channel. The channel's timeout bounds only the wait
+    /// for the response head; the messages then flow under HTTP/2 flow control (a slow reader
+    /// holds the callee back rather than buffering here), and the channel's keep-alive pings
+    /// detect a dead peer. Dropping the stream resets it, which the callee sees at once.
+    async fn open_stream(
+        &self,
+        path: &'static str,
+        body: Vec<u8>,
+        meta: &CallMeta,
+    ) -> Result<MessageStream, RemoteError> {
+        let mut grpc = self.ready().await?;
+        let response = grpc
+            .server_streaming(
+                Self::request(body, meta),
+                PathAndQuery::from_static(path),
+                RawCodec,
+            )
+            .await
+            .map_err(|status| into_remote_error(&status))?;
+        let messages =
+            futures_util::stream::unfold(Some(response.into_inner()), |state| async move {
+                let mut messages = state?;
+                match messages.message().await {
+                    Ok(Some(bytes)) => Some((Ok(bytes.to_vec()), Some(messages))),
+                    Ok(None) => None,
+                    Err(status) => Some((Err(into_remote_error(&status)), None)),
+                }
+            });
+        Ok(Box::pin(messages))
     }
 }
 

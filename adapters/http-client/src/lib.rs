@@ -14,11 +14,16 @@
 //! (`service`, `repository`), as the gRPC transport does: the same `arcana tls init` material
 //! and the same `tiers.*_url` values work for either transport.
 //!
+//! A server-streaming RPC (the job event feed) answers `200` with newline-delimited JSON, one
+//! message per line, and an empty line as a heartbeat while the feed is quiet, so both ends
+//! notice a vanished peer within 30 seconds.
+//!
 //! The RPC paths are those the internal protos declare (`/arcana.internal.v1.Storage/InsertUser`);
 //! a refusal travels as the internal `Failure` envelope in JSON, under its own media type so that
 //! nothing else (a proxy's error page) is ever mistaken for one.
 
 mod credential;
+mod ndjson;
 mod server;
 mod status;
 mod tls;

@@ -3,19 +3,25 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use arcana_adapter_internal::{CallMeta, Encoding, RemoteError, Transport};
+use arcana_adapter_internal::{CallMeta, Encoding, MessageStream, RemoteError, Transport};
 use arcana_ports::health::{Health, HealthCheck};
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue, header};
 
 use crate::credential::CREDENTIAL_HEADER;
 use crate::status::into_remote_error;
-use crate::tls;
+use crate::{ndjson, tls};
 
 /// A link to one remote tier. Cloning shares the connection pool.
 #[derive(Clone)]
 pub struct HttpTransport {
     client: reqwest::Client,
+    /// The pool of streaming calls: no overall timeout (a feed lasts as long as it lasts), but
+    /// a read must come at least every [`ndjson::IDLE_LIMIT`] (the callee sends heartbeats far
+    /// more often), and long-lived feeds never hold connections the unary calls wait for.
+    streams: reqwest::Client,
+    /// Bounds a unary call, and the opening of a streaming one.
+    timeout: Duration,
     /// `https://host:port`, without a trailing slash; RPC paths start with one.
     base_url: String,
     /// The tier on the other end: the name its certificate must carry.
@@ -53,19 +59,28 @@ impl HttpTransport {
             anyhow::anyhow!("the {tier} link's service credential is not a valid header value")
         })?;
         credential.set_sensitive(true);
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls::client_config(ca_pem, tier)?)
-            .https_only(true)
-            // Internal hops go straight to the next tier, whatever HTTP(S)_PROXY says.
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
+        let builder = || -> anyhow::Result<reqwest::ClientBuilder> {
+            Ok(reqwest::Client::builder()
+                .tls_backend_preconfigured(tls::client_config(ca_pem, tier)?)
+                .https_only(true)
+                // Internal hops go straight to the next tier, whatever HTTP(S)_PROXY says.
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(timeout)
+                .tcp_nodelay(true))
+        };
+        let client = builder()?
             .timeout(timeout)
-            .tcp_nodelay(true)
             .build()
             .context("building the internal HTTP client")?;
+        let streams = builder()?
+            .read_timeout(ndjson::IDLE_LIMIT)
+            .build()
+            .context("building the internal HTTP client of streams")?;
         Ok(Self {
             client,
+            streams,
+            timeout,
             base_url: url.trim_end_matches('/').to_owned(),
             tier,
             credential,
@@ -142,6 +157,54 @@ impl Transport for HttpTransport {
         if status.is_success() {
             return Ok(answer.into());
         }
+        Err(into_remote_error(
+            status,
+            content_type.as_ref(),
+            &answer,
+            self.tier,
+        ))
+    }
+
+    /// `POST {url}{path}` on the streams pool; the answer is newline-delimited JSON
+    /// ([`ndjson`]). Dropping the stream drops the connection, which ends the call on the
+    /// callee.
+    async fn open_stream(
+        &self,
+        path: &'static str,
+        body: Vec<u8>,
+        meta: &CallMeta,
+    ) -> Result<MessageStream, RemoteError> {
+        let request = self
+            .streams
+            .post(format!("{}{path}", self.base_url))
+            .headers(self.headers(meta))
+            .header(header::ACCEPT, ndjson::MEDIA_TYPE)
+            .body(body)
+            .send();
+        let response = tokio::time::timeout(self.timeout, request)
+            .await
+            .map_err(|_| {
+                RemoteError::Unreachable(anyhow::anyhow!(
+                    "the {} tier did not answer within {:?}",
+                    self.tier,
+                    self.timeout
+                ))
+            })?
+            .map_err(|err| unreachable(err, self.tier))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(ndjson::read(response, self.tier));
+        }
+        let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+        let answer = tokio::time::timeout(self.timeout, response.bytes())
+            .await
+            .map_err(|_| {
+                RemoteError::Unreachable(anyhow::anyhow!(
+                    "the {} tier's refusal did not arrive in time",
+                    self.tier
+                ))
+            })?
+            .map_err(|err| unreachable(err, self.tier))?;
         Err(into_remote_error(
             status,
             content_type.as_ref(),

@@ -9,8 +9,9 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use anyhow::anyhow;
+use arcana_domain::jobs::JobState;
 use arcana_domain::{FieldError, Status};
-use arcana_ports::usecases::{AuthError, ManagementError, TokenRejection};
+use arcana_ports::usecases::{AuthError, JobsError, ManagementError, TokenRejection};
 use arcana_ports::{StoreError, UniqueField};
 
 use crate::transport::RemoteError;
@@ -104,6 +105,20 @@ pub(crate) fn from_management(error: ManagementError) -> Failure {
         ManagementError::VersionConflict => failure(FailureKind::VersionConflict),
         ManagementError::Unavailable(cause) => opaque(FailureKind::Unavailable, &cause),
         ManagementError::Internal(cause) => opaque(FailureKind::Internal, &cause),
+    }
+}
+
+pub(crate) fn from_jobs(error: JobsError) -> Failure {
+    match error {
+        JobsError::Validation(errors) => validation(errors),
+        JobsError::Forbidden => failure(FailureKind::Forbidden),
+        JobsError::NotFound => failure(FailureKind::NotFound),
+        JobsError::WrongState(state) => Failure {
+            job_state: state.as_str().to_owned(),
+            ..failure(FailureKind::WrongState)
+        },
+        JobsError::Unavailable(cause) => opaque(FailureKind::Unavailable, &cause),
+        JobsError::Internal(cause) => opaque(FailureKind::Internal, &cause),
     }
 }
 
@@ -250,6 +265,38 @@ pub(crate) fn management_error(error: RemoteError) -> ManagementError {
         | FailureKind::WrongState
         | FailureKind::Internal
         | FailureKind::PeerRefused => ManagementError::Internal(unexpected(&failure)),
+    }
+}
+
+pub(crate) fn jobs_error(error: RemoteError) -> JobsError {
+    let failure = match error {
+        RemoteError::Refused(failure) => failure,
+        RemoteError::Unreachable(cause) => return JobsError::Unavailable(unreachable(cause)),
+    };
+    match failure.kind() {
+        FailureKind::Validation => JobsError::Validation(field_errors(failure)),
+        // As for user management: a token revoked between the controller's check and this call
+        // no longer carries any right.
+        FailureKind::Forbidden | FailureKind::InvalidToken | FailureKind::AccountDisabled => {
+            JobsError::Forbidden
+        }
+        FailureKind::NotFound => JobsError::NotFound,
+        FailureKind::WrongState => match JobState::parse(&failure.job_state) {
+            Ok(state) => JobsError::WrongState(state),
+            Err(_) => JobsError::Internal(unexpected(&failure)),
+        },
+        FailureKind::Unavailable => {
+            JobsError::Unavailable(anyhow!("the service tier reports a dependency unavailable"))
+        }
+        FailureKind::Unspecified
+        | FailureKind::InvalidCredentials
+        | FailureKind::Throttled
+        | FailureKind::Conflict
+        | FailureKind::SessionNotFound
+        | FailureKind::VersionConflict
+        | FailureKind::StaleVersion
+        | FailureKind::Internal
+        | FailureKind::PeerRefused => JobsError::Internal(unexpected(&failure)),
     }
 }
 

@@ -24,7 +24,7 @@ pub mod transport;
 pub mod wire;
 
 pub use context::CallMeta;
-pub use transport::{Encoding, RemoteError, Transport};
+pub use transport::{Encoding, MessageStream, RemoteError, Transport};
 
 /// Default protobuf package of every internal service.
 pub const PACKAGE: &str = "arcana.internal.v1";

@@ -1,7 +1,10 @@
 //! What a transport must do: carry one encoded request to a named RPC and bring back the encoded
 //! answer or the callee's [`Failure`](crate::wire::Failure).
 
+use std::pin::Pin;
+
 use async_trait::async_trait;
+use futures_util::{Stream, StreamExt as _};
 use prost::Message;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -52,6 +55,12 @@ pub enum RemoteError {
     Unreachable(#[source] anyhow::Error),
 }
 
+/// The answers of a server-streaming RPC, encoded, in the order the callee sent them. It ends
+/// when the callee ends the feed; a broken link yields one `Unreachable` item, then the end.
+/// Dropping it cancels the call on the callee (gRPC: the stream is reset; HTTP: the connection
+/// is closed), which drops the callee's side of the feed.
+pub type MessageStream = Pin<Box<dyn Stream<Item = Result<Vec<u8>, RemoteError>> + Send>>;
+
 /// One link to a remote tier. Implementations reuse their connections (no handshake per call)
 /// and bound every call by their configured timeout, reporting it as `Unreachable`.
 #[async_trait]
@@ -65,6 +74,17 @@ pub trait Transport: Send + Sync {
         body: Vec<u8>,
         meta: &CallMeta,
     ) -> Result<Vec<u8>, RemoteError>;
+
+    /// Opens the server-streaming RPC at `path` (`/arcana.internal.v1.Jobs/Watch`) with `body`.
+    /// Opening (up to the callee's accepting or refusing the call) is bounded by the call
+    /// timeout, as for [`Transport::call`]; the stream itself lives as long as the feed, and a
+    /// dead peer is detected by the transport's own liveness checks, not by that timeout.
+    async fn open_stream(
+        &self,
+        path: &'static str,
+        body: Vec<u8>,
+        meta: &CallMeta,
+    ) -> Result<MessageStream, RemoteError>;
 }
 
 /// Encodes `request`, calls `path` and decodes the answer.
@@ -84,4 +104,32 @@ where
     encoding.decode(&answer).map_err(|err| {
         RemoteError::Unreachable(err.context(format!("decoding the answer of {path}")))
     })
+}
+
+/// The decoded answers of a server-streaming RPC.
+pub(crate) type Answers<Resp> = Pin<Box<dyn Stream<Item = Result<Resp, RemoteError>> + Send>>;
+
+/// Encodes `request`, opens the server-streaming RPC at `path` and decodes each answer; an
+/// answer that does not decode ends the stream as an `Unreachable` item.
+pub(crate) async fn subscribe<Req, Resp>(
+    transport: &dyn Transport,
+    path: &'static str,
+    request: &Req,
+    meta: &CallMeta,
+) -> Result<Answers<Resp>, RemoteError>
+where
+    Req: Message + Serialize,
+    Resp: Message + Default + DeserializeOwned + Send + 'static,
+{
+    let encoding = transport.encoding();
+    let body = encoding.encode(request).map_err(RemoteError::Unreachable)?;
+    let stream = transport.open_stream(path, body, meta).await?;
+    let decoded = stream.map(move |answer| {
+        answer.and_then(|bytes| {
+            encoding.decode(&bytes).map_err(|err| {
+                RemoteError::Unreachable(err.context(format!("decoding an answer of {path}")))
+            })
+        })
+    });
+    Ok(Box::pin(decoded))
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arcana_adapter_internal::client::{RemoteAudit, RemoteAuth, RemoteUsers};
+use arcana_adapter_internal::client::{RemoteAudit, RemoteAuth, RemoteJobs, RemoteUsers};
 
 use crate::config::{Settings, Tier};
 use crate::public::{self, PublicApi};
@@ -19,9 +19,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let api = PublicApi {
         auth: Arc::new(RemoteAuth::new(service.clone())),
         users: Arc::new(RemoteUsers::new(service.clone())),
-        audit: Arc::new(RemoteAudit::new(service)),
-        // The job admin API does not cross the internal API yet (docs/DEPLOYMENT.md).
-        jobs: None,
+        audit: Arc::new(RemoteAudit::new(service.clone())),
+        jobs: Some(Arc::new(RemoteJobs::new(service))),
         health: vec![health],
     };
     let listeners = public::bind(&settings, Some(Tier::Controller.as_str())).await?;

@@ -28,6 +28,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         auth: app.auth.clone(),
         users: app.users.clone(),
         audit: app.audit.clone(),
+        jobs: app.jobs_admin.clone(),
     };
     let listener = links::bind_internal(&settings, Tier::Service).await?;
     let health = app.health.clone();

@@ -12,16 +12,18 @@ use arcana_adapter_internal::wire::{Failure, FailureKind};
 use arcana_adapter_internal::{CallMeta, Encoding};
 use arcana_ports::health::HealthCheck;
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::credential::ExpectedCredential;
+use crate::ndjson;
 use crate::status::failure_response;
 use listener::TlsListener;
 
@@ -70,12 +72,13 @@ pub async fn serve(
     let tls = crate::tls::server_config(&config.cert_pem, &config.key_pem)?;
     let listener = TlsListener::new(listener, tls, config.request_timeout)
         .context("reading the internal listener's address")?;
-    let app = router(
-        config.api,
-        credential,
-        config.health,
-        config.request_timeout,
-    );
+    // Live feeds end when shutdown starts, so that finishing the requests in flight terminates.
+    let (stop_feeds, stopping) = watch::channel(false);
+    let rpc = Rpc {
+        api: config.api,
+        stopping,
+    };
+    let app = router(rpc, credential, config.health, config.request_timeout);
 
     // axum wants a `'static` shutdown signal; relaying it keeps this signature the gRPC one.
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -86,6 +89,7 @@ pub async fn serve(
     tokio::select! {
         outcome = &mut serving => return outcome.context("serving internal HTTP"),
         () = shutdown => {
+            let _ = stop_feeds.send(true);
             let _ = stop.send(());
         }
     }
@@ -95,7 +99,7 @@ pub async fn serve(
 /// Every path but the two probes sits behind the credential; the probes are added after the
 /// gate's layer, which therefore does not wrap them.
 fn router(
-    api: Arc<dyn InternalApi>,
+    rpc: Rpc,
     credential: Arc<ExpectedCredential>,
     checks: Vec<Arc<dyn HealthCheck>>,
     request_timeout: Duration,
@@ -103,7 +107,7 @@ fn router(
     let rpc = Router::new()
         .route("/{*rpc}", post(dispatch))
         .fallback(no_such_path)
-        .with_state(api)
+        .with_state(rpc)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -137,18 +141,28 @@ async fn require_credential(
     failure_response(&refused)
 }
 
-async fn dispatch(
-    State(api): State<Arc<dyn InternalApi>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// What the RPC routes serve: the tier's API, and the signal that ends its live feeds.
+#[derive(Clone)]
+struct Rpc {
+    api: Arc<dyn InternalApi>,
+    stopping: watch::Receiver<bool>,
+}
+
+async fn dispatch(State(rpc): State<Rpc>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let call = Call {
         encoding: Encoding::Json,
         body: body.into(),
         meta: call_meta(&headers),
     };
-    match server::serve(&*api, uri.path(), call).await {
+    let api = &*rpc.api;
+    if server::is_stream(api, uri.path()) {
+        return match server::serve_stream(api, uri.path(), call).await {
+            Ok(answers) => feed(server::until_stopping(answers, rpc.stopping)),
+            Err(Refusal::UnknownMethod) => no_such_path().await,
+            Err(Refusal::Failed(failure)) => failure_response(&failure),
+        };
+    }
+    match server::serve(api, uri.path(), call).await {
         Ok(answer) => (
             [(
                 header::CONTENT_TYPE,
@@ -160,6 +174,18 @@ async fn dispatch(
         Err(Refusal::UnknownMethod) => no_such_path().await,
         Err(Refusal::Failed(failure)) => failure_response(&failure),
     }
+}
+
+/// A server-streaming answer: chunked newline-delimited JSON, sent as the caller reads it.
+fn feed(answers: server::AnswerStream) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(ndjson::MEDIA_TYPE),
+        )],
+        Body::from_stream(ndjson::write(answers, ndjson::HEARTBEAT)),
+    )
+        .into_response()
 }
 
 /// Not a [`Failure`]: like gRPC's UNIMPLEMENTED, the caller reads it as a peer that does not

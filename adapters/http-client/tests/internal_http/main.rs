@@ -5,4 +5,5 @@
 mod failures;
 mod security;
 mod storage;
+mod streams;
 mod support;

@@ -1,13 +1,15 @@
 //! Remote adapters: the ports of the next tier, implemented by calls over a [`Transport`].
 //!
-//! The controller holds [`RemoteAuth`], [`RemoteUsers`] and [`RemoteAudit`] where the monolith
+//! The controller holds [`RemoteAuth`], [`RemoteUsers`], [`RemoteAudit`] and [`RemoteJobs`] where the monolith
 //! holds the application's services; the service tier holds [`RemoteUserRepository`],
 //! [`RemoteSessionStore`] and [`RemoteAuditLog`] where the monolith holds the database
 //! adapters. The application cannot tell the difference.
 
+mod jobs;
 mod service;
 mod storage;
 
+pub use jobs::RemoteJobs;
 pub use service::{RemoteAudit, RemoteAuth, RemoteUsers};
 pub use storage::{RemoteAuditLog, RemoteSessionStore, RemoteUserRepository};
 

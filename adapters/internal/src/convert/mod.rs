@@ -2,10 +2,12 @@
 //! parsers as a request body or a storage row, so a malformed message never becomes a value.
 
 mod audit;
+mod jobs;
 mod sessions;
 mod users;
 
 pub(crate) use audit::*;
+pub(crate) use jobs::*;
 pub(crate) use sessions::*;
 pub(crate) use users::*;
 

@@ -1,7 +1,8 @@
 use std::time::Duration;
 
+use arcana_domain::jobs::JobState;
 use arcana_domain::{Status, ValueError};
-use arcana_ports::usecases::{AuthError, ManagementError, TokenRejection};
+use arcana_ports::usecases::{AuthError, JobsError, ManagementError, TokenRejection};
 use arcana_ports::{StoreError, UniqueField};
 
 use super::*;
@@ -100,4 +101,58 @@ fn storage_errors_round_trip_and_an_unreachable_tier_is_unavailable() {
 fn a_failure_of_another_vocabulary_becomes_an_internal_error() {
     let forbidden = through_the_wire(&from_management(ManagementError::Forbidden));
     assert!(matches!(store_error(forbidden), StoreError::Other(_)));
+}
+
+#[test]
+fn every_jobs_error_is_rebuilt_exactly_on_the_other_side() {
+    let mut cases = vec![
+        JobsError::Validation(vec![
+            ValueError::new("invalid_name", "1 to 64 letters").at("name"),
+            ValueError::new("out_of_range", "must be between 1 and 100").at("max_attempts"),
+        ]),
+        JobsError::Forbidden,
+        JobsError::NotFound,
+    ];
+    cases.extend(JobState::ALL.map(JobsError::WrongState));
+    for error in cases {
+        let expected = format!("{error:?}");
+        let rebuilt = jobs_error(through_the_wire(&from_jobs(error)));
+        assert_eq!(format!("{rebuilt:?}"), expected);
+    }
+}
+
+#[test]
+fn opaque_jobs_failures_keep_their_kind_and_an_unreachable_tier_is_unavailable() {
+    let unavailable = from_jobs(JobsError::Unavailable(anyhow!("redis at 10.0.0.9 refused")));
+    assert!(!format!("{unavailable:?}").contains("10.0.0.9"));
+    assert!(matches!(
+        jobs_error(through_the_wire(&unavailable)),
+        JobsError::Unavailable(_)
+    ));
+    let internal = from_jobs(JobsError::Internal(anyhow!("secret detail")));
+    assert!(matches!(
+        jobs_error(through_the_wire(&internal)),
+        JobsError::Internal(_)
+    ));
+    assert!(matches!(
+        jobs_error(RemoteError::Unreachable(anyhow!("connection refused"))),
+        JobsError::Unavailable(_)
+    ));
+}
+
+#[test]
+fn a_wrong_state_without_a_state_a_tier_could_send_is_an_internal_error() {
+    let garbled = Failure {
+        job_state: "sideways".into(),
+        ..failure(FailureKind::WrongState)
+    };
+    assert!(matches!(
+        jobs_error(through_the_wire(&garbled)),
+        JobsError::Internal(_)
+    ));
+    let revoked = from_auth(AuthError::InvalidToken(TokenRejection::Revoked));
+    assert!(matches!(
+        jobs_error(through_the_wire(&revoked)),
+        JobsError::Forbidden
+    ));
 }

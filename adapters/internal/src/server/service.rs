@@ -12,12 +12,13 @@ use arcana_ports::usecases::audit::AuditFilter;
 use arcana_ports::usecases::auth::{ChangePassword, Login, Register};
 use arcana_ports::usecases::users::{CreateUser, ListUsers, UpdateProfile};
 use arcana_ports::usecases::{
-    AuditUseCases, AuthError, AuthSession, AuthUseCases, ManagementError, Principal,
+    AuditUseCases, AuthError, AuthSession, AuthUseCases, JobsUseCases, ManagementError, Principal,
     TokenRejection, UserUseCases, UserView,
 };
 use async_trait::async_trait;
 
-use super::{Call, InternalApi, Refusal};
+use super::jobs::{JOBS, WATCH};
+use super::{AnswerStream, Call, InternalApi, Refusal};
 use crate::convert::{self, micros};
 use crate::failure;
 use crate::wire;
@@ -31,6 +32,8 @@ pub struct ServiceApi {
     pub auth: Arc<dyn AuthUseCases>,
     pub users: Arc<dyn UserUseCases>,
     pub audit: Arc<dyn AuditUseCases>,
+    /// The job admin use cases (admin only, checked behind the port).
+    pub jobs: Arc<dyn JobsUseCases>,
 }
 
 fn auth(error: AuthError) -> Refusal {
@@ -65,7 +68,11 @@ fn user_id(raw: &str) -> Result<UserId, Refusal> {
 #[async_trait]
 impl InternalApi for ServiceApi {
     fn services(&self) -> &'static [&'static str] {
-        &[ACCOUNTS, USERS, AUDIT]
+        &[ACCOUNTS, USERS, AUDIT, JOBS]
+    }
+
+    fn streams(&self) -> &'static [&'static str] {
+        &[WATCH]
     }
 
     async fn handle(&self, service: &str, method: &str, call: Call) -> Result<Vec<u8>, Refusal> {
@@ -79,6 +86,19 @@ impl InternalApi for ServiceApi {
             },
             USERS => self.users(method, call).await,
             AUDIT if method == "Query" => self.audit(call).await,
+            JOBS => self.jobs(method, call).await,
+            _ => Err(Refusal::UnknownMethod),
+        }
+    }
+
+    async fn open_stream(
+        &self,
+        service: &str,
+        method: &str,
+        call: Call,
+    ) -> Result<AnswerStream, Refusal> {
+        match (service, method) {
+            (JOBS, "Watch") => self.watch_jobs(call).await,
             _ => Err(Refusal::UnknownMethod),
         }
     }
@@ -95,6 +115,11 @@ impl ServiceApi {
         self.auth
             .authenticate(token.expose(), call.meta.request.clone())
             .await
+    }
+
+    /// [`ServiceApi::principal`], refused as the port refuses an unauthenticated caller.
+    pub(super) async fn authenticated(&self, call: &Call) -> Result<Principal, Refusal> {
+        self.principal(call).await.map_err(auth)
     }
 
     async fn sign_in(&self, method: &str, call: Call) -> Result<Vec<u8>, Refusal> {
