@@ -1,17 +1,19 @@
 //! Remote adapters: the ports of the next tier, implemented by calls over a [`Transport`].
 //!
-//! The controller holds [`RemoteAuth`], [`RemoteUsers`], [`RemoteAudit`] and [`RemoteJobs`] where the monolith
-//! holds the application's services; the service tier holds [`RemoteUserRepository`],
+//! The controller holds [`RemoteAuth`], [`RemoteUsers`], [`RemoteAudit`] and [`RemoteJobs`]
+//! where the monolith holds the application's services; the service tier holds [`RemoteUserRepository`],
 //! [`RemoteSessionStore`] and [`RemoteAuditLog`] where the monolith holds the database
 //! adapters. The application cannot tell the difference.
 
 mod jobs;
 mod service;
 mod storage;
+mod users;
 
 pub use jobs::RemoteJobs;
-pub use service::{RemoteAudit, RemoteAuth, RemoteUsers};
+pub use service::RemoteAuth;
 pub use storage::{RemoteAuditLog, RemoteSessionStore, RemoteUserRepository};
+pub use users::{RemoteAudit, RemoteUsers};
 
 /// The path of an internal RPC, as gRPC names it; the HTTP transport posts to the same path.
 macro_rules! rpc {
