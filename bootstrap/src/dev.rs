@@ -22,7 +22,7 @@ struct Running {
     child: Child,
     /// The tier's standard input: it stops by itself when this closes, which happens even if
     /// this process is killed outright, so no tier outlives its supervisor.
-    _lifeline: Option<tokio::process::ChildStdin>,
+    lifeline: Option<tokio::process::ChildStdin>,
 }
 
 pub async fn layered(transport: Transport) -> anyhow::Result<()> {
@@ -151,7 +151,7 @@ async fn start(
                 Running {
                     tier,
                     child,
-                    _lifeline: lifeline,
+                    lifeline,
                 },
                 url,
             ));
@@ -177,6 +177,8 @@ fn sibling(name: &str) -> anyhow::Result<PathBuf> {
 /// Stops the tiers from the outside in, so that no tier loses its next one while it drains.
 async fn stop_all(running: &mut [Running]) {
     for tier in running.iter_mut().rev() {
+        // Closing its input is itself a stop request, and leaves nothing for it to wait on.
+        tier.lifeline = None;
         terminate(&tier.child);
         if tier.child.wait().await.is_err() {
             let _ = tier.child.start_kill();

@@ -28,7 +28,11 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(work(settings)) {
+    let outcome = runtime.block_on(work(settings));
+    // Everything that matters has finished by now; a blocking reader (a supervised tier's
+    // standard input) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

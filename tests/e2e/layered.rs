@@ -3,6 +3,8 @@
 //! of a tier, and the request id across tiers. The account scenarios themselves run against the
 //! layered controller in `accounts.rs`.
 
+#[path = "layered/dev.rs"]
+mod dev;
 #[path = "layered/failure.rs"]
 mod failure;
 #[path = "layered/jobs.rs"]

@@ -131,6 +131,9 @@ pub struct TestApp {
     /// `http://ADDR` of the gRPC listener; `None` when gRPC is disabled.
     pub grpc_url: Option<String>,
     pub client: Client,
+    /// Every line the process printed up to its REST address (a layered deployment announces
+    /// each tier's listeners there).
+    pub announced: Vec<String>,
     child: Child,
     storage: Option<StorageGuard>,
     /// Everything the server logged so far (standard error).
@@ -207,9 +210,11 @@ impl TestApp {
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
         // The gRPC line, when gRPC is enabled, comes before the REST one.
+        let mut announced = Vec::new();
         let (address, grpc_url) = tokio::time::timeout(Duration::from_secs(30), async {
             let mut grpc_url = None;
             while let Some(line) = lines.next_line().await.expect("stdout readable") {
+                announced.push(line.clone());
                 // A layered deployment announces the controller's public listeners.
                 let line = line.replacen("arcana: controller ", "arcana: ", 1);
                 if let Some(url) = line.strip_prefix("arcana: gRPC listening on ") {
@@ -233,6 +238,7 @@ impl TestApp {
             base_url: address,
             grpc_url,
             client,
+            announced,
             child,
             logs,
             storage: None,
