@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use arcana_adapter_cache::CachedTokenCodec;
 use arcana_adapter_jobs::{JobMetrics, MeteredJobQueue};
 use arcana_adapter_memory::{InProcessEventBus, InProcessJobEvents, SystemClock};
 use arcana_adapter_security::{
@@ -15,6 +16,7 @@ use arcana_application::{
 use arcana_domain::session::SessionLifetimes;
 use arcana_ports::health::HealthCheck;
 use arcana_ports::jobs::JobEventFeed;
+use arcana_ports::security::TokenCodec;
 use arcana_ports::sessions::SessionStore;
 use arcana_ports::usecases::ManagementError;
 use chrono::TimeDelta;
@@ -58,7 +60,7 @@ pub fn build(
         audit: storage.audit.clone(),
         throttle: shared.throttle,
         hasher: Arc::new(password_hasher(settings)?),
-        tokens: Arc::new(token_codec(settings)?),
+        tokens: verified_tokens(settings)?,
         refresh_tokens: Arc::new(RandomRefreshTokens),
         clock: Arc::new(SystemClock),
         events: Arc::new(events.clone()),
@@ -121,6 +123,21 @@ fn password_hasher(settings: &Settings) -> anyhow::Result<Argon2PasswordHasher> 
         max_waiting: argon.max_waiting,
     })
     .context("configuring Argon2")
+}
+
+/// Entries of the verified-token cache: one per live access token a process sees.
+const VERIFIED_TOKENS: u64 = 100_000;
+
+/// The JWT codec behind a cache of what it verified: a token is decoded once per process, not
+/// on every request (nor, in the layered modes, on every hop).
+fn verified_tokens(settings: &Settings) -> anyhow::Result<Arc<dyn TokenCodec>> {
+    let codec: Arc<dyn TokenCodec> = Arc::new(token_codec(settings)?);
+    let lifetime = std::time::Duration::from_secs(settings.security.access_ttl_secs);
+    Ok(Arc::new(CachedTokenCodec::new(
+        codec,
+        VERIFIED_TOKENS,
+        lifetime,
+    )))
 }
 
 fn token_codec(settings: &Settings) -> anyhow::Result<JwtTokenCodec> {

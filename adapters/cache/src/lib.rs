@@ -14,11 +14,13 @@ mod codec;
 mod metered;
 mod moka_cache;
 mod sessions;
+mod tokens;
 mod users;
 
 pub use metered::MeteredCache;
 pub use moka_cache::MokaCache;
 pub use sessions::CachedSessionStore;
+pub use tokens::CachedTokenCodec;
 pub use users::CachedUserRepository;
 
 /// The session and user wire formats, shared with adapters that store them as documents.
