@@ -39,28 +39,76 @@ pub fn build(
 ) -> anyhow::Result<SharedState> {
     let redis = redis_connection(settings)?;
     let mut health: Vec<Arc<dyn HealthCheck>> = Vec::new();
-    let sessions: Arc<dyn SessionStore> = match settings.sessions.backend {
+    let sessions = session_store(settings, storage, redis.as_ref(), &mut health)?;
+    let throttle = throttle_store(settings, redis.as_ref())?;
+    let Some(store) = cache_store(settings, storage, redis, &mut health)? else {
+        return Ok(SharedState {
+            users: storage.users.clone(),
+            sessions,
+            throttle,
+            health,
+        });
+    };
+    let metered: Arc<dyn Cache> =
+        Arc::new(MeteredCache::new(store, registry).context("registering the cache metrics")?);
+    let ttl = Duration::from_secs(settings.cache.ttl_secs);
+    Ok(SharedState {
+        users: Arc::new(CachedUserRepository::new(
+            storage.users.clone(),
+            metered.clone(),
+            ttl,
+        )),
+        sessions: Arc::new(CachedSessionStore::new(sessions, metered, ttl)),
+        throttle,
+        health,
+    })
+}
+
+/// The store of `sessions.backend`; Redis-held sessions are a required dependency.
+fn session_store(
+    settings: &Settings,
+    storage: &Storage,
+    redis: Option<&RedisConnection>,
+    health: &mut Vec<Arc<dyn HealthCheck>>,
+) -> anyhow::Result<Arc<dyn SessionStore>> {
+    Ok(match settings.sessions.backend {
         SessionBackend::Sql => storage.sessions.clone(),
         SessionBackend::Memory => Arc::new(InMemorySessionStore::new()),
         SessionBackend::Redis => {
             let redis = redis
-                .clone()
+                .cloned()
                 .context("sessions.backend = redis needs redis.url")?;
             health.push(Arc::new(RedisHealth::new(redis.clone(), "sessions", true)));
             Arc::new(RedisSessionStore::new(redis))
         }
-    };
-    let throttle: Arc<dyn ThrottleStore> = match settings.rate_limit.store {
+    })
+}
+
+/// The login-throttling counters of `rate_limit.store`.
+fn throttle_store(
+    settings: &Settings,
+    redis: Option<&RedisConnection>,
+) -> anyhow::Result<Arc<dyn ThrottleStore>> {
+    Ok(match settings.rate_limit.store {
         ThrottleBackend::Memory => Arc::new(InMemoryThrottleStore::new()),
         ThrottleBackend::Redis => {
             let redis = redis
-                .clone()
+                .cloned()
                 .context("rate_limit.store = redis needs redis.url")?;
             Arc::new(RedisThrottleStore::new(redis))
         }
-    };
+    })
+}
+
+/// The cache of `cache.backend`, if any; a Redis-backed cache is an optional dependency.
+fn cache_store(
+    settings: &Settings,
+    storage: &Storage,
+    redis: Option<RedisConnection>,
+    health: &mut Vec<Arc<dyn HealthCheck>>,
+) -> anyhow::Result<Option<Arc<dyn Cache>>> {
     let cache = &settings.cache;
-    let store: Option<Arc<dyn Cache>> = match cache.backend {
+    Ok(match cache.backend {
         CacheBackend::None => None,
         CacheBackend::Memory => {
             if storage.shared {
@@ -81,27 +129,6 @@ pub fn build(
                 Arc::new(TieredCache::new(&redis, cache.max_entries, local_ttl))
             })
         }
-    };
-    let Some(store) = store else {
-        return Ok(SharedState {
-            users: storage.users.clone(),
-            sessions,
-            throttle,
-            health,
-        });
-    };
-    let metered: Arc<dyn Cache> =
-        Arc::new(MeteredCache::new(store, registry).context("registering the cache metrics")?);
-    let ttl = Duration::from_secs(cache.ttl_secs);
-    Ok(SharedState {
-        users: Arc::new(CachedUserRepository::new(
-            storage.users.clone(),
-            metered.clone(),
-            ttl,
-        )),
-        sessions: Arc::new(CachedSessionStore::new(sessions, metered, ttl)),
-        throttle,
-        health,
     })
 }
 
