@@ -1,9 +1,10 @@
 //! Domain events: facts about what happened, published after the change is stored. They feed
-//! the audit log, metrics and (later) plugins.
+//! the audit log, metrics and plugins.
 
 use chrono::{DateTime, Utc};
 
 use crate::ids::EventId;
+use crate::plugin::PluginName;
 use crate::{SessionId, UserId};
 
 /// What happened. The names are part of the public contract (plugins subscribe by pattern).
@@ -21,10 +22,20 @@ pub enum EventKind {
     SessionRevoked,
     SessionReuseDetected,
     JobDeadLettered,
+    /// A line a plugin wrote to the audit log through its host function.
+    PluginRecorded,
+    PluginInstalled,
+    PluginRemoved,
+    PluginEnabled,
+    PluginDisabled,
+    /// The host stopped calling a plugin that failed too often.
+    PluginQuarantined,
+    /// A quarantined plugin's backoff ended; it runs again on probation.
+    PluginRestored,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 19] = [
         Self::UserRegistered,
         Self::UserLoggedIn,
         Self::UserLoginFailed,
@@ -37,6 +48,13 @@ impl EventKind {
         Self::SessionRevoked,
         Self::SessionReuseDetected,
         Self::JobDeadLettered,
+        Self::PluginRecorded,
+        Self::PluginInstalled,
+        Self::PluginRemoved,
+        Self::PluginEnabled,
+        Self::PluginDisabled,
+        Self::PluginQuarantined,
+        Self::PluginRestored,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +71,13 @@ impl EventKind {
             Self::SessionRevoked => "session.revoked",
             Self::SessionReuseDetected => "session.reuse_detected",
             Self::JobDeadLettered => "job.dead_lettered",
+            Self::PluginRecorded => "plugin.recorded",
+            Self::PluginInstalled => "plugin.installed",
+            Self::PluginRemoved => "plugin.removed",
+            Self::PluginEnabled => "plugin.enabled",
+            Self::PluginDisabled => "plugin.disabled",
+            Self::PluginQuarantined => "plugin.quarantined",
+            Self::PluginRestored => "plugin.restored",
         }
     }
 
@@ -70,16 +95,18 @@ pub enum Subject {
     /// form so the audit log never stores what a user typed in full.
     LoginIdentifier(String),
     Job(String),
+    Plugin(PluginName),
 }
 
 impl Subject {
-    /// The stored form: `user:<id>`, `session:<id>`, `login:<masked>`, `job:<id>`.
+    /// The stored form: `user:<id>`, `session:<id>`, `login:<masked>`, `job:<id>`, `plugin:<name>`.
     pub fn render(&self) -> String {
         match self {
             Self::User(id) => format!("user:{id}"),
             Self::Session(id) => format!("session:{id}"),
             Self::LoginIdentifier(masked) => format!("login:{masked}"),
             Self::Job(id) => format!("job:{id}"),
+            Self::Plugin(name) => format!("plugin:{name}"),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod jobs;
+pub mod plugin;
 pub mod rank;
 pub mod session;
 pub mod user;
