@@ -4,13 +4,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use arcana_adapter_memory::{InMemoryAuditLog, InMemorySessionStore, InMemoryUserRepository};
+use arcana_adapter_memory::{
+    InMemoryAuditLog, InMemoryPluginKv, InMemorySessionStore, InMemoryUserRepository,
+};
 use arcana_adapter_mysql::MysqlStore;
 use arcana_adapter_postgres::PostgresStore;
 use arcana_adapter_sqlite::SqliteStore;
 use arcana_ports::StoreError;
 use arcana_ports::audit::AuditLog;
 use arcana_ports::health::HealthCheck;
+use arcana_ports::plugins::PluginKv;
 use arcana_ports::sessions::SessionStore;
 use arcana_ports::users::UserRepository;
 
@@ -47,6 +50,7 @@ pub struct Database {
     pub users: Arc<dyn UserRepository>,
     pub sessions: Arc<dyn SessionStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub plugin_kv: Arc<dyn PluginKv>,
     pub health: Arc<dyn HealthCheck>,
     store: Store,
 }
@@ -65,6 +69,7 @@ macro_rules! sql_database {
             users: Arc::new(store.users()),
             sessions: Arc::new(store.sessions()),
             audit: Arc::new(store.audit()),
+            plugin_kv: Arc::new(store.plugin_kv()),
             health: Arc::new(store.clone()),
             store: Store::$variant(store),
         }
@@ -85,6 +90,7 @@ impl Database {
                     users: users.clone(),
                     sessions: Arc::new(InMemorySessionStore::new()),
                     audit: Arc::new(InMemoryAuditLog::new(MEMORY_AUDIT_CAPACITY)),
+                    plugin_kv: Arc::new(InMemoryPluginKv::new()),
                     health: users,
                     store: Store::Memory,
                 }
@@ -144,6 +150,7 @@ impl Database {
             users: self.users.clone(),
             sessions: self.sessions.clone(),
             audit: self.audit.clone(),
+            plugin_kv: self.plugin_kv.clone(),
             health: self.health.clone(),
             shared: self.is_shared(),
         }

@@ -5,9 +5,12 @@
 use std::sync::Arc;
 
 use arcana_adapter_internal::Transport;
-use arcana_adapter_internal::client::{RemoteAuditLog, RemoteSessionStore, RemoteUserRepository};
+use arcana_adapter_internal::client::{
+    RemoteAuditLog, RemotePluginKv, RemoteSessionStore, RemoteUserRepository,
+};
 use arcana_ports::audit::AuditLog;
 use arcana_ports::health::HealthCheck;
+use arcana_ports::plugins::PluginKv;
 use arcana_ports::sessions::SessionStore;
 use arcana_ports::users::UserRepository;
 
@@ -17,6 +20,13 @@ pub struct Storage {
     /// The session store of `sessions.backend = sql`: the database's own tables.
     pub sessions: Arc<dyn SessionStore>,
     pub audit: Arc<dyn AuditLog>,
+    /// Plugins' durable state, in the same storage as the accounts so that it survives restarts
+    /// and every process sees the same values.
+    #[expect(
+        dead_code,
+        reason = "filled in every mode; the plugin host's wiring (another branch) reads it"
+    )]
+    pub plugin_kv: Arc<dyn PluginKv>,
     /// Readiness of whatever answers these ports.
     pub health: Arc<dyn HealthCheck>,
     /// Whether other processes write to the same storage, so that an in-process cache cannot
@@ -31,6 +41,7 @@ impl Storage {
             users: Arc::new(RemoteUserRepository::new(transport.clone())),
             sessions: Arc::new(RemoteSessionStore::new(transport.clone())),
             audit: Arc::new(RemoteAuditLog::new(transport.clone())),
+            plugin_kv: Arc::new(RemotePluginKv::new(transport.clone())),
             health,
             // Every service process (and every worker) talks to the same repository.
             shared: true,

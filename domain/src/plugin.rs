@@ -68,6 +68,52 @@ impl PluginKey {
     }
 }
 
+/// The keys that start with one prefix, as a range in byte order (UTF-8 byte order is code-point
+/// order): `start <= key < end`, or `start <= key` when `end` is `None`. A storage index answers
+/// it with a range scan, with no pattern language whose wildcards the prefix could contain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRange {
+    pub start: String,
+    pub end: Option<String>,
+}
+
+impl KeyRange {
+    /// The range of keys starting with `prefix`; `None` when no key can (the prefix is longer
+    /// than a key or holds a control character).
+    pub fn prefixed_by(prefix: &str) -> Option<Self> {
+        if prefix.len() > PluginKey::MAX_LEN || prefix.chars().any(char::is_control) {
+            return None;
+        }
+        Some(Self {
+            start: prefix.to_owned(),
+            end: successor(prefix),
+        })
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        key >= self.start.as_str() && self.end.as_deref().is_none_or(|end| key < end)
+    }
+}
+
+/// The smallest string greater than every string that starts with `prefix`: the prefix with its
+/// last character raised by one, after dropping trailing characters that cannot be raised.
+/// `None` when nothing is left (an empty prefix, or one of `char::MAX` only).
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        // The only gap in the code points is the surrogate block.
+        let next = match u32::from(last) + 1 {
+            0xD800 => Some('\u{E000}'),
+            code => char::from_u32(code),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 /// The largest value a plugin may store under one key.
 pub const PLUGIN_VALUE_MAX_BYTES: usize = 64 * 1024;
 
@@ -97,6 +143,27 @@ mod tests {
             PluginName::parse("rate-limit").unwrap().metric_part(),
             "rate_limit"
         );
+    }
+
+    #[test]
+    fn a_prefix_range_holds_exactly_the_keys_with_that_prefix() {
+        let range = KeyRange::prefixed_by("a%_").unwrap();
+        assert_eq!(range.end.as_deref(), Some("a%`"));
+        for inside in ["a%_", "a%_x", "a%_\u{10FFFF}"] {
+            assert!(range.contains(inside), "{inside}");
+        }
+        for outside in ["a%", "a%`", "a%^", "aa_", "b"] {
+            assert!(!range.contains(outside), "{outside}");
+        }
+        let edge = KeyRange::prefixed_by("x\u{10FFFF}").unwrap();
+        assert_eq!(edge.end.as_deref(), Some("y"));
+        assert_eq!(
+            KeyRange::prefixed_by("\u{D7FF}").unwrap().end.as_deref(),
+            Some("\u{E000}")
+        );
+        assert_eq!(KeyRange::prefixed_by("").unwrap().end, None);
+        assert!(KeyRange::prefixed_by("a\nb").is_none());
+        assert!(KeyRange::prefixed_by(&"k".repeat(257)).is_none());
     }
 
     #[test]

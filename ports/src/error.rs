@@ -30,6 +30,11 @@ pub enum StoreError {
     /// The record to update does not exist.
     #[error("record not found")]
     NotFound,
+    /// A value is larger than the port accepts (a plugin value over
+    /// [`arcana_domain::plugin::PLUGIN_VALUE_MAX_BYTES`]). Refused before the storage is
+    /// touched, so nothing changed; retrying the same value fails the same way.
+    #[error("the value is larger than the store accepts")]
+    TooLarge,
     /// The backend cannot be reached or refused service; retrying later may succeed.
     #[error("storage unavailable")]
     Unavailable(#[source] anyhow::Error),

@@ -6,7 +6,7 @@
 //! unless the plugin declared itself required, and a plugin that keeps failing is quarantined.
 
 use arcana_domain::event::DomainEvent;
-use arcana_domain::plugin::{PluginKey, PluginName};
+use arcana_domain::plugin::{PLUGIN_VALUE_MAX_BYTES, PluginKey, PluginName};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -200,10 +200,16 @@ pub trait PluginHost: Send + Sync {
 }
 
 /// Durable key-value state of plugins, in the deployment's storage so that it survives restarts
-/// and is shared by every process. Each plugin sees only its own keys.
+/// and is shared by every process. Each plugin sees only its own keys: the same key under two
+/// plugin names is two entries.
+///
+/// Keys order by their bytes (UTF-8, so by code point) on every adapter, and a prefix is matched
+/// literally: `%`, `_` and `\` in it are ordinary characters.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait PluginKv: Send + Sync {
+    /// The value stored under `key`, byte for byte; `None` when there is none.
+    ///
     /// # Errors
     /// `Unavailable` when the storage cannot be reached. Safe to retry.
     async fn get(
@@ -212,11 +218,13 @@ pub trait PluginKv: Send + Sync {
         key: &PluginKey,
     ) -> Result<Option<Vec<u8>>, StoreError>;
 
-    /// Stores `value` (at most [`arcana_domain::plugin::PLUGIN_VALUE_MAX_BYTES`]), replacing any
-    /// earlier value.
+    /// Stores `value` (any bytes, at most [`PLUGIN_VALUE_MAX_BYTES`]), replacing any earlier
+    /// value.
     ///
     /// # Errors
-    /// `Unavailable` when the storage cannot be reached. Safe to retry (last write wins).
+    /// `TooLarge` when `value` is longer than [`PLUGIN_VALUE_MAX_BYTES`]: checked before the
+    /// storage is touched, so the earlier value (if any) stays. `Unavailable` when the storage
+    /// cannot be reached. Safe to retry (last write wins).
     async fn put(
         &self,
         plugin: &PluginName,
@@ -230,7 +238,7 @@ pub trait PluginKv: Send + Sync {
     /// `Unavailable` when the storage cannot be reached. Safe to retry.
     async fn delete(&self, plugin: &PluginName, key: &PluginKey) -> Result<bool, StoreError>;
 
-    /// Keys starting with `prefix`, in byte order, at most `limit`.
+    /// Keys starting with `prefix` (all keys for `""`), in byte order, at most `limit`.
     ///
     /// # Errors
     /// `Unavailable` when the storage cannot be reached. Safe to retry.
@@ -240,4 +248,15 @@ pub trait PluginKv: Send + Sync {
         prefix: &str,
         limit: usize,
     ) -> Result<Vec<PluginKey>, StoreError>;
+}
+
+/// The check every [`PluginKv`] adapter makes before touching its storage.
+///
+/// # Errors
+/// `TooLarge` when `value` is longer than [`PLUGIN_VALUE_MAX_BYTES`].
+pub fn check_value_size(value: &[u8]) -> Result<(), StoreError> {
+    if value.len() > PLUGIN_VALUE_MAX_BYTES {
+        return Err(StoreError::TooLarge);
+    }
+    Ok(())
 }

@@ -4,11 +4,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use arcana_adapter_memory::{InMemoryAuditLog, InMemorySessionStore, InMemoryUserRepository};
+use arcana_adapter_memory::{
+    InMemoryAuditLog, InMemoryPluginKv, InMemorySessionStore, InMemoryUserRepository,
+};
 use arcana_adapter_mysql::MysqlStore;
 use arcana_adapter_postgres::PostgresStore;
 use arcana_adapter_sqlite::SqliteStore;
 use arcana_ports::audit::AuditLog;
+use arcana_ports::plugins::PluginKv;
 use arcana_ports::sessions::SessionStore;
 use arcana_ports::users::UserRepository;
 use std::time::Duration;
@@ -43,6 +46,7 @@ pub struct Stores {
     pub users: Arc<dyn UserRepository>,
     pub sessions: Arc<dyn SessionStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub plugin_kv: Arc<dyn PluginKv>,
     _keep: Option<Box<dyn Send + Sync>>,
 }
 
@@ -70,6 +74,7 @@ macro_rules! sql_stores {
             users: Arc::new(store.users()),
             sessions: Arc::new(store.sessions()),
             audit: Arc::new(store.audit()),
+            plugin_kv: Arc::new(store.plugin_kv()),
             _keep: Some(Box::new($keep)),
         }
     }};
@@ -114,6 +119,7 @@ impl Backend {
                 users: Arc::new(InMemoryUserRepository::new()),
                 sessions: Arc::new(InMemorySessionStore::new()),
                 audit: Arc::new(InMemoryAuditLog::new(10_000)),
+                plugin_kv: Arc::new(InMemoryPluginKv::new()),
                 _keep: None,
             },
             Self::Sqlite => sqlite_stores().await,
@@ -132,6 +138,7 @@ impl Backend {
                         ttl,
                     )),
                     audit: Arc::new(InMemoryAuditLog::new(10_000)),
+                    plugin_kv: Arc::new(InMemoryPluginKv::new()),
                     _keep: None,
                 }
             }
@@ -168,6 +175,7 @@ impl Backend {
                     users: Arc::new(InMemoryUserRepository::new()),
                     sessions: Arc::new(RedisSessionStore::new(connection)),
                     audit: Arc::new(InMemoryAuditLog::new(10_000)),
+                    plugin_kv: Arc::new(InMemoryPluginKv::new()),
                     _keep: Some(Box::new(redis)),
                 }
             }
@@ -186,6 +194,7 @@ impl Backend {
                     users: Arc::new(CachedUserRepository::new(users, cache.clone(), ttl)),
                     sessions: Arc::new(CachedSessionStore::new(sessions, cache, ttl)),
                     audit: Arc::new(InMemoryAuditLog::new(10_000)),
+                    plugin_kv: Arc::new(InMemoryPluginKv::new()),
                     _keep: Some(Box::new(redis)),
                 }
             }
@@ -209,12 +218,14 @@ impl Stores {
         users: Arc<dyn UserRepository>,
         sessions: Arc<dyn SessionStore>,
         audit: Arc<dyn AuditLog>,
+        plugin_kv: Arc<dyn PluginKv>,
         keep: Box<dyn Send + Sync>,
     ) -> Self {
         Self {
             users,
             sessions,
             audit,
+            plugin_kv,
             _keep: Some(keep),
         }
     }
@@ -247,6 +258,7 @@ fn all_cases() -> Vec<Case> {
     let mut cases = crate::users::cases();
     cases.extend(crate::sessions::cases());
     cases.extend(crate::audit::cases());
+    cases.extend(crate::plugin_kv::cases());
     cases
 }
 

@@ -14,6 +14,7 @@ mod harness;
 mod jobs;
 mod jobs_admin;
 mod locks;
+mod plugin_kv;
 mod remote;
 mod sessions;
 mod throttle;

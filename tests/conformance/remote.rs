@@ -10,7 +10,9 @@ use arcana_adapter_grpc_client::devcerts::DevCertificates;
 use arcana_adapter_grpc_client::{GrpcTransport, InternalListener, TlsMaterial};
 use arcana_adapter_http_client::{HttpTransport, InternalHttpListener};
 use arcana_adapter_internal::Transport;
-use arcana_adapter_internal::client::{RemoteAuditLog, RemoteSessionStore, RemoteUserRepository};
+use arcana_adapter_internal::client::{
+    RemoteAuditLog, RemotePluginKv, RemoteSessionStore, RemoteUserRepository,
+};
 use arcana_adapter_internal::server::StorageApi;
 
 use crate::harness::Stores;
@@ -52,6 +54,7 @@ pub async fn repository_tier(local: Stores, link: Link) -> Stores {
         users: local.users.clone(),
         sessions: local.sessions.clone(),
         audit: local.audit.clone(),
+        plugin_kv: local.plugin_kv.clone(),
     });
     let timeout = Duration::from_secs(10);
     let (task, transport): (_, Arc<dyn Transport>) = match link {
@@ -98,7 +101,8 @@ pub async fn repository_tier(local: Stores, link: Link) -> Stores {
     Stores::new(
         Arc::new(RemoteUserRepository::new(transport.clone())),
         Arc::new(RemoteSessionStore::new(transport.clone())),
-        Arc::new(RemoteAuditLog::new(transport)),
+        Arc::new(RemoteAuditLog::new(transport.clone())),
+        Arc::new(RemotePluginKv::new(transport)),
         Box::new(Served {
             task,
             _local: local,

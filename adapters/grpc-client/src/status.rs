@@ -9,7 +9,7 @@ use tonic::{Code, Status};
 
 pub(crate) fn from_failure(failure: &Failure) -> Status {
     let code = match failure.kind() {
-        FailureKind::Validation => Code::InvalidArgument,
+        FailureKind::Validation | FailureKind::TooLarge => Code::InvalidArgument,
         FailureKind::InvalidCredentials | FailureKind::InvalidToken => Code::Unauthenticated,
         FailureKind::AccountDisabled | FailureKind::Forbidden | FailureKind::PeerRefused => {
             Code::PermissionDenied

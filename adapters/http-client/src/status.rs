@@ -27,6 +27,7 @@ fn status_of(kind: FailureKind) -> StatusCode {
         FailureKind::VersionConflict | FailureKind::StaleVersion | FailureKind::WrongState => {
             StatusCode::PRECONDITION_FAILED
         }
+        FailureKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         FailureKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         FailureKind::Internal | FailureKind::Unspecified => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -123,6 +124,7 @@ mod tests {
             (FailureKind::Conflict, 409),
             (FailureKind::NotFound, 404),
             (FailureKind::StaleVersion, 412),
+            (FailureKind::TooLarge, 413),
             (FailureKind::Unavailable, 503),
             (FailureKind::Internal, 500),
         ];

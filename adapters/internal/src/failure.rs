@@ -68,6 +68,7 @@ pub(crate) fn from_store(error: &StoreError) -> Failure {
         StoreError::Conflict(field) => conflict(*field),
         StoreError::StaleVersion => failure(FailureKind::StaleVersion),
         StoreError::NotFound => failure(FailureKind::NotFound),
+        StoreError::TooLarge => failure(FailureKind::TooLarge),
         StoreError::Unavailable(cause) => opaque(FailureKind::Unavailable, cause),
         StoreError::Other(cause) => opaque(FailureKind::Internal, cause),
     }
@@ -178,6 +179,7 @@ pub(crate) fn store_error(error: RemoteError) -> StoreError {
         },
         FailureKind::StaleVersion => StoreError::StaleVersion,
         FailureKind::NotFound => StoreError::NotFound,
+        FailureKind::TooLarge => StoreError::TooLarge,
         FailureKind::Unavailable => StoreError::Unavailable(anyhow!(
             "the repository tier reports a dependency unavailable"
         )),
@@ -230,7 +232,8 @@ pub(crate) fn auth_error(error: RemoteError) -> AuthError {
         | FailureKind::StaleVersion
         | FailureKind::WrongState
         | FailureKind::Internal
-        | FailureKind::PeerRefused => AuthError::Internal(unexpected(&failure)),
+        | FailureKind::PeerRefused
+        | FailureKind::TooLarge => AuthError::Internal(unexpected(&failure)),
     }
 }
 
@@ -264,7 +267,8 @@ pub(crate) fn management_error(error: RemoteError) -> ManagementError {
         | FailureKind::StaleVersion
         | FailureKind::WrongState
         | FailureKind::Internal
-        | FailureKind::PeerRefused => ManagementError::Internal(unexpected(&failure)),
+        | FailureKind::PeerRefused
+        | FailureKind::TooLarge => ManagementError::Internal(unexpected(&failure)),
     }
 }
 
@@ -296,7 +300,8 @@ pub(crate) fn jobs_error(error: RemoteError) -> JobsError {
         | FailureKind::VersionConflict
         | FailureKind::StaleVersion
         | FailureKind::Internal
-        | FailureKind::PeerRefused => JobsError::Internal(unexpected(&failure)),
+        | FailureKind::PeerRefused
+        | FailureKind::TooLarge => JobsError::Internal(unexpected(&failure)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! MySQL and MariaDB adapters for the storage ports: users, sessions (refresh families and the
-//! access-token deny list) and the audit log, over one bb8 pool of diesel-async connections.
+//! access-token deny list), the audit log and plugins' key-value state, over one bb8 pool of
+//! diesel-async connections.
 //!
 //! The driver is `mysql_async` (pure Rust) through diesel-async; libmysqlclient is never linked
 //! (diesel's `mysql` feature stays off, only `mysql_backend` is used).
@@ -18,6 +19,7 @@ mod audit;
 mod codec;
 mod error;
 mod migrate;
+mod plugin_kv;
 mod pool;
 mod schema;
 mod sessions;
@@ -25,6 +27,7 @@ mod store;
 mod users;
 
 pub use audit::MysqlAuditLog;
+pub use plugin_kv::MysqlPluginKv;
 pub use sessions::MysqlSessionStore;
 pub use store::{MysqlStore, PoolSettings};
 pub use users::MysqlUserRepository;

@@ -53,3 +53,14 @@ diesel::table! {
         ip -> Nullable<Varchar>,
     }
 }
+
+diesel::table! {
+    plugin_kv (plugin, item_key) {
+        plugin -> Varchar,
+        /// `VARBINARY(256)`: the key's UTF-8 bytes, compared as bytes.
+        item_key -> Binary,
+        /// `MEDIUMBLOB`.
+        value -> Binary,
+        updated_at -> Datetime,
+    }
+}

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use diesel_async::RunQueryDsl as _;
 
 use crate::pool::{self, Pool};
-use crate::{MysqlAuditLog, MysqlSessionStore, MysqlUserRepository};
+use crate::{MysqlAuditLog, MysqlPluginKv, MysqlSessionStore, MysqlUserRepository};
 
 /// Bound of the health check, so `/health/ready` answers even when the server is unreachable.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -67,6 +67,10 @@ impl MysqlStore {
 
     pub fn audit(&self) -> MysqlAuditLog {
         MysqlAuditLog::new(self.pool.clone())
+    }
+
+    pub fn plugin_kv(&self) -> MysqlPluginKv {
+        MysqlPluginKv::new(self.pool.clone())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,5 +1,5 @@
 //! PostgreSQL for the storage ports: users, sessions (refresh families and the access-token
-//! deny list) and the audit log, over one sqlx pool.
+//! deny list), the audit log and plugins' key-value state, over one sqlx pool.
 //!
 //! The repositories themselves are shared with SQLite (`arcana-adapter-sql`); this crate is
 //! PostgreSQL's [`PostgresDialect`]: the pool, the migrations, SQLSTATEs and constraint names.
@@ -22,3 +22,4 @@ pub type PostgresStore = arcana_adapter_sql::SqlStore<PostgresDialect>;
 pub type PostgresUserRepository = arcana_adapter_sql::SqlUserRepository<PostgresDialect>;
 pub type PostgresSessionStore = arcana_adapter_sql::SqlSessionStore<PostgresDialect>;
 pub type PostgresAuditLog = arcana_adapter_sql::SqlAuditLog<PostgresDialect>;
+pub type PostgresPluginKv = arcana_adapter_sql::SqlPluginKv<PostgresDialect>;

@@ -50,12 +50,14 @@ pub trait SqlDatabase:
     + Binds<&'static str>
     + Binds<Option<&'static str>>
     + Binds<i64>
+    + Binds<Vec<u8>>
     + Gets<Uuid>
     + Gets<Option<Uuid>>
     + Gets<String>
     + Gets<Option<String>>
     + Gets<i64>
     + Gets<bool>
+    + Gets<Vec<u8>>
 {
     fn execute(
         pool: &Pool<Self>,
@@ -95,12 +97,14 @@ where
         + Binds<&'static str>
         + Binds<Option<&'static str>>
         + Binds<i64>
+        + Binds<Vec<u8>>
         + Gets<Uuid>
         + Gets<Option<Uuid>>
         + Gets<String>
         + Gets<Option<String>>
         + Gets<i64>
-        + Gets<bool>,
+        + Gets<bool>
+        + Gets<Vec<u8>>,
     DB::Arguments: IntoArguments<DB>,
     DB::Connection: Migrate,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,

@@ -11,7 +11,7 @@ use sqlx::Pool;
 
 use crate::database::SqlDatabase;
 use crate::error::{migrate_error, store_error};
-use crate::{Dialect, SqlAuditLog, SqlSessionStore, SqlUserRepository};
+use crate::{Dialect, SqlAuditLog, SqlPluginKv, SqlSessionStore, SqlUserRepository};
 
 /// sqlx's bookkeeping table, where applied migrations are recorded.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
@@ -116,6 +116,10 @@ impl<D: Dialect> SqlStore<D> {
 
     pub fn audit(&self) -> SqlAuditLog<D> {
         SqlAuditLog::new(self.pool.clone())
+    }
+
+    pub fn plugin_kv(&self) -> SqlPluginKv<D> {
+        SqlPluginKv::new(self.pool.clone())
     }
 }
 

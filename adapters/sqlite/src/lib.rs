@@ -1,7 +1,7 @@
 //! SQLite for the storage ports: users, sessions (refresh families and the access-token deny
-//! list) and the audit log, over one sqlx pool. SQLite is the embedded default backend:
-//! `sqlite://data/arcana.db` (the file and its directory are created on first use) or
-//! `sqlite::memory:` for a throwaway database.
+//! list), the audit log and plugins' key-value state, over one sqlx pool. SQLite is the
+//! embedded default backend: `sqlite://data/arcana.db` (the file and its directory are created
+//! on first use) or `sqlite::memory:` for a throwaway database.
 //!
 //! The repositories themselves are shared with PostgreSQL (`arcana-adapter-sql`); this crate is
 //! SQLite's [`SqliteDialect`]: the pool's settings, the migrations, the time encoding and the
@@ -24,3 +24,4 @@ pub type SqliteStore = arcana_adapter_sql::SqlStore<SqliteDialect>;
 pub type SqliteUserRepository = arcana_adapter_sql::SqlUserRepository<SqliteDialect>;
 pub type SqliteSessionStore = arcana_adapter_sql::SqlSessionStore<SqliteDialect>;
 pub type SqliteAuditLog = arcana_adapter_sql::SqlAuditLog<SqliteDialect>;
+pub type SqlitePluginKv = arcana_adapter_sql::SqlPluginKv<SqliteDialect>;

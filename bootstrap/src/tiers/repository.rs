@@ -18,6 +18,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         users: database.users.clone(),
         sessions: database.sessions.clone(),
         audit: database.audit.clone(),
+        plugin_kv: database.plugin_kv.clone(),
     };
     let listener = links::bind_internal(&settings, Tier::Repository).await?;
     let health = vec![database.health.clone()];

@@ -16,6 +16,7 @@ impl From<StoreError> for AuthError {
             StoreError::NotFound => {
                 Self::Internal(anyhow::anyhow!("record vanished during update"))
             }
+            StoreError::TooLarge => Self::Internal(anyhow::anyhow!("a stored value is too large")),
             StoreError::Other(cause) => Self::Internal(cause),
         }
     }
@@ -27,6 +28,7 @@ impl From<StoreError> for ManagementError {
             StoreError::Conflict(field) => Self::Conflict(field),
             StoreError::StaleVersion => Self::VersionConflict,
             StoreError::NotFound => Self::NotFound,
+            StoreError::TooLarge => Self::Internal(anyhow::anyhow!("a stored value is too large")),
             StoreError::Unavailable(cause) => Self::Unavailable(cause),
             StoreError::Other(cause) => Self::Internal(cause),
         }

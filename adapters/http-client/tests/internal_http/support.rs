@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use arcana_adapter_http_client::{HttpTransport, InternalHttpListener, serve};
 use arcana_adapter_internal::server::{InternalApi, StorageApi};
-use arcana_adapter_memory::{InMemoryAuditLog, InMemorySessionStore, InMemoryUserRepository};
+use arcana_adapter_memory::{
+    InMemoryAuditLog, InMemoryPluginKv, InMemorySessionStore, InMemoryUserRepository,
+};
 use arcana_domain::{Email, NewUser, PasswordHash, Role, Status, User, Username};
 use arcana_ports::health::HealthCheck;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
@@ -53,6 +55,7 @@ pub fn storage_api() -> Arc<dyn InternalApi> {
         users: Arc::new(InMemoryUserRepository::new()),
         sessions: Arc::new(InMemorySessionStore::new()),
         audit: Arc::new(InMemoryAuditLog::new(100)),
+        plugin_kv: Arc::new(InMemoryPluginKv::new()),
     })
 }
 

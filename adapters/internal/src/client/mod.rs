@@ -2,15 +2,17 @@
 //!
 //! The controller holds [`RemoteAuth`], [`RemoteUsers`], [`RemoteAudit`] and [`RemoteJobs`]
 //! where the monolith holds the application's services; the service tier holds [`RemoteUserRepository`],
-//! [`RemoteSessionStore`] and [`RemoteAuditLog`] where the monolith holds the database
-//! adapters. The application cannot tell the difference.
+//! [`RemoteSessionStore`], [`RemoteAuditLog`] and [`RemotePluginKv`] where the monolith holds
+//! the database adapters. The application cannot tell the difference.
 
 mod jobs;
+mod plugin_kv;
 mod service;
 mod storage;
 mod users;
 
 pub use jobs::RemoteJobs;
+pub use plugin_kv::RemotePluginKv;
 pub use service::RemoteAuth;
 pub use storage::{RemoteAuditLog, RemoteSessionStore, RemoteUserRepository};
 pub use users::{RemoteAudit, RemoteUsers};

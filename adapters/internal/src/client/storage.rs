@@ -24,7 +24,7 @@ use crate::wire;
 
 /// A storage call in the request the current task serves; the answer is decoded or the failure
 /// becomes the storage error the repository raised.
-async fn call<Req, Resp>(
+pub(super) async fn call<Req, Resp>(
     transport: &dyn Transport,
     path: &'static str,
     request: &Req,
@@ -43,7 +43,7 @@ where
 }
 
 /// A malformed answer is the repository's bug, not an outage.
-fn invalid(err: anyhow::Error) -> StoreError {
+pub(super) fn invalid(err: anyhow::Error) -> StoreError {
     StoreError::Other(err.context("the repository tier answered a malformed record"))
 }
 

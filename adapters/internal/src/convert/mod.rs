@@ -3,11 +3,13 @@
 
 mod audit;
 mod jobs;
+mod plugins;
 mod sessions;
 mod users;
 
 pub(crate) use audit::*;
 pub(crate) use jobs::*;
+pub(crate) use plugins::*;
 pub(crate) use sessions::*;
 pub(crate) use users::*;
 

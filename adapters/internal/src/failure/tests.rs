@@ -86,6 +86,7 @@ fn storage_errors_round_trip_and_an_unreachable_tier_is_unavailable() {
         StoreError::Conflict(UniqueField::Username),
         StoreError::StaleVersion,
         StoreError::NotFound,
+        StoreError::TooLarge,
     ] {
         let expected = format!("{error:?}");
         let rebuilt = store_error(through_the_wire(&from_store(&error)));

@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
+use arcana_domain::plugin::PluginKey;
 use arcana_domain::{Email, UserId, Username};
 use arcana_ports::StoreError;
 use arcana_ports::audit::AuditLog;
+use arcana_ports::plugins::PluginKv;
 use arcana_ports::sessions::SessionStore;
 use arcana_ports::users::UserRepository;
 use async_trait::async_trait;
@@ -21,6 +23,7 @@ pub struct StorageApi {
     pub users: Arc<dyn UserRepository>,
     pub sessions: Arc<dyn SessionStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub plugin_kv: Arc<dyn PluginKv>,
 }
 
 fn store(error: &StoreError) -> Refusal {
@@ -51,6 +54,9 @@ impl InternalApi for StorageApi {
             | "IsAccessTokenDenied"
             | "PurgeExpired" => self.sessions(method, call).await,
             "AppendAudit" | "QueryAudit" => self.audit(method, call).await,
+            "GetPluginValue" | "PutPluginValue" | "DeletePluginValue" | "ListPluginKeys" => {
+                self.plugin_kv(method, call).await
+            }
             _ => Err(Refusal::UnknownMethod),
         }
     }
@@ -210,5 +216,41 @@ impl StorageApi {
         call.reply(&wire::AuditRecords {
             items: entries.iter().map(convert::audit_record).collect(),
         })
+    }
+
+    async fn plugin_kv(&self, method: &str, call: Call) -> Result<Vec<u8>, Refusal> {
+        let kv = &self.plugin_kv;
+        let bad = |e: anyhow::Error| malformed(&e);
+        match method {
+            "GetPluginValue" => {
+                let (plugin, key) = convert::plugin_and_key(&call.decode()?).map_err(bad)?;
+                let value = kv.get(&plugin, &key).await.map_err(|e| store(&e))?;
+                call.reply(&wire::MaybePluginValue { value })
+            }
+            "PutPluginValue" => {
+                let request: wire::PluginValue = call.decode()?;
+                let plugin = convert::plugin_name("plugin", &request.plugin).map_err(bad)?;
+                let key = parsed("key", PluginKey::parse(&request.key)).map_err(bad)?;
+                kv.put(&plugin, &key, &request.value)
+                    .await
+                    .map_err(|e| store(&e))?;
+                call.reply(&wire::Empty {})
+            }
+            "DeletePluginValue" => {
+                let (plugin, key) = convert::plugin_and_key(&call.decode()?).map_err(bad)?;
+                let deleted = kv.delete(&plugin, &key).await.map_err(|e| store(&e))?;
+                call.reply(&wire::Flag { value: deleted })
+            }
+            _ => {
+                let request: wire::PluginKeyQuery = call.decode()?;
+                let plugin = convert::plugin_name("plugin", &request.plugin).map_err(bad)?;
+                let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
+                let keys = kv
+                    .keys(&plugin, &request.prefix, limit)
+                    .await
+                    .map_err(|e| store(&e))?;
+                call.reply(&convert::plugin_keys(&keys))
+            }
+        }
     }
 }

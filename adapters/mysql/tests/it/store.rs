@@ -17,7 +17,7 @@ async fn migrations_are_pending_until_applied_and_applying_twice_is_harmless() {
     };
     assert_eq!(
         db.store.pending_migrations().await.unwrap(),
-        ["0001_initial"]
+        ["0001_initial", "0002_plugin_kv"]
     );
     db.store.migrate().await.unwrap();
     db.store.migrate().await.unwrap();

@@ -13,7 +13,10 @@ use crate::support::{TestDb, now, session, temp_path, url, user};
 #[tokio::test]
 async fn migrations_are_pending_until_applied_and_applying_twice_is_harmless() {
     let db = TestDb::unmigrated();
-    assert_eq!(db.store.pending_migrations().await.unwrap(), ["1_initial"]);
+    assert_eq!(
+        db.store.pending_migrations().await.unwrap(),
+        ["1_initial", "2_plugin_kv"]
+    );
     db.store.migrate().await.unwrap();
     db.store.migrate().await.unwrap();
     assert!(db.store.pending_migrations().await.unwrap().is_empty());
