@@ -10,6 +10,7 @@ mod auth;
 mod context;
 mod identity;
 mod jobs;
+mod plugins;
 mod record;
 mod users;
 
@@ -18,4 +19,5 @@ pub use auth::AuthService;
 pub use auth::throttle::ThrottlePolicy;
 pub use context::{AuthSettings, Ports};
 pub use jobs::JobsService;
+pub use plugins::PluginAdminService;
 pub use users::{SeedOutcome, UserService};

@@ -134,6 +134,7 @@ fn problem_rendering(c: &mut Criterion) {
         auth: Arc::new(AuthService::new(ports.clone(), settings.clone())),
         users: Arc::new(UserService::new(ports.clone(), settings)),
         audit: Arc::new(AuditService::new(ports.audit.clone())),
+        plugins: None,
         jobs: Some(Arc::new(JobsService::new(
             Arc::new(InMemoryJobQueue::new(Retention::default())),
             Arc::new(InMemoryScheduler::new()),

@@ -44,6 +44,35 @@ pub enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
+    /// Sign and verify WebAssembly plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Write a new signing key pair: `DIR/plugin.key` (secret, mode 0600) and `DIR/plugin.pub`
+    /// (the one line that goes into `plugins.trusted_keys`).
+    Keygen {
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Sign a module: writes `FILE.wasm.sig` beside it.
+    Sign {
+        file: std::path::PathBuf,
+        /// The secret key file written by `keygen`.
+        #[arg(long)]
+        key: std::path::PathBuf,
+    },
+    /// Check `FILE.wasm.sig` against the module and a public key; exit status 0 only if valid.
+    Verify {
+        file: std::path::PathBuf,
+        /// A `.pub` file written by `keygen`.
+        #[arg(long)]
+        key: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

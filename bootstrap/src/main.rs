@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use arcana_bootstrap::cli::{
     Cli, Command, ConfigCommand, DevCommand, JobsCommand, TlsCommand, UserCommand,
 };
-use arcana_bootstrap::{admin, config, dev, jobs_cli, migrate, process, serve, tls};
+use arcana_bootstrap::{admin, config, dev, jobs_cli, migrate, plugin_cli, process, serve, tls};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -16,6 +16,15 @@ fn main() -> ExitCode {
     } = &command
     {
         return match tls::init(out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Command::Plugin { command } = &command {
+        return match plugin_cli::run(command) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("error: {err:#}");
@@ -48,7 +57,7 @@ fn main() -> ExitCode {
             Command::Dev {
                 command: DevCommand::Layered { transport },
             } => dev::layered(transport).await,
-            Command::Tls { .. } => Ok(()),
+            Command::Tls { .. } | Command::Plugin { .. } => Ok(()),
         }
     })
 }

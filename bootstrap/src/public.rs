@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arcana_adapter_grpc::{GrpcConfig, GrpcMetrics, GrpcState};
-use arcana_adapter_rest::{HttpMetrics, RestConfig, RestState};
+use arcana_adapter_rest::{HttpMetrics, PluginsApi, RestConfig, RestState};
 use arcana_ports::health::HealthCheck;
 use arcana_ports::usecases::{AuditUseCases, AuthUseCases, JobsUseCases, UserUseCases};
 use tokio::net::TcpListener;
@@ -22,6 +22,8 @@ pub struct PublicApi {
     pub audit: Arc<dyn AuditUseCases>,
     /// `None` where the deployment does not offer the job admin API.
     pub jobs: Option<Arc<dyn JobsUseCases>>,
+    /// `None` unless this process runs the plugin host.
+    pub plugins: Option<PluginsApi>,
     pub health: Vec<Arc<dyn HealthCheck>>,
 }
 
@@ -132,6 +134,7 @@ fn rest_router(
         users: api.users,
         audit: api.audit,
         jobs: api.jobs,
+        plugins: api.plugins,
         health: api.health,
         metrics,
     };

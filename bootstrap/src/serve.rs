@@ -10,7 +10,7 @@ use crate::database::Database;
 use crate::jobs::{self, Roles};
 use crate::shutdown::Shutdown;
 use crate::wiring::{self, App};
-use crate::{background, public, telemetry};
+use crate::{background, plugins, public, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     if settings.mode != Mode::Monolith {
@@ -24,7 +24,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let shutdown = Shutdown::listen();
     let registry = prometheus::Registry::new();
     let database = open_database(&settings).await?;
-    let app = wiring::build(&settings, &database.storage(), &registry)?;
+    let storage = database.storage();
+    let app = wiring::build(&settings, &storage, &registry)?;
     seed_admin(&settings, &app).await?;
     background::count_events(&app.events, &registry)?;
     let roles = Roles {
@@ -32,8 +33,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         scheduler: true,
     };
     let job_runtime = jobs::start(&settings, &app, roles).await?;
+    let mut api = app.public_api();
+    api.plugins = plugins::start(&settings, &storage, &app.events, &registry).await?;
     let listeners = public::bind(&settings, None).await?;
-    public::serve(&settings, listeners, app.public_api(), &registry, &shutdown).await?;
+    public::serve(&settings, listeners, api, &registry, &shutdown).await?;
     job_runtime.shutdown().await;
     database.close().await;
     tracing::info!("stopped");

@@ -22,10 +22,6 @@ pub struct Storage {
     pub audit: Arc<dyn AuditLog>,
     /// Plugins' durable state, in the same storage as the accounts so that it survives restarts
     /// and every process sees the same values.
-    #[expect(
-        dead_code,
-        reason = "filled in every mode; the plugin host's wiring (another branch) reads it"
-    )]
     pub plugin_kv: Arc<dyn PluginKv>,
     /// Readiness of whatever answers these ports.
     pub health: Arc<dyn HealthCheck>,

@@ -101,6 +101,7 @@ impl App {
             users: self.users.clone(),
             audit: self.audit.clone(),
             jobs: Some(self.jobs_admin.clone()),
+            plugins: None,
             health: self.health.clone(),
         }
     }

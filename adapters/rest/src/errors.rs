@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use arcana_domain::FieldError;
 use arcana_ports::UniqueField;
-use arcana_ports::usecases::{AuthError, JobsError, ManagementError, TokenRejection};
+use arcana_ports::usecases::{
+    AuthError, JobsError, ManagementError, PluginAdminError, TokenRejection,
+};
 use axum::http::StatusCode;
 
 use crate::problem::{ApiError, FieldProblem};
@@ -64,6 +66,25 @@ impl From<ManagementError> for ApiError {
             ),
             ManagementError::Unavailable(cause) => ApiError::unavailable(cause),
             ManagementError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+impl From<PluginAdminError> for ApiError {
+    fn from(error: PluginAdminError) -> Self {
+        match error {
+            PluginAdminError::Validation(errors) => validation(errors),
+            PluginAdminError::Forbidden => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Administering plugins needs the admin role.",
+            ),
+            PluginAdminError::NotFound => ApiError::not_found("No such plugin."),
+            PluginAdminError::Rejected(reason) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_rejected", reason)
+            }
+            PluginAdminError::Unavailable(cause) => ApiError::unavailable(cause),
+            PluginAdminError::Internal(cause) => ApiError::internal(cause),
         }
     }
 }

@@ -23,7 +23,7 @@ use axum::Router;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::HttpMetrics;
-pub use state::{RestConfig, RestState};
+pub use state::{PluginsApi, RestConfig, RestState};
 
 /// Where the generated document is served, and what Swagger UI loads.
 const OPENAPI_JSON_PATH: &str = "/api-docs/openapi.json";
@@ -36,16 +36,24 @@ const SWAGGER_UI_PATH: &str = "/swagger-ui";
 pub fn router(state: RestState, config: &RestConfig, registry: prometheus::Registry) -> Router {
     let metrics = state.metrics.clone();
     let with_jobs = state.jobs.is_some();
+    let plugins = state.plugins.clone();
     let app_state = state::AppState::new(state, registry, config.trust_forwarded_for);
-    let (api, document) = routes::api_router(with_jobs).split_for_parts();
+    let (mut api, document) = routes::api_router(with_jobs, plugins.is_some()).split_for_parts();
+    if plugins.is_some() {
+        // Any method, any depth: what is under the prefix is the plugin's to route.
+        api = api.route(
+            "/api/v1/ext/{plugin}/{*path}",
+            axum::routing::any(routes::plugins::extension),
+        );
+    }
     let mut app = api.with_state(app_state).fallback(routes::not_found);
     if config.openapi_enabled {
         app = app.merge(SwaggerUi::new(SWAGGER_UI_PATH).url(OPENAPI_JSON_PATH, document));
     }
-    middleware::apply(app, config, metrics)
+    middleware::apply(app, config, metrics, plugins.map(|p| p.host))
 }
 
 /// The OpenAPI 3.1 document of every route, exactly as served at `/api-docs/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::api_router(true).into_openapi()
+    routes::api_router(true, true).into_openapi()
 }

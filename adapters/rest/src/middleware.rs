@@ -11,12 +11,16 @@ use axum::http::header::{
 };
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use uuid::Uuid;
+
+use std::sync::Arc;
+
+use arcana_ports::plugins::{BeforeRequest, HeaderOp, PluginHost};
 
 use crate::metrics::HttpMetrics;
 use crate::problem;
@@ -40,8 +44,20 @@ const UNMATCHED: &str = "unmatched";
 ///    allowed, so no CORS header is ever sent);
 /// 7. timeout: a handler still running after `request_timeout` is dropped and becomes a 503,
 ///    which 4 renders;
-/// 8. body limit: read by the body extractors, which answer 413 past it.
-pub(crate) fn apply(app: Router, config: &RestConfig, metrics: HttpMetrics) -> Router {
+/// 8. body limit: read by the body extractors, which answer 413 past it;
+/// 9. plugin interceptors (when plugins are on): inside the timeout, so a slow one is bounded,
+///    and inside everything else, so an answer a plugin gives still gets a request id, security
+///    headers, metrics and problem rendering.
+pub(crate) fn apply(
+    app: Router,
+    config: &RestConfig,
+    metrics: HttpMetrics,
+    plugins: Option<Arc<dyn PluginHost>>,
+) -> Router {
+    let mut app = app;
+    if let Some(host) = plugins {
+        app = app.layer(from_fn_with_state(host, intercept));
+    }
     let mut app = app
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -190,4 +206,66 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             // Browsers may reuse a preflight answer this long instead of repeating it per call.
             .max_age(Duration::from_mins(10)),
     )
+}
+
+/// Runs the plugins' `before` interceptors, then the request, then their `after` interceptors.
+/// With no interceptor loaded this is one atomic load.
+async fn intercept(
+    State(host): State<Arc<dyn PluginHost>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if !host.intercepts() {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_owned();
+    let head =
+        crate::routes::plugins::head(request.method(), request.uri(), request.headers(), &path);
+    match host.before_request(&head).await {
+        Ok(BeforeRequest::Continue(ops)) => apply_ops(request.headers_mut(), ops),
+        Ok(BeforeRequest::Respond(answer)) => {
+            let mut response = Response::new(axum::body::Body::from(answer.body));
+            *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+            let ops = answer
+                .headers
+                .into_iter()
+                .map(|(name, value)| HeaderOp::Set { name, value })
+                .collect();
+            apply_ops(response.headers_mut(), ops);
+            response.extensions_mut().insert(problem::KeepBody);
+            return response;
+        }
+        Err(_) => {
+            return problem::ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "plugin_unavailable",
+                "A required request interceptor is unavailable. Retry later.",
+            )
+            .retry_after(5)
+            .into_response();
+        }
+    }
+    let mut response = next.run(request).await;
+    let ops = host.after_response(&head, response.status().as_u16()).await;
+    apply_ops(response.headers_mut(), ops);
+    response
+}
+
+fn apply_ops(headers: &mut axum::http::HeaderMap, ops: Vec<HeaderOp>) {
+    for op in ops {
+        match op {
+            HeaderOp::Set { name, value } => {
+                if let (Ok(name), Ok(value)) =
+                    (HeaderName::try_from(name), HeaderValue::try_from(value))
+                {
+                    headers.insert(name, value);
+                }
+            }
+            HeaderOp::Remove { name } => {
+                if let Ok(name) = HeaderName::try_from(name) {
+                    headers.remove(name);
+                }
+            }
+        }
+    }
 }

@@ -241,7 +241,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Marks an error response whose JSON body is deliberate (readiness), so [`render`] keeps it.
+/// Marks an error response whose body is deliberate (readiness, a plugin's own answer), so
+/// [`render`] keeps it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeepBody;
 

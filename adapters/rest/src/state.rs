@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcana_ports::health::HealthCheck;
-use arcana_ports::usecases::{AuditUseCases, AuthUseCases, JobsUseCases, UserUseCases};
+use arcana_ports::plugins::PluginHost;
+use arcana_ports::usecases::{
+    AuditUseCases, AuthUseCases, JobsUseCases, PluginUseCases, UserUseCases,
+};
 
 use crate::metrics::HttpMetrics;
 
@@ -20,10 +23,21 @@ pub struct RestState {
     /// Operating the job queue; `None` where the deployment does not offer it, and then the
     /// `/api/v1/jobs` routes are neither served nor documented.
     pub jobs: Option<Arc<dyn JobsUseCases>>,
+    /// The plugin host and its administration; `None` where plugins are off, and then
+    /// `/api/v1/plugins` and `/api/v1/ext` are neither served nor documented.
+    pub plugins: Option<PluginsApi>,
     /// Every dependency `/health/ready` must vouch for; all run concurrently on each probe.
     pub health: Vec<Arc<dyn HealthCheck>>,
     /// HTTP request counters and latency histograms, already registered.
     pub metrics: HttpMetrics,
+}
+
+/// What the REST adapter needs of plugins: the host (its routes and interceptors) and the
+/// admin use cases.
+#[derive(Clone)]
+pub struct PluginsApi {
+    pub host: Arc<dyn PluginHost>,
+    pub admin: Arc<dyn PluginUseCases>,
 }
 
 /// Operator-tunable behaviour of the HTTP layer.
@@ -74,6 +88,14 @@ impl Shared {
         self.ports
             .jobs
             .as_deref()
+            .ok_or_else(|| crate::problem::ApiError::not_found("No resource at this path."))
+    }
+
+    /// The plugin ports; mounted only when they exist, like [`Self::jobs`].
+    pub(crate) fn plugins(&self) -> Result<&PluginsApi, crate::problem::ApiError> {
+        self.ports
+            .plugins
+            .as_ref()
             .ok_or_else(|| crate::problem::ApiError::not_found("No resource at this path."))
     }
 }

@@ -8,6 +8,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::de::DeserializeOwned;
 
+use super::plugins::PluginSettings;
 use super::tiers::{Mode, TierSettings, TlsSettings};
 use super::{
     BootstrapAdmin, CacheBackend, CacheSettings, DatabaseSettings, Environment, JobsBackend,
@@ -88,6 +89,7 @@ struct Parsed {
     jobs: Option<JobsSettings>,
     tiers: Option<TierSettings>,
     tls: Option<TlsSettings>,
+    plugins: Option<PluginSettings>,
 }
 
 impl Parsed {
@@ -107,6 +109,7 @@ impl Parsed {
             jobs: section(figment, "jobs", errors),
             tiers: section(figment, "tiers", errors),
             tls: section(figment, "tls", errors),
+            plugins: section(figment, "plugins", errors),
         }
     }
 
@@ -139,6 +142,9 @@ impl Parsed {
         if let Some(tiers) = &self.tiers {
             super::tiers::check(tiers, errors);
         }
+        if let (Some(plugins), Some(environment)) = (&self.plugins, self.environment) {
+            super::plugins::check(plugins, environment, errors);
+        }
     }
 
     fn assemble(self) -> Option<Settings> {
@@ -157,6 +163,7 @@ impl Parsed {
             jobs: self.jobs?,
             tiers: self.tiers?,
             tls: self.tls?,
+            plugins: self.plugins?,
         })
     }
 }

@@ -3,12 +3,14 @@
 //! Every key is documented in `config/default.toml`, which is compiled in as the base layer.
 
 mod load;
+pub(crate) mod plugins;
 mod secret;
 mod tiers;
 
 use serde::{Deserialize, Serialize};
 
 pub use load::load;
+pub use plugins::{FailureBudgetSettings, PluginSettings};
 pub use secret::Secret;
 pub use tiers::{InternalSettings, Mode, Tier, TierSettings, TlsSettings};
 
@@ -42,6 +44,7 @@ pub struct Settings {
     pub jobs: JobsSettings,
     pub tiers: TierSettings,
     pub tls: TlsSettings,
+    pub plugins: PluginSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

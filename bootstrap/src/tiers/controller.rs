@@ -21,6 +21,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         users: Arc::new(RemoteUsers::new(service.clone())),
         audit: Arc::new(RemoteAudit::new(service.clone())),
         jobs: Some(Arc::new(RemoteJobs::new(service))),
+        plugins: None,
         health: vec![health],
     };
     let listeners = public::bind(&settings, Some(Tier::Controller.as_str())).await?;

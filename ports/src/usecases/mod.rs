@@ -9,6 +9,7 @@ pub mod auth;
 pub mod context;
 mod errors;
 pub mod jobs;
+pub mod plugins;
 pub mod users;
 pub mod view;
 
@@ -16,5 +17,6 @@ pub use audit::{AuditFilter, AuditPage, AuditUseCases};
 pub use auth::{AuthError, AuthSession, AuthUseCases, Principal, TokenRejection};
 pub use context::{AccessToken, RequestContext, bearer_token, is_acceptable_request_id};
 pub use jobs::{JobsError, JobsUseCases};
+pub use plugins::{PluginAdminError, PluginUseCases};
 pub use users::{ManagementError, UserPage, UserUseCases};
 pub use view::{SessionView, UserView, UserViewParts};

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod jobs;
+pub(crate) mod plugins;
 mod users;
 
 use utoipa::OpenApi;
@@ -15,15 +16,21 @@ use crate::{health, metrics};
 
 /// Every documented route. Used both to serve and to produce the document, so the two cannot
 /// drift apart. The job admin routes exist only where the deployment offers the job port.
-pub(crate) fn api_router(with_jobs: bool) -> OpenApiRouter<AppState> {
+pub(crate) fn api_router(with_jobs: bool, with_plugins: bool) -> OpenApiRouter<AppState> {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .routes(utoipa_axum::routes!(metrics::render))
         .merge(auth::router())
         .merge(users::router())
         .merge(audit::router());
-    if with_jobs {
+    let api = if with_jobs {
         api.merge(jobs::router())
+    } else {
+        api
+    };
+    if with_plugins {
+        api.merge(plugins::router())
+            .merge(OpenApiRouter::with_openapi(plugins::ExtensionDoc::openapi()))
     } else {
         api
     }

@@ -34,7 +34,10 @@ fn stack(routes: Router) -> (Router, prometheus::Registry) {
     let registry = prometheus::Registry::new();
     let metrics = HttpMetrics::register(&registry).expect("fresh registry");
     let app = routes.fallback(crate::routes::not_found);
-    (crate::middleware::apply(app, &config(), metrics), registry)
+    (
+        crate::middleware::apply(app, &config(), metrics, None),
+        registry,
+    )
 }
 
 struct Reply {

@@ -39,6 +39,11 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/jobs/schedules/{name}/pause", &["post"]),
     ("/api/v1/jobs/schedules/{name}/resume", &["post"]),
     ("/api/v1/jobs/schedules/{name}/trigger", &["post"]),
+    ("/api/v1/plugins", &["get"]),
+    ("/api/v1/plugins/{name}", &["put", "delete"]),
+    ("/api/v1/plugins/{name}/enable", &["post"]),
+    ("/api/v1/plugins/{name}/disable", &["post"]),
+    ("/api/v1/ext/{plugin}/{path}", &["get"]),
 ];
 
 const PUBLIC: &[&str] = &[
@@ -49,6 +54,8 @@ const PUBLIC: &[&str] = &[
     "/api/v1/auth/register",
     "/api/v1/auth/login",
     "/api/v1/auth/refresh",
+    // The host does not authenticate extension routes; a plugin decides what it serves.
+    "/api/v1/ext/{plugin}/{path}",
 ];
 
 #[test]
