@@ -68,7 +68,13 @@ fn counts() -> Result<Map<String, Value>, String> {
 /// `user.role_changed user:<id> by user:<actor>: moderator`, from the event's JSON payload.
 fn summary(event: &Event) -> String {
     let payload: Value = serde_json::from_str(&event.payload).unwrap_or(Value::Null);
-    let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or("-").to_owned();
+    let field = |name: &str| {
+        payload
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+            .to_owned()
+    };
     format!(
         "{} {} by {}: {}",
         event.name,

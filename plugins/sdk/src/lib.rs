@@ -113,7 +113,11 @@ impl Descriptor {
 
 impl Response {
     pub fn text(status: u16, body: &str) -> Self {
-        Self::with_type(status, "text/plain; charset=utf-8", body.as_bytes().to_vec())
+        Self::with_type(
+            status,
+            "text/plain; charset=utf-8",
+            body.as_bytes().to_vec(),
+        )
     }
 
     pub fn json(status: u16, body: String) -> Self {
