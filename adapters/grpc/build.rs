@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use prost::Message;
 
 const PROTO_ROOT: &str = "../../proto";
-const FILES: [&str; 4] = [
+const FILES: [&str; 5] = [
     "arcana/common/v1/common.proto",
     "arcana/auth/v1/auth.proto",
     "arcana/user/v1/user.proto",
     "arcana/jobs/v1/jobs.proto",
+    "arcana/plugins/v1/plugins.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

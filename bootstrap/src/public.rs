@@ -74,6 +74,7 @@ pub async fn serve(
         auth: api.auth.clone(),
         users: api.users.clone(),
         jobs: api.jobs.clone(),
+        plugins: api.plugins.as_ref().map(|plugins| plugins.admin.clone()),
         health: api.health.clone(),
         metrics: GrpcMetrics::register(registry).context("registering gRPC metrics")?,
     };

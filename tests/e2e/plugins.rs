@@ -4,6 +4,8 @@
 
 #[path = "plugins/admin.rs"]
 mod admin;
+#[path = "plugins/grpc.rs"]
+mod grpc;
 #[path = "plugins/reload.rs"]
 mod reload;
 #[path = "plugins/sandbox.rs"]

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use arcana_domain::FieldError;
 use arcana_ports::UniqueField;
-use arcana_ports::usecases::{AuthError, JobsError, ManagementError, TokenRejection};
+use arcana_ports::usecases::{
+    AuthError, JobsError, ManagementError, PluginAdminError, TokenRejection,
+};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
@@ -59,6 +61,23 @@ pub(crate) fn from_jobs(error: JobsError) -> Status {
         ),
         JobsError::Unavailable(cause) => unavailable(&cause),
         JobsError::Internal(cause) => internal(&cause),
+    }
+}
+
+pub(crate) fn from_plugins(error: PluginAdminError) -> Status {
+    match error {
+        PluginAdminError::Validation(errors) => validation(errors),
+        PluginAdminError::Forbidden => status(
+            Code::PermissionDenied,
+            "FORBIDDEN",
+            "Administering plugins needs the admin role.",
+        ),
+        PluginAdminError::NotFound => not_found("plugin"),
+        PluginAdminError::Rejected(reason) => {
+            status(Code::InvalidArgument, "PLUGIN_REJECTED", reason)
+        }
+        PluginAdminError::Unavailable(cause) => unavailable(&cause),
+        PluginAdminError::Internal(cause) => internal(&cause),
     }
 }
 

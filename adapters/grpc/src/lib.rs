@@ -1,5 +1,5 @@
 //! Arcana's public gRPC API (tonic): `arcana.auth.v1.AuthService` and
-//! `arcana.user.v1.UserService` and `arcana.jobs.v1.JobsService` over the driving ports, the standard `grpc.health.v1.Health`
+//! `arcana.user.v1.UserService`, `arcana.jobs.v1.JobsService` and `arcana.plugins.v1.PluginService` over the driving ports, the standard `grpc.health.v1.Health`
 //! and server reflection, and gRPC-Web on the same port.
 //!
 //! Like the REST adapter, the crate knows the use-case traits of `arcana-ports` and the domain
@@ -15,6 +15,7 @@ mod health;
 mod jobs;
 mod metrics;
 mod observe;
+mod plugins;
 pub mod proto;
 #[cfg(test)]
 mod tests;
@@ -25,7 +26,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arcana_ports::health::HealthCheck;
-use arcana_ports::usecases::{AuthUseCases, JobsUseCases, UserUseCases};
+use arcana_ports::usecases::{AuthUseCases, JobsUseCases, PluginUseCases, UserUseCases};
 use http::{HeaderName, HeaderValue, Method};
 use tokio::net::TcpListener;
 use tonic::transport::Server;
@@ -36,7 +37,11 @@ pub use metrics::GrpcMetrics;
 
 use crate::proto::auth::v1::auth_service_server::AuthServiceServer;
 use crate::proto::jobs::v1::jobs_service_server::JobsServiceServer;
+use crate::proto::plugins::v1::plugin_service_server::PluginServiceServer;
 use crate::proto::user::v1::user_service_server::UserServiceServer;
+
+/// An upload carries a whole module, far above the API's usual message limit.
+const PLUGIN_UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
 
 /// The ports the services call, and where they report.
 pub struct GrpcState {
@@ -45,6 +50,9 @@ pub struct GrpcState {
     /// Operating the job queue (admin role, checked behind the port); `None` where the
     /// deployment does not offer it, and then `arcana.jobs.v1` is not served (UNIMPLEMENTED).
     pub jobs: Option<Arc<dyn JobsUseCases>>,
+    /// Plugin administration; `None` where the plugin host does not run, and then
+    /// `arcana.plugins.v1` is not served (UNIMPLEMENTED).
+    pub plugins: Option<Arc<dyn PluginUseCases>>,
     /// The same readiness checks as REST's `/health/ready`.
     pub health: Vec<Arc<dyn HealthCheck>>,
     pub metrics: GrpcMetrics,
@@ -81,6 +89,13 @@ pub async fn serve(
         auth: state.auth.clone(),
         users: state.users,
     };
+    let plugins = state.plugins.map(|plugins| {
+        PluginServiceServer::new(plugins::GrpcPluginService {
+            auth: state.auth.clone(),
+            plugins,
+        })
+        .max_decoding_message_size(config.max_message_bytes.max(PLUGIN_UPLOAD_LIMIT))
+    });
     let jobs = state.jobs.map(|jobs| {
         JobsServiceServer::new(jobs::GrpcJobsService {
             auth: state.auth,
@@ -112,6 +127,7 @@ pub async fn serve(
         .add_service(AuthServiceServer::new(auth).max_decoding_message_size(limit))
         .add_service(UserServiceServer::new(users).max_decoding_message_size(limit))
         .add_optional_service(jobs)
+        .add_optional_service(plugins)
         .add_service(health_service)
         .add_optional_service(reflection)
         .add_optional_service(reflection_alpha)

@@ -38,3 +38,9 @@ pub mod jobs {
         include!(concat!(env!("OUT_DIR"), "/arcana.jobs.v1.rs"));
     }
 }
+
+pub mod plugins {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/arcana.plugins.v1.rs"));
+    }
+}
