@@ -15,6 +15,7 @@ mod scenarios;
 mod scenarios_grpc;
 mod scenarios_jobs;
 mod scenarios_layered;
+mod scenarios_plugins;
 mod servers;
 
 use std::path::PathBuf;

@@ -58,9 +58,10 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
         {
             let layered =
                 crate::scenarios_layered::measure(&plan, &binary, &arcana, &scratch).await;
-            match layered {
-                Ok(measured) => rows.extend(measured),
-                Err(err) => outcome = Err(err),
+            let plugins = crate::scenarios_plugins::measure(&plan, &binary, &scratch).await;
+            match (layered, plugins) {
+                (Ok(layered), Ok(plugins)) => rows.extend(layered.into_iter().chain(plugins)),
+                (Err(err), _) | (_, Err(err)) => outcome = Err(err),
             }
         }
         drop(arcana);

@@ -17,12 +17,12 @@ use crate::scenarios::{HTTP_CONNECTIONS, Plan, prepare, request};
 use crate::servers::{self, Backends, Server};
 
 /// One side of the comparison: where it listens, what to ask, and whose CPU it spends.
-struct Side {
-    rest: SocketAddr,
-    request: MakeRequest,
-    pid: u32,
+pub(crate) struct Side {
+    pub(crate) rest: SocketAddr,
+    pub(crate) request: MakeRequest,
+    pub(crate) pid: u32,
     /// The monolith is one process; a layered deployment is its tiers (children of `pid`).
-    tree: bool,
+    pub(crate) tree: bool,
 }
 
 impl Side {
@@ -106,8 +106,12 @@ pub async fn measure(
     Ok(rows)
 }
 
-/// Layered, monolith, monolith, layered; returns the row and the monolith's CPU per request.
-async fn alternate(plan: &Plan, ours: &Side, theirs: &Side) -> anyhow::Result<(Row, Option<f64>)> {
+/// Ours, theirs, theirs, ours; returns the row and the other side's CPU per request.
+pub(crate) async fn alternate(
+    plan: &Plan,
+    ours: &Side,
+    theirs: &Side,
+) -> anyhow::Result<(Row, Option<f64>)> {
     let mut layered = Sample::default();
     let mut monolith = Sample::default();
     let (mut layered_cpu, mut monolith_cpu) = (0.0, 0.0);

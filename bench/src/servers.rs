@@ -117,12 +117,23 @@ pub struct Server {
 
 /// Starts Arcana with the harness's settings on `backends`, and waits until it answers.
 pub async fn arcana(binary: &Path, backends: &Backends, scratch: &Path) -> anyhow::Result<Server> {
+    arcana_with(binary, backends, scratch, &[]).await
+}
+
+/// [`arcana`] with `extra` settings on top.
+pub async fn arcana_with(
+    binary: &Path,
+    backends: &Backends,
+    scratch: &Path,
+    extra: &[(String, String)],
+) -> anyhow::Result<Server> {
     let mut command = Command::new(binary);
     command
         .arg("serve")
         .env_clear()
         .envs(common_env())
         .envs(backends.env(scratch))
+        .envs(extra.iter().cloned())
         .current_dir(scratch);
     let started = Instant::now();
     let mut server = spawn(&mut command)
