@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
+use crate::output::OutputTail;
+
 /// One capability, parsed from `env:NAME`, `fs.read:/dir` or `net.connect:ip:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Capability {
@@ -47,8 +49,10 @@ impl Grants {
         Ok(Self { capabilities })
     }
 
-    pub fn wasi_context(&self) -> WasiCtx {
+    /// The instance's WASI context; whatever the guest prints goes to `output`.
+    pub fn wasi_context(&self, output: &OutputTail) -> WasiCtx {
         let mut builder = WasiCtx::builder();
+        builder.stdout(output.clone()).stderr(output.clone());
         builder
             .allow_tcp(false)
             .allow_udp(false)

@@ -14,6 +14,7 @@ mod grants;
 mod host;
 mod loader;
 mod manifest;
+mod output;
 mod port;
 mod settings;
 pub mod signature;

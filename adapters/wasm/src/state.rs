@@ -15,6 +15,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::arcana::plugin::{audit, clock, kv, log, metrics, types};
 use crate::grants::Grants;
+use crate::output::OutputTail;
 use crate::telemetry::PluginMetrics;
 
 /// The most keys one `keys` call returns.
@@ -33,6 +34,8 @@ pub struct InstanceState {
     services: HostServices,
     wasi: WasiCtx,
     table: ResourceTable,
+    /// The end of what the guest printed, to explain a trap.
+    pub(crate) output: OutputTail,
     pub(crate) limits: StoreLimits,
     /// When the call in progress must stop; checked at every epoch tick.
     pub(crate) deadline: Instant,
@@ -48,10 +51,12 @@ impl InstanceState {
         grants: &Grants,
         memory_limit: usize,
     ) -> Self {
+        let output = OutputTail::default();
         Self {
             plugin,
             services,
-            wasi: grants.wasi_context(),
+            wasi: grants.wasi_context(&output),
+            output,
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_limit)

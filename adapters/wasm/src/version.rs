@@ -163,6 +163,8 @@ impl Version {
         warm.store.set_epoch_deadline(1);
         match hook(&mut warm).await {
             Ok(value) => {
+                // Output of a call that succeeded explains nothing later.
+                let _ = warm.store.data().output.take_last_line();
                 warm.calls += 1;
                 self.give_back(warm);
                 Ok(value)
@@ -173,10 +175,13 @@ impl Version {
                 } else {
                     Outcome::Trap
                 };
-                let reason = match outcome {
+                let mut reason = match outcome {
                     Outcome::Timeout => format!("ran past its {} ms budget", budget.as_millis()),
                     _ => trap_reason(&err),
                 };
+                if let Some(said) = warm.store.data().output.take_last_line() {
+                    reason = format!("{reason} (the plugin printed: {said})");
+                }
                 Err(CallFailure { outcome, reason })
             }
         }

@@ -253,6 +253,8 @@ async fn interceptors_modify_headers_answer_requests_and_fail_open_when_they_tra
         trapper["counters"]["traps"].as_u64().unwrap() >= 5,
         "{trapper}"
     );
+    let error = trapper["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("trapper fails"), "the panic message explains the trap: {error}");
     let stamp = plugin(&app, &root.access, "header-stamp").await;
     assert_eq!(stamp["counters"]["failures"], 0);
     assert_eq!(stamp["interceptor"], true);
