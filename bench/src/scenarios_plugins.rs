@@ -26,7 +26,7 @@ pub async fn measure(plan: &Plan, binary: &Path, scratch: &Path) -> anyhow::Resu
     // Two fresh servers, each on its own database: the same build with and without plugins.
     let (scratch, plain_scratch) = (&scratch.join("plugins"), &scratch.join("plain"));
     std::fs::create_dir_all(plain_scratch)?;
-    let plain = servers::arcana(binary, &Backends::Embedded, plain_scratch).await?;
+    let without = servers::arcana(binary, &Backends::Embedded, plain_scratch).await?;
     let dir = scratch.join("plugins.d");
     std::fs::create_dir_all(&dir)?;
     for (krate, name) in [("header_stamp", "header-stamp"), ("looper", "looper")] {
@@ -54,7 +54,7 @@ pub async fn measure(plan: &Plan, binary: &Path, scratch: &Path) -> anyhow::Resu
     .to_vec();
     let server = servers::arcana_with(binary, &Backends::Embedded, scratch, &env).await?;
     let rest = http_load::address(server.rest.as_deref().context("REST")?)?;
-    let mono_rest = http_load::address(plain.rest.as_deref().context("plain REST")?)?;
+    let mono_rest = http_load::address(without.rest.as_deref().context("plain REST")?)?;
     let (ours, theirs) = (prepare(rest).await?, prepare(mono_rest).await?);
     let me = |token: &str| request("/api/v1/auth/me", Some(token.to_owned()));
     let plugin_side = Side {
@@ -66,7 +66,7 @@ pub async fn measure(plan: &Plan, binary: &Path, scratch: &Path) -> anyhow::Resu
     let plain_side = Side {
         rest: mono_rest,
         request: me(&theirs.token),
-        pid: plain.pid,
+        pid: without.pid,
         tree: false,
     };
     let (mut interceptor, _) = alternate(plan, &plugin_side, &plain_side).await?;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use arcana_adapter_jobs::{
-    CronRunner, CronSettings, JobClient, Maintenance, Noop, Registry, Sleep, WorkerPool,
-    WorkerSettings,
+    CronRunner, CronSettings, DynamicJobs, JobClient, Maintenance, Noop, Registry, Sleep,
+    WorkerPool, WorkerSettings,
 };
 use arcana_adapter_memory::{InMemoryJobQueue, InMemoryLeaderLock, InMemoryScheduler, SystemClock};
 use arcana_adapter_redis::{RedisJobQueue, RedisLeaderLock, RedisScheduler};
@@ -152,8 +152,14 @@ fn schedules(settings: &Settings, client: &JobClient) -> Vec<Schedule> {
     list
 }
 
-/// Registers the handlers, records the schedules and starts the tasks of `roles` for `app`.
-pub async fn start(settings: &Settings, app: &App, roles: Roles) -> anyhow::Result<JobsRuntime> {
+/// Registers the handlers (and, with a plugin host, the jobs its plugins declare), records the
+/// schedules and starts the tasks of `roles` for `app`.
+pub async fn start(
+    settings: &Settings,
+    app: &App,
+    roles: Roles,
+    plugins: Option<Arc<dyn DynamicJobs>>,
+) -> anyhow::Result<JobsRuntime> {
     let parts = &app.jobs;
     let client = JobClient::new(parts.queue.clone(), parts.clock.clone());
     for schedule in schedules(settings, &client) {
@@ -167,10 +173,13 @@ pub async fn start(settings: &Settings, app: &App, roles: Roles) -> anyhow::Resu
     let mut tasks = JoinSet::new();
     let name = process_name(if roles.worker { "worker" } else { "server" });
     if roles.worker {
-        let registry = Registry::new()
+        let mut registry = Registry::new()
             .register::<Noop>(())
             .register::<Sleep>(())
             .register::<PurgeSessions>((app.sessions.clone(), parts.clock.clone()));
+        if let Some(plugins) = plugins {
+            registry = registry.with_dynamic(plugins);
+        }
         spawn_workers(&mut tasks, settings, app, registry, &name, &stopped);
     }
     if roles.scheduler && settings.jobs.scheduler.enabled {

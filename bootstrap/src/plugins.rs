@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use arcana_adapter_jobs::{DynamicJobs, JobContext, JobError, JobFuture};
 use arcana_adapter_memory::{InProcessEventBus, SystemClock};
 use arcana_adapter_rest::PluginsApi;
 use arcana_adapter_wasm::signature::TrustedKey;
 use arcana_adapter_wasm::{FailureBudget, HostSettings, WasmPluginHost};
 use arcana_application::PluginAdminService;
-use arcana_ports::plugins::PluginHost;
+use arcana_ports::plugins::{PluginHost, PluginJobError};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::config::{PluginSettings, Settings};
@@ -45,6 +46,33 @@ pub async fn start(
     Ok(Some(PluginsApi { host, admin }))
 }
 
+/// The plugins' jobs, for the worker pool's registry.
+pub fn jobs(plugins: &PluginsApi) -> Arc<dyn DynamicJobs> {
+    Arc::new(PluginJobs(plugins.host.clone()))
+}
+
+/// Jobs named `<plugin>.<kind>` run by the plugin that declares them.
+struct PluginJobs(Arc<dyn PluginHost>);
+
+impl DynamicJobs for PluginJobs {
+    fn handles(&self, name: &str) -> bool {
+        self.0.runs_job(name)
+    }
+
+    /// The plugin's own budget bounds the attempt, so the lease's cancellation is not needed.
+    fn run(&self, name: &str, payload: &[u8], _ctx: JobContext) -> JobFuture {
+        let (host, name, payload) = (self.0.clone(), name.to_owned(), payload.to_vec());
+        Box::pin(async move {
+            host.run_job(&name, &payload)
+                .await
+                .map_err(|err| match err {
+                    PluginJobError::Retry(message) => JobError::Retry(message),
+                    PluginJobError::Fatal(message) => JobError::Fatal(message),
+                })
+        })
+    }
+}
+
 fn host_settings(config: &PluginSettings) -> anyhow::Result<HostSettings> {
     let trusted_keys = config
         .trusted_keys
@@ -62,6 +90,7 @@ fn host_settings(config: &PluginSettings) -> anyhow::Result<HostSettings> {
         event_budget: Duration::from_millis(config.event_budget_ms),
         interceptor_budget: Duration::from_millis(config.interceptor_budget_ms),
         route_budget: Duration::from_millis(config.route_budget_ms),
+        job_budget: Duration::from_millis(config.job_budget_ms),
         event_queue: config.event_queue,
         failure_budget: FailureBudget {
             max_failures: budget.max_failures.max(1),

@@ -32,9 +32,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         worker: settings.jobs.worker.enabled,
         scheduler: true,
     };
-    let job_runtime = jobs::start(&settings, &app, roles).await?;
+    let plugins = plugins::start(&settings, &storage, &app.events, &registry).await?;
+    let plugin_jobs = plugins.as_ref().map(plugins::jobs);
+    let job_runtime = jobs::start(&settings, &app, roles, plugin_jobs).await?;
     let mut api = app.public_api();
-    api.plugins = plugins::start(&settings, &storage, &app.events, &registry).await?;
+    api.plugins = plugins;
     let listeners = public::bind(&settings, None).await?;
     public::serve(&settings, listeners, api, &registry, &shutdown).await?;
     job_runtime.shutdown().await;

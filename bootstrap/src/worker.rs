@@ -29,7 +29,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         worker: true,
         scheduler: true,
     };
-    let runtime = jobs::start(&settings, &app, roles).await?;
+    let runtime = jobs::start(&settings, &app, roles, None).await?;
     let queues: Vec<&String> = settings.jobs.worker.queues.keys().collect();
     tracing::info!(?queues, "worker running");
     println!("arcana-worker: running");

@@ -133,6 +133,18 @@ pub enum PluginError {
     Internal(#[source] anyhow::Error),
 }
 
+/// Why one attempt of a plugin's job failed; the job's retry policy decides what follows.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginJobError {
+    /// Another attempt may succeed (the plugin said so, trapped, ran out of time, or is
+    /// quarantined or disabled for now).
+    #[error("{0}")]
+    Retry(String),
+    /// Retrying cannot help.
+    #[error("{0}")]
+    Fatal(String),
+}
+
 /// The host of sandboxed plugins.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -168,6 +180,17 @@ pub trait PluginHost: Send + Sync {
         name: &PluginName,
         request: RouteRequest,
     ) -> Result<PluginResponse, PluginError>;
+
+    /// Whether a loaded plugin declares the job `name` (`<plugin>.<kind>`), so a worker can
+    /// take it instead of dead-lettering it as unknown.
+    fn runs_job(&self, name: &str) -> bool;
+
+    /// Runs one attempt of job `name` with its JSON `payload`.
+    ///
+    /// # Errors
+    /// `Fatal` when no plugin declares the job or the plugin says retrying cannot help; `Retry`
+    /// for everything else. Delivery is at least once, as for every job.
+    async fn run_job(&self, name: &str, payload: &[u8]) -> Result<(), PluginJobError>;
 
     async fn list(&self) -> Vec<PluginInfo>;
 

@@ -125,3 +125,63 @@ async fn plugin_routes_answer_under_ext_and_unknown_ones_are_404() {
         .unwrap();
     assert_eq!(wrong_method.status(), 404);
 }
+
+#[tokio::test]
+async fn a_plugin_job_runs_on_the_worker_pool_like_any_other_job() {
+    if built().is_none() {
+        return;
+    }
+    let plugins = PluginDir::new(BIN);
+    plugins.install("audit", "audit");
+    let app = start(&plugins, &[("ARCANA_JOBS__WORKER__POLL_INTERVAL_MS", "10")]).await;
+    let root = app.root().await;
+    let token = Some(root.access.as_str());
+    let enqueue = |name: &'static str| {
+        let app = &app;
+        async move {
+            let response = app
+                .post("/api/v1/jobs", token, &serde_json::json!({"name": name}))
+                .await;
+            assert_eq!(response.status(), 201, "enqueueing {name}");
+            response.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let state_of = |id: String, state: &'static str| {
+        let app = &app;
+        async move {
+            wait_for(&format!("job {id} to be {state}"), || async {
+                let job: Value = app
+                    .get(&format!("/api/v1/jobs/{id}"), token)
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                (job["state"] == state).then_some(job)
+            })
+            .await
+        }
+    };
+    state_of(enqueue("audit.snapshot").await, "completed").await;
+    let audit: Value = app
+        .get("/api/v1/audit?action=plugin.recorded", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        audit["items"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("snapshot {")),
+        "the job wrote its snapshot: {audit}"
+    );
+    let unknown = state_of(enqueue("audit.nope").await, "dead").await;
+    assert!(
+        unknown["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no handler")),
+        "{unknown}"
+    );
+}

@@ -68,7 +68,27 @@ impl JobContext {
     }
 }
 
-pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
+/// One attempt of a job, as a handler runs it.
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
+pub(crate) type HandlerFuture = JobFuture;
+
+/// Handlers known only at run time (plugins): asked for a job whose name no registered handler
+/// has, so that what a process can run is not a list fixed when it was built.
+pub trait DynamicJobs: Send + Sync {
+    fn handles(&self, name: &str) -> bool;
+    fn run(&self, name: &str, payload: &[u8], ctx: JobContext) -> JobFuture;
+}
+
+struct Dynamic {
+    source: Arc<dyn DynamicJobs>,
+    name: String,
+}
+
+impl Handler for Dynamic {
+    fn run(&self, payload: &[u8], ctx: JobContext) -> HandlerFuture {
+        self.source.run(&self.name, payload, ctx)
+    }
+}
 
 /// A handler with its payload type erased.
 pub(crate) trait Handler: Send + Sync {
@@ -113,6 +133,7 @@ impl Classify for serde_json::Error {
 #[derive(Default, Clone)]
 pub struct Registry {
     handlers: HashMap<&'static str, Arc<dyn Handler>>,
+    dynamic: Option<Arc<dyn DynamicJobs>>,
 }
 
 impl Registry {
@@ -133,8 +154,25 @@ impl Registry {
         self
     }
 
+    /// Asks `source` for the jobs no registered handler takes.
+    #[must_use]
+    pub fn with_dynamic(mut self, source: Arc<dyn DynamicJobs>) -> Self {
+        self.dynamic = Some(source);
+        self
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<Arc<dyn Handler>> {
-        self.handlers.get(name).cloned()
+        if let Some(handler) = self.handlers.get(name) {
+            return Some(handler.clone());
+        }
+        let source = self
+            .dynamic
+            .as_ref()
+            .filter(|source| source.handles(name))?;
+        Some(Arc::new(Dynamic {
+            source: source.clone(),
+            name: name.to_owned(),
+        }))
     }
 
     pub fn names(&self) -> Vec<&'static str> {

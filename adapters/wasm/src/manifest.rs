@@ -87,6 +87,8 @@ pub struct Manifest {
     pub routes: Vec<Route>,
     pub interceptor: Option<Interception>,
     pub capabilities: Vec<String>,
+    /// Job kinds: the plugin runs the jobs named `<plugin>.<kind>`.
+    pub jobs: Vec<String>,
 }
 
 impl Manifest {
@@ -115,6 +117,22 @@ impl Manifest {
             .iter()
             .map(|route| parse_route(&route.method, &route.path))
             .collect::<Result<Vec<_>, _>>()?;
+        for kind in &descriptor.jobs {
+            let valid = !kind.is_empty()
+                && kind.len() <= 31
+                && kind
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            if !valid {
+                return Err(format!("job kind `{kind}` must be 1-31 of [a-z0-9_-]"));
+            }
+        }
+        require(
+            !descriptor.jobs.is_empty(),
+            exports.jobs,
+            "declares jobs",
+            "jobs",
+        )?;
         require(
             !subscriptions.is_empty(),
             exports.events,
@@ -145,7 +163,14 @@ impl Manifest {
                 required: decl.required,
             }),
             capabilities: descriptor.capabilities,
+            jobs: descriptor.jobs,
         })
+    }
+
+    /// The kind of job `name` when it is one of this plugin's (`<plugin>.<kind>`).
+    pub fn job_kind<'n>(&self, name: &'n str) -> Option<&'n str> {
+        let kind = name.strip_prefix(self.name.as_str())?.strip_prefix('.')?;
+        self.jobs.iter().any(|k| k == kind).then_some(kind)
     }
 
     pub fn subscribes_to(&self, event: &str) -> bool {
@@ -161,10 +186,15 @@ impl Manifest {
 
 /// Which optional interfaces the module exports.
 #[derive(Debug, Clone, Copy, Default)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one independent flag per optional WIT interface, not a state machine"
+)]
 pub struct Exports {
     pub events: bool,
     pub interceptor: bool,
     pub routes: bool,
+    pub jobs: bool,
 }
 
 fn require(declared: bool, exported: bool, what: &str, interface: &str) -> Result<(), String> {
@@ -217,6 +247,7 @@ mod tests {
             }],
             interceptor: None,
             capabilities: vec![],
+            jobs: vec!["snapshot".to_owned()],
         }
     }
 
@@ -225,7 +256,23 @@ mod tests {
             events: true,
             interceptor: true,
             routes: true,
+            jobs: true,
         }
+    }
+
+    #[test]
+    fn job_names_are_the_plugin_name_and_a_declared_kind() {
+        let name = PluginName::parse("audit").unwrap();
+        let manifest = Manifest::check(descriptor(), &name, all()).unwrap();
+        assert_eq!(manifest.job_kind("audit.snapshot"), Some("snapshot"));
+        assert_eq!(manifest.job_kind("audit.other"), None);
+        assert_eq!(manifest.job_kind("auditx.snapshot"), None);
+        assert_eq!(manifest.job_kind("audit"), None);
+        let no_jobs = Exports {
+            jobs: false,
+            ..all()
+        };
+        assert!(Manifest::check(descriptor(), &name, no_jobs).is_err());
     }
 
     #[test]

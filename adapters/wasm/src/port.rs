@@ -3,13 +3,14 @@
 use arcana_domain::event::DomainEvent;
 use arcana_domain::plugin::PluginName;
 use arcana_ports::plugins::{
-    BeforeRequest, HeaderOp, HttpHead, PluginError, PluginHost, PluginInfo, PluginResponse,
-    RouteRequest,
+    BeforeRequest, HeaderOp, HttpHead, PluginError, PluginHost, PluginInfo, PluginJobError,
+    PluginResponse, RouteRequest,
 };
 use async_trait::async_trait;
 use tokio::sync::mpsc::error::TrySendError;
 
 use crate::bindings::exports::arcana::plugin::http_interceptor::BeforeAction;
+use crate::bindings::exports::arcana::plugin::jobs::JobError;
 use crate::convert;
 use crate::host::{CallError, WasmPluginHost};
 use crate::version::Warm;
@@ -195,6 +196,47 @@ impl PluginHost for WasmPluginHost {
         }
     }
 
+    fn runs_job(&self, name: &str) -> bool {
+        self.job_slot(name).is_some()
+    }
+
+    async fn run_job(&self, name: &str, payload: &[u8]) -> Result<(), PluginJobError> {
+        let Some((slot, kind)) = self.job_slot(name) else {
+            return Err(PluginJobError::Fatal(format!(
+                "no loaded plugin runs job {name}"
+            )));
+        };
+        let payload = String::from_utf8_lossy(payload).into_owned();
+        let budget = self.inner.settings.job_budget;
+        let result = self
+            .invoke(&slot, "job", budget, |warm| {
+                Box::pin(async move {
+                    let Warm { store, jobs, .. } = warm;
+                    match jobs {
+                        Some(guest) => guest.call_handle(store, &kind, &payload).await,
+                        None => Ok(Err(JobError {
+                            retryable: false,
+                            message: "the plugin exports no jobs".to_owned(),
+                        })),
+                    }
+                })
+            })
+            .await;
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(JobError {
+                retryable: true,
+                message,
+            })) => Err(PluginJobError::Retry(message)),
+            Ok(Err(JobError { message, .. })) => Err(PluginJobError::Fatal(message)),
+            Err(CallError::NotRunning(why)) => Err(PluginJobError::Retry(format!(
+                "plugin {} is {why}",
+                slot.name
+            ))),
+            Err(CallError::Failed(failure)) => Err(PluginJobError::Retry(failure.reason)),
+        }
+    }
+
     async fn list(&self) -> Vec<PluginInfo> {
         self.slots().iter().map(|slot| slot.info()).collect()
     }
@@ -218,5 +260,21 @@ impl PluginHost for WasmPluginHost {
 
     async fn remove(&self, name: &PluginName) -> Result<(), PluginError> {
         self.remove_module(name).await
+    }
+}
+
+impl WasmPluginHost {
+    /// The slot of the plugin that declares job `name`, and the job's kind.
+    fn job_slot(&self, name: &str) -> Option<(std::sync::Arc<crate::slot::Slot>, String)> {
+        let (plugin, _) = name.split_once('.')?;
+        let slot = self.slot(&PluginName::parse(plugin).ok()?)?;
+        let kind = slot
+            .version
+            .load()
+            .as_ref()?
+            .manifest
+            .job_kind(name)?
+            .to_owned();
+        Some((slot, kind))
     }
 }

@@ -21,6 +21,7 @@ pub struct HostSettings {
     pub event_budget: Duration,
     pub interceptor_budget: Duration,
     pub route_budget: Duration,
+    pub job_budget: Duration,
     /// Events queued per plugin before new ones are dropped (and counted).
     pub event_queue: usize,
     pub failure_budget: FailureBudget,
@@ -42,6 +43,7 @@ impl HostSettings {
             event_budget: Duration::from_millis(100),
             interceptor_budget: Duration::from_millis(5),
             route_budget: Duration::from_secs(1),
+            job_budget: Duration::from_secs(30),
             event_queue: 1_024,
             failure_budget: FailureBudget::default(),
             watch: true,

@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use wasmtime::component::{Component, InstancePre};
 use wasmtime::{Store, UpdateDeadline};
 
-use crate::bindings::exports::arcana::plugin::{events, http_interceptor, meta, routes};
+use crate::bindings::exports::arcana::plugin::{events, http_interceptor, jobs, meta, routes};
 use crate::engine::PluginEngine;
 use crate::grants::Grants;
 use crate::manifest::{Exports, Manifest};
@@ -36,6 +36,7 @@ pub struct Warm {
     pub events: Option<events::Guest>,
     pub interceptor: Option<http_interceptor::Guest>,
     pub routes: Option<routes::Guest>,
+    pub jobs: Option<jobs::Guest>,
     calls: u32,
 }
 
@@ -44,6 +45,7 @@ struct Indices {
     events: Option<events::GuestIndices>,
     interceptor: Option<http_interceptor::GuestIndices>,
     routes: Option<routes::GuestIndices>,
+    jobs: Option<jobs::GuestIndices>,
 }
 
 pub struct Version {
@@ -102,11 +104,13 @@ impl Version {
             events: events::GuestIndices::new(&pre).ok(),
             interceptor: http_interceptor::GuestIndices::new(&pre).ok(),
             routes: routes::GuestIndices::new(&pre).ok(),
+            jobs: jobs::GuestIndices::new(&pre).ok(),
         };
         let exports = Exports {
             events: indices.events.is_some(),
             interceptor: indices.interceptor.is_some(),
             routes: indices.routes.is_some(),
+            jobs: indices.jobs.is_some(),
         };
         let mut version = Self {
             manifest: placeholder_manifest(source.name),
@@ -251,12 +255,19 @@ impl Version {
             .as_ref()
             .map(|i| i.load(&mut store, &instance))
             .transpose()?;
+        let jobs = self
+            .indices
+            .jobs
+            .as_ref()
+            .map(|i| i.load(&mut store, &instance))
+            .transpose()?;
         Ok(Warm {
             store,
             meta,
             events,
             interceptor,
             routes,
+            jobs,
             calls: 0,
         })
     }
@@ -271,6 +282,7 @@ fn placeholder_manifest(name: &PluginName) -> Manifest {
         routes: Vec::new(),
         interceptor: None,
         capabilities: Vec::new(),
+        jobs: Vec::new(),
     }
 }
 

@@ -21,6 +21,7 @@ pub struct PluginSettings {
     pub event_budget_ms: u64,
     pub interceptor_budget_ms: u64,
     pub route_budget_ms: u64,
+    pub job_budget_ms: u64,
     pub event_queue: usize,
     pub failure_budget: FailureBudgetSettings,
     /// Capabilities granted per plugin name, e.g. `audit = ["env:TZ"]`.
@@ -51,6 +52,7 @@ pub(super) fn check(plugins: &PluginSettings, environment: Environment, errors: 
         ("event_budget_ms", plugins.event_budget_ms),
         ("interceptor_budget_ms", plugins.interceptor_budget_ms),
         ("route_budget_ms", plugins.route_budget_ms),
+        ("job_budget_ms", plugins.job_budget_ms),
         ("event_queue", plugins.event_queue as u64),
         (
             "failure_budget.max_failures",

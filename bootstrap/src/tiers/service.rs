@@ -23,7 +23,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         worker: settings.jobs.worker.enabled,
         scheduler: true,
     };
-    let job_runtime = jobs::start(&settings, &app, roles).await?;
+    let job_runtime = jobs::start(&settings, &app, roles, None).await?;
     let api = ServiceApi {
         auth: app.auth.clone(),
         users: app.users.clone(),

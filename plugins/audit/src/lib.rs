@@ -1,8 +1,9 @@
 //! The sample plugin (`audit`): counts every `user.*` and `session.*` event in its key-value
 //! store, writes an audit entry for role and status changes, and serves
-//! `GET /api/v1/ext/audit/stats` → `{"counts": {"user.registered": N, …}}`.
+//! `GET /api/v1/ext/audit/stats` → `{"counts": {"user.registered": N, …}}`, and runs the job
+//! `audit.snapshot`, which records the counts in the audit log.
 
-use arcana_plugin_sdk::{Descriptor, Event, Plugin, RequestHead, Response, host};
+use arcana_plugin_sdk::{Descriptor, Event, JobError, Plugin, RequestHead, Response, host};
 use serde_json::{Map, Value};
 
 const COUNT_PREFIX: &str = "count:";
@@ -15,6 +16,7 @@ impl Plugin for Audit {
             .subscribe("user.*")
             .subscribe("session.*")
             .route("GET", "/stats")
+            .job("snapshot")
     }
 
     fn on_event(event: Event) -> Result<(), String> {
@@ -23,6 +25,22 @@ impl Plugin for Audit {
             host::audit(&summary(&event))?;
         }
         Ok(())
+    }
+
+    /// `audit.snapshot`: writes the current counts to the audit log (schedule it with cron).
+    fn handle_job(kind: String, _payload: String) -> Result<(), JobError> {
+        if kind != "snapshot" {
+            return Err(JobError {
+                retryable: false,
+                message: format!("no job kind {kind}"),
+            });
+        }
+        let retry = |message: String| JobError {
+            retryable: true,
+            message,
+        };
+        let counts = counts().map_err(retry)?;
+        host::audit(&format!("snapshot {}", Value::Object(counts))).map_err(retry)
     }
 
     fn handle(request: RequestHead, _body: Vec<u8>) -> Response {

@@ -32,6 +32,7 @@ pub use bindings::arcana::plugin::types::{
     Descriptor, Event, Header, HeaderOp, InterceptorDecl, RequestHead, Response, RouteDecl,
 };
 pub use bindings::exports::arcana::plugin::http_interceptor::BeforeAction;
+pub use bindings::exports::arcana::plugin::jobs::JobError;
 
 /// Host functions: the only way out of the sandbox.
 pub mod host {
@@ -62,6 +63,14 @@ pub trait Plugin {
     fn handle(_request: RequestHead, _body: Vec<u8>) -> Response {
         Response::text(404, "no such route")
     }
+
+    /// One attempt of job `kind` (declared with [`Descriptor::job`]); `payload` is JSON.
+    fn handle_job(kind: String, _payload: String) -> Result<(), JobError> {
+        Err(JobError {
+            retryable: false,
+            message: format!("no job kind {kind}"),
+        })
+    }
 }
 
 impl Descriptor {
@@ -73,7 +82,15 @@ impl Descriptor {
             routes: Vec::new(),
             interceptor: None,
             capabilities: Vec::new(),
+            jobs: Vec::new(),
         }
+    }
+
+    /// Runs jobs named `<plugin>.<kind>`.
+    #[must_use]
+    pub fn job(mut self, kind: &str) -> Self {
+        self.jobs.push(kind.to_owned());
+        self
     }
 
     #[must_use]
@@ -184,6 +201,12 @@ macro_rules! export {
         impl $crate::bindings::exports::arcana::plugin::routes::Guest for __ArcanaExports {
             fn handle(request: $crate::RequestHead, body: Vec<u8>) -> $crate::Response {
                 <$plugin as $crate::Plugin>::handle(request, body)
+            }
+        }
+
+        impl $crate::bindings::exports::arcana::plugin::jobs::Guest for __ArcanaExports {
+            fn handle(kind: String, payload: String) -> Result<(), $crate::JobError> {
+                <$plugin as $crate::Plugin>::handle_job(kind, payload)
             }
         }
 

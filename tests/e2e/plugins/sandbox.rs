@@ -254,7 +254,10 @@ async fn interceptors_modify_headers_answer_requests_and_fail_open_when_they_tra
         "{trapper}"
     );
     let error = trapper["last_error"].as_str().unwrap_or_default();
-    assert!(error.contains("trapper fails"), "the panic message explains the trap: {error}");
+    assert!(
+        error.contains("trapper fails"),
+        "the panic message explains the trap: {error}"
+    );
     let stamp = plugin(&app, &root.access, "header-stamp").await;
     assert_eq!(stamp["counters"]["failures"], 0);
     assert_eq!(stamp["interceptor"], true);
