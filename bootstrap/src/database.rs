@@ -145,6 +145,7 @@ impl Database {
             sessions: self.sessions.clone(),
             audit: self.audit.clone(),
             health: self.health.clone(),
+            dependency: "database",
             shared: self.is_shared(),
         }
     }

@@ -21,6 +21,7 @@ mod database;
 mod jobs;
 mod links;
 mod public;
+mod resilience;
 mod shutdown;
 mod state;
 mod storage;

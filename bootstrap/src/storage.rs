@@ -19,6 +19,9 @@ pub struct Storage {
     pub audit: Arc<dyn AuditLog>,
     /// Readiness of whatever answers these ports.
     pub health: Arc<dyn HealthCheck>,
+    /// The dependency behind these ports, as resilience settings, metrics and readiness name
+    /// it: `database` or `repository`.
+    pub dependency: &'static str,
     /// Whether other processes write to the same storage, so that an in-process cache cannot
     /// hear of every change.
     pub shared: bool,
@@ -32,6 +35,7 @@ impl Storage {
             sessions: Arc::new(RemoteSessionStore::new(transport.clone())),
             audit: Arc::new(RemoteAuditLog::new(transport.clone())),
             health,
+            dependency: "repository",
             // Every service process (and every worker) talks to the same repository.
             shared: true,
         }

@@ -68,7 +68,9 @@ pub(crate) fn from_store(error: &StoreError) -> Failure {
         StoreError::Conflict(field) => conflict(*field),
         StoreError::StaleVersion => failure(FailureKind::StaleVersion),
         StoreError::NotFound => failure(FailureKind::NotFound),
-        StoreError::Unavailable(cause) => opaque(FailureKind::Unavailable, cause),
+        StoreError::Unavailable(cause) | StoreError::OutcomeUnknown(cause) => {
+            opaque(FailureKind::Unavailable, cause)
+        }
         StoreError::Other(cause) => opaque(FailureKind::Internal, cause),
     }
 }

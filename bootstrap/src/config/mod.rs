@@ -3,12 +3,14 @@
 //! Every key is documented in `config/default.toml`, which is compiled in as the base layer.
 
 mod load;
+mod resilience;
 mod secret;
 mod tiers;
 
 use serde::{Deserialize, Serialize};
 
 pub use load::load;
+pub use resilience::{DependencyResilience, ResilienceSettings};
 pub use secret::Secret;
 pub use tiers::{InternalSettings, Mode, Tier, TierSettings, TlsSettings};
 
@@ -34,6 +36,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub security: SecuritySettings,
     pub rate_limit: RateLimitSettings,
+    pub resilience: ResilienceSettings,
     pub bootstrap_admin: BootstrapAdmin,
     pub observability: ObservabilitySettings,
     pub redis: RedisSettings,

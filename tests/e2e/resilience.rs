@@ -1,0 +1,131 @@
+//! Resilience end to end: a database that fails opens its circuit breaker, which then answers
+//! at once (503 + Retry-After over REST, UNAVAILABLE + RetryInfo over gRPC), shows in
+//! readiness and metrics, and closes by itself once the database answers again.
+
+use std::time::Duration;
+
+use arcana_tests::api::{Api, Kind, Protocol};
+use arcana_tests::chaos::{self, ChaosProxy};
+use arcana_tests::databases::{Service, TestDatabase};
+use arcana_tests::{TestApp, problem};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_arcana");
+const PASSWORD: &str = "a-long-enough-password";
+const ME: &str = "/api/v1/auth/me";
+
+async fn breaker(app: &TestApp) -> Value {
+    let ready: Value = app.get("/health/ready", None).await.json().await.unwrap();
+    ready["checks"]["database"]["breaker"].clone()
+}
+
+/// The value of the sample of `metric` whose labels contain `labels`, from `/metrics`.
+async fn sample(app: &TestApp, metric: &str, labels: &str) -> Option<f64> {
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    text.lines()
+        .filter(|line| line.starts_with(metric) && line.contains(labels))
+        .find_map(|line| line.rsplit(' ').next()?.parse().ok())
+}
+
+/// Polls `/health/ready` (bounded) until the database's breaker reads `state`, sending a
+/// request through the breaker before each look (a breaker moves only when called).
+async fn wait_for_breaker(app: &TestApp, token: &str, state: &str) {
+    for _ in 0..80 {
+        if breaker(app).await == state {
+            return;
+        }
+        let _ = app.get(ME, Some(token)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the database breaker never became {state}: {}", app.logs());
+}
+
+#[tokio::test]
+async fn an_open_breaker_fails_fast_shows_in_readiness_and_metrics_and_closes_by_itself() {
+    let Some(db) = TestDatabase::create(Service::Postgres).await else {
+        return;
+    };
+    let proxy = ChaosProxy::start(&chaos::target_of(&db.url)).await;
+    let url = chaos::redirect(&db.url, proxy.addr());
+    let env = [
+        ("ARCANA_DATABASE__URL", url.as_str()),
+        ("ARCANA_DATABASE__ACQUIRE_TIMEOUT_SECS", "1"),
+        ("ARCANA_CACHE__BACKEND", "none"),
+        ("ARCANA_RESILIENCE__DATABASE__BREAKER_FAILURES", "2"),
+        ("ARCANA_RESILIENCE__DATABASE__BREAKER_OPEN_SECS", "3"),
+        ("ARCANA_RESILIENCE__DATABASE__BREAKER_MAX_OPEN_SECS", "3"),
+    ];
+    let app = TestApp::spawn(BIN, &env).await;
+    let tokens = app.register("breaker", PASSWORD).await;
+    assert_eq!(app.get(ME, Some(&tokens.access)).await.status(), 200);
+    assert_eq!(breaker(&app).await, "closed");
+    let state = r#"dependency="database""#;
+    assert_eq!(
+        sample(&app, "arcana_circuit_breaker_state", state).await,
+        Some(0.0)
+    );
+
+    proxy.cut();
+    wait_for_breaker(&app, &tokens.access, "open").await;
+    let refused_before = sample(&app, "arcana_circuit_breaker_rejections_total", state)
+        .await
+        .unwrap_or(0.0);
+    let response = app.get(ME, Some(&tokens.access)).await;
+    let retry_after = response.headers().get("retry-after").cloned();
+    let (status, body) = problem(response).await;
+    assert_eq!(status, 503, "{body}");
+    let seconds: u64 = retry_after
+        .expect("an open breaker's 503 carries Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=3).contains(&seconds),
+        "at most the open period: {seconds}"
+    );
+    let refused = sample(&app, "arcana_circuit_breaker_rejections_total", state).await;
+    assert!(
+        refused.unwrap_or(0.0) > refused_before,
+        "the 503 came from the breaker, without trying the database"
+    );
+    assert_eq!(
+        sample(&app, "arcana_circuit_breaker_state", state).await,
+        Some(1.0)
+    );
+    let opened = r#"dependency="database",to="open""#;
+    let transitions = "arcana_circuit_breaker_transitions_total";
+    assert!(sample(&app, transitions, opened).await >= Some(1.0));
+
+    let grpc = Api::new(&app, Protocol::Grpc).await;
+    let failure = grpc
+        .me(&tokens.access)
+        .await
+        .expect_err("the breaker is open");
+    assert_eq!(failure.kind, Kind::Unavailable, "{failure:?}");
+    assert!(
+        failure.retry_after.is_some(),
+        "UNAVAILABLE carries RetryInfo: {failure:?}"
+    );
+
+    proxy.restore().await;
+    let mut recovered = false;
+    for _ in 0..80 {
+        if app.get(ME, Some(&tokens.access)).await.status() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        recovered,
+        "the breaker let a probe through and closed, without a restart"
+    );
+    assert_eq!(breaker(&app).await, "closed");
+    assert_eq!(
+        sample(&app, "arcana_circuit_breaker_state", state).await,
+        Some(0.0)
+    );
+    let closed = r#"dependency="database",to="closed""#;
+    assert!(sample(&app, transitions, closed).await >= Some(1.0));
+}
