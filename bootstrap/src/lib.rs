@@ -19,6 +19,7 @@ pub mod worker;
 mod background;
 mod database;
 mod jobs;
+mod limits;
 mod links;
 mod public;
 mod resilience;

@@ -9,6 +9,7 @@ use anyhow::Context;
 use arcana_adapter_grpc::{GrpcConfig, GrpcMetrics, GrpcState};
 use arcana_adapter_rest::{HttpMetrics, RestConfig, RestState};
 use arcana_ports::health::HealthCheck;
+use arcana_ports::ratelimit::RateLimiter;
 use arcana_ports::usecases::{AuditUseCases, AuthUseCases, JobsUseCases, UserUseCases};
 use tokio::net::TcpListener;
 
@@ -68,14 +69,16 @@ pub async fn serve(
     registry: &prometheus::Registry,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
+    let limiter = crate::limits::limiter(settings)?;
     let grpc_state = GrpcState {
         auth: api.auth.clone(),
         users: api.users.clone(),
         jobs: api.jobs.clone(),
         health: api.health.clone(),
         metrics: GrpcMetrics::register(registry).context("registering gRPC metrics")?,
+        limits: crate::limits::grpc(limiter.clone(), registry)?,
     };
-    let router = rest_router(settings, api, registry)?;
+    let router = rest_router(settings, api, limiter, registry)?;
     let rest = axum::serve(
         listeners.rest,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -116,6 +119,7 @@ fn grpc_config(settings: &Settings) -> GrpcConfig {
 fn rest_router(
     settings: &Settings,
     api: PublicApi,
+    limiter: Option<Arc<dyn RateLimiter>>,
     registry: &prometheus::Registry,
 ) -> anyhow::Result<axum::Router> {
     let metrics = HttpMetrics::register(registry).context("registering HTTP metrics")?;
@@ -126,6 +130,7 @@ fn rest_router(
         cors_allowed_origins: rest.cors_allowed_origins.clone(),
         openapi_enabled: rest.openapi_enabled,
         trust_forwarded_for: rest.trust_forwarded_for,
+        max_in_flight: settings.server.max_in_flight,
     };
     let state = RestState {
         auth: api.auth,
@@ -134,6 +139,7 @@ fn rest_router(
         jobs: api.jobs,
         health: api.health,
         metrics,
+        limiter,
     };
     Ok(arcana_adapter_rest::router(
         state,

@@ -147,7 +147,7 @@ fn conflict(field: UniqueField) -> Status {
     )
 }
 
-fn throttled(retry_after: Duration) -> Status {
+pub(crate) fn throttled(retry_after: Duration) -> Status {
     let mut details = info("TOO_MANY_REQUESTS");
     details.set_retry_info(Some(retry_after));
     Status::with_error_details(

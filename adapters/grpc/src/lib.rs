@@ -13,6 +13,7 @@ mod errors;
 mod extract;
 mod health;
 mod jobs;
+mod limits;
 mod metrics;
 mod observe;
 pub mod proto;
@@ -32,6 +33,7 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+pub use limits::GrpcLimits;
 pub use metrics::GrpcMetrics;
 
 use crate::proto::auth::v1::auth_service_server::AuthServiceServer;
@@ -48,6 +50,8 @@ pub struct GrpcState {
     /// The same readiness checks as REST's `/health/ready`.
     pub health: Vec<Arc<dyn HealthCheck>>,
     pub metrics: GrpcMetrics,
+    /// Inbound rate limits; `None` switches them off.
+    pub limits: Option<GrpcLimits>,
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +112,9 @@ pub async fn serve(
             metrics: state.metrics,
         })
         .layer(cors(&config.cors_allowed_origins))
+        .layer(tower::util::option_layer(
+            state.limits.map(limits::LimitLayer),
+        ))
         .layer(tonic_web::GrpcWebLayer::new())
         .add_service(AuthServiceServer::new(auth).max_decoding_message_size(limit))
         .add_service(UserServiceServer::new(users).max_decoding_message_size(limit))

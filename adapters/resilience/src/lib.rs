@@ -6,12 +6,15 @@
 //! the breaker refused), a bulkhead (a bound on calls in flight), the circuit breaker (the
 //! `failsafe` crate, with a single probe in half-open) and, inside the breaker, the timeout, so
 //! that a call cut short by it is counted as a failure.
+//!
+//! Inbound, [`GovernorRateLimiter`] implements the rate-limit port in this process.
 
 mod breaker;
 mod failure;
 mod guard;
 mod health;
 mod metrics;
+mod ratelimit;
 mod storage;
 mod transport;
 
@@ -19,5 +22,6 @@ pub use failure::{Failure, Safety};
 pub use guard::{BreakerPolicy, Guard, Policy, RetryPolicy};
 pub use health::GuardedHealth;
 pub use metrics::ResilienceMetrics;
+pub use ratelimit::GovernorRateLimiter;
 pub use storage::{ResilientAuditLog, ResilientSessionStore, ResilientUserRepository};
 pub use transport::ResilientTransport;

@@ -10,6 +10,7 @@ mod dto;
 mod errors;
 mod extract;
 mod health;
+mod limits;
 mod metrics;
 mod middleware;
 mod openapi;
@@ -37,12 +38,13 @@ pub fn router(state: RestState, config: &RestConfig, registry: prometheus::Regis
     let metrics = state.metrics.clone();
     let with_jobs = state.jobs.is_some();
     let app_state = state::AppState::new(state, registry, config.trust_forwarded_for);
+    let limits = app_state.limits.clone();
     let (api, document) = routes::api_router(with_jobs).split_for_parts();
     let mut app = api.with_state(app_state).fallback(routes::not_found);
     if config.openapi_enabled {
         app = app.merge(SwaggerUi::new(SWAGGER_UI_PATH).url(OPENAPI_JSON_PATH, document));
     }
-    middleware::apply(app, config, metrics)
+    middleware::apply(app, config, metrics, limits)
 }
 
 /// The OpenAPI 3.1 document of every route, exactly as served at `/api-docs/openapi.json`.

@@ -18,6 +18,11 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 use uuid::Uuid;
 
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::limits::{Limits, Shedding, rate_limit, shed};
 use crate::metrics::HttpMetrics;
 use crate::problem;
 use crate::state::RestConfig;
@@ -36,12 +41,20 @@ const UNMATCHED: &str = "unmatched";
 /// 3. metrics: sees the final status and the whole latency, timeouts included;
 /// 4. problem rendering: turns every error response, ours or a layer's, into problem+json;
 /// 5. security headers: added to everything below, CORS preflights included;
-/// 6. CORS: answers preflights before the timeout and the handler (absent when no origin is
+/// 6. load shedding: past `max_in_flight` requests in flight, 503 at once (probes exempt);
+/// 7. rate limits per address and route class (429 + `RateLimit` headers; preflights exempt);
+///    the per-user limit is counted by the bearer extractor, once the token is verified;
+/// 8. CORS: answers preflights before the timeout and the handler (absent when no origin is
 ///    allowed, so no CORS header is ever sent);
-/// 7. timeout: a handler still running after `request_timeout` is dropped and becomes a 503,
+/// 9. timeout: a handler still running after `request_timeout` is dropped and becomes a 503,
 ///    which 4 renders;
-/// 8. body limit: read by the body extractors, which answer 413 past it.
-pub(crate) fn apply(app: Router, config: &RestConfig, metrics: HttpMetrics) -> Router {
+/// 10. body limit: read by the body extractors, which answer 413 past it.
+pub(crate) fn apply(
+    app: Router,
+    config: &RestConfig,
+    metrics: HttpMetrics,
+    limits: Option<Limits>,
+) -> Router {
     let mut app = app
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -50,6 +63,17 @@ pub(crate) fn apply(app: Router, config: &RestConfig, metrics: HttpMetrics) -> R
         ));
     if let Some(cors) = cors(&config.cors_allowed_origins) {
         app = app.layer(cors);
+    }
+    if let Some(limits) = limits {
+        app = app.layer(from_fn_with_state(limits, rate_limit));
+    }
+    if config.max_in_flight > 0 {
+        let shedding = Shedding {
+            in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
+            shed: metrics.shed.clone(),
+            gauge: metrics.in_flight.clone(),
+        };
+        app = app.layer(from_fn_with_state(shedding, shed));
     }
     app.layer(from_fn(security_headers))
         .layer(from_fn(problem::render))

@@ -7,6 +7,9 @@ use std::time::Duration;
 use arcana_ports::health::HealthCheck;
 use arcana_ports::usecases::{AuditUseCases, AuthUseCases, JobsUseCases, UserUseCases};
 
+use arcana_ports::ratelimit::RateLimiter;
+
+use crate::limits::Limits;
 use crate::metrics::HttpMetrics;
 
 /// The driving ports the API calls, plus what it reports on.
@@ -24,6 +27,8 @@ pub struct RestState {
     pub health: Vec<Arc<dyn HealthCheck>>,
     /// HTTP request counters and latency histograms, already registered.
     pub metrics: HttpMetrics,
+    /// Inbound rate limits (per address, per route class, per user); `None` switches them off.
+    pub limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 /// Operator-tunable behaviour of the HTTP layer.
@@ -40,6 +45,8 @@ pub struct RestConfig {
     /// Take the client address from the first `X-Forwarded-For` hop. Only safe behind a proxy
     /// that sets the header itself, otherwise clients could pick the address throttling sees.
     pub trust_forwarded_for: bool,
+    /// Requests served at once at most; past it, 503 at once (load shedding). 0: no bound.
+    pub max_in_flight: usize,
 }
 
 /// State shared by every handler; one `Arc` so that axum's per-request clone is a counter bump.
@@ -51,6 +58,8 @@ pub(crate) struct Shared {
     /// Rendered by `/metrics`.
     pub(crate) registry: prometheus::Registry,
     pub(crate) trust_forwarded_for: bool,
+    /// What the per-user limit of the bearer extractor counts against.
+    pub(crate) limits: Option<Limits>,
 }
 
 impl AppState {
@@ -59,10 +68,16 @@ impl AppState {
         registry: prometheus::Registry,
         trust_forwarded_for: bool,
     ) -> Self {
+        let limits = ports.limiter.clone().map(|limiter| Limits {
+            limiter,
+            trust_forwarded_for,
+            limited: ports.metrics.limited.clone(),
+        });
         Self(Arc::new(Shared {
             ports,
             registry,
             trust_forwarded_for,
+            limits,
         }))
     }
 }

@@ -52,6 +52,7 @@ pub struct Settings {
 pub struct ServerSettings {
     pub host: String,
     pub shutdown_grace_secs: u64,
+    pub max_in_flight: usize,
     pub rest: RestSettings,
     pub grpc: GrpcSettings,
     pub internal: InternalSettings,
@@ -126,6 +127,27 @@ pub struct RateLimitSettings {
     pub enabled: bool,
     pub store: ThrottleBackend,
     pub login: LoginThrottleSettings,
+    pub per_ip: QuotaSettings,
+    pub per_user: QuotaSettings,
+    pub auth: QuotaSettings,
+}
+
+/// `per_second` requests a second on average, bursts of `burst`; `per_second = 0` switches the
+/// class off.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSettings {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+impl QuotaSettings {
+    pub fn quota(self) -> arcana_ports::ratelimit::Quota {
+        arcana_ports::ratelimit::Quota {
+            per_second: self.per_second,
+            burst: self.burst.max(1),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

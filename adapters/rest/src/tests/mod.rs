@@ -26,6 +26,7 @@ fn config() -> RestConfig {
         cors_allowed_origins: Vec::new(),
         openapi_enabled: false,
         trust_forwarded_for: false,
+        max_in_flight: 0,
     }
 }
 
@@ -34,7 +35,10 @@ fn stack(routes: Router) -> (Router, prometheus::Registry) {
     let registry = prometheus::Registry::new();
     let metrics = HttpMetrics::register(&registry).expect("fresh registry");
     let app = routes.fallback(crate::routes::not_found);
-    (crate::middleware::apply(app, &config(), metrics), registry)
+    (
+        crate::middleware::apply(app, &config(), metrics, None),
+        registry,
+    )
 }
 
 struct Reply {
