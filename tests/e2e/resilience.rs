@@ -41,12 +41,36 @@ async fn wait_for_breaker(app: &TestApp, token: &str, state: &str) {
 }
 
 #[tokio::test]
-async fn an_open_breaker_fails_fast_shows_in_readiness_and_metrics_and_closes_by_itself() {
-    let Some(db) = TestDatabase::create(Service::Postgres).await else {
+async fn postgres_errors_open_the_breaker_which_fails_fast_and_closes_by_itself() {
+    an_open_breaker_fails_fast_shows_in_readiness_and_metrics_and_closes_by_itself(
+        Service::Postgres,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn mariadb_errors_open_the_breaker_which_fails_fast_and_closes_by_itself() {
+    an_open_breaker_fails_fast_shows_in_readiness_and_metrics_and_closes_by_itself(Service::Mysql)
+        .await;
+}
+
+async fn an_open_breaker_fails_fast_shows_in_readiness_and_metrics_and_closes_by_itself(
+    service: Service,
+) {
+    let Some(db) = TestDatabase::create(service).await else {
         return;
     };
     let proxy = ChaosProxy::start(&chaos::target_of(&db.url)).await;
-    let url = chaos::redirect(&db.url, proxy.addr());
+    let mut url = chaos::redirect(&db.url, proxy.addr());
+    if service == Service::Mysql {
+        // mysql_async would otherwise switch a loopback connection to the server's Unix
+        // socket, around the proxy.
+        url.push_str(if url.contains('?') {
+            "&prefer_socket=false"
+        } else {
+            "?prefer_socket=false"
+        });
+    }
     let env = [
         ("ARCANA_DATABASE__URL", url.as_str()),
         ("ARCANA_DATABASE__ACQUIRE_TIMEOUT_SECS", "1"),

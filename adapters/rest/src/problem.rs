@@ -123,9 +123,8 @@ impl ApiError {
         .caused_by(cause)
     }
 
-    /// 503 with `Retry-After`; `cause` is logged.
-    /// An open circuit breaker knows when it lets a call through again, and says so in
-    /// `Retry-After`; any other outage gets a short default.
+    /// 503 with `Retry-After`; `cause` is logged. An open circuit breaker knows when it lets a
+    /// call through again, and says so in `Retry-After`; any other outage gets a short default.
     pub(crate) fn unavailable(cause: anyhow::Error) -> Self {
         let retry_after = CircuitOpen::find(&cause).map_or(5, |open| open.retry_after.as_secs());
         Self::new(
