@@ -129,3 +129,33 @@ fn errors_reference_the_problem_schema_as_problem_json() {
             .is_some_and(|r| r.ends_with("/LoginRequest"))
     );
 }
+
+#[test]
+fn every_path_parameter_of_every_operation_is_declared() {
+    let doc = document();
+    for (path, methods) in ROUTES {
+        let templated: Vec<&str> = path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        for method in *methods {
+            let operation = &doc["paths"][path][method];
+            let declared: Vec<&str> = operation["parameters"]
+                .as_array()
+                .map(|params| {
+                    params
+                        .iter()
+                        .filter(|param| param["in"] == "path")
+                        .filter_map(|param| param["name"].as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for name in &templated {
+                assert!(
+                    declared.contains(name),
+                    "{method} {path} does not declare its path parameter {name}"
+                );
+            }
+        }
+    }
+}
