@@ -39,7 +39,8 @@ pub fn router(state: RestState, config: &RestConfig, registry: prometheus::Regis
     let with_jobs = state.jobs.is_some();
     let app_state = state::AppState::new(state, registry, config.trust_forwarded_for);
     let limits = app_state.limits.clone();
-    let (api, document) = routes::api_router(with_jobs).split_for_parts();
+    let (api, mut document) = routes::api_router(with_jobs).split_for_parts();
+    openapi::declare_inbound_refusals(&mut document);
     let mut app = api.with_state(app_state).fallback(routes::not_found);
     if config.openapi_enabled {
         app = app.merge(SwaggerUi::new(SWAGGER_UI_PATH).url(OPENAPI_JSON_PATH, document));
@@ -49,5 +50,7 @@ pub fn router(state: RestState, config: &RestConfig, registry: prometheus::Regis
 
 /// The OpenAPI 3.1 document of every route, exactly as served at `/api-docs/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::api_router(true).into_openapi()
+    let mut document = routes::api_router(true).into_openapi();
+    openapi::declare_inbound_refusals(&mut document);
+    document
 }

@@ -159,3 +159,19 @@ fn every_path_parameter_of_every_operation_is_declared() {
         }
     }
 }
+
+#[test]
+fn every_api_operation_documents_the_rate_limit_and_overload_refusals() {
+    let doc = document();
+    for (path, methods) in ROUTES.iter().filter(|(path, _)| path.starts_with("/api/")) {
+        for method in *methods {
+            let responses = &doc["paths"][path][method]["responses"];
+            for status in ["429", "503"] {
+                assert!(
+                    responses.get(status).is_some(),
+                    "{method} {path} does not document {status}"
+                );
+            }
+        }
+    }
+}
