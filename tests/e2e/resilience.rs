@@ -7,6 +7,7 @@ use std::time::Duration;
 use arcana_tests::api::{Api, Kind, Protocol};
 use arcana_tests::chaos::{self, ChaosProxy};
 use arcana_tests::databases::{Service, TestDatabase};
+use arcana_tests::redis::TestRedis;
 use arcana_tests::{TestApp, problem};
 use serde_json::Value;
 
@@ -14,9 +15,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_arcana");
 const PASSWORD: &str = "a-long-enough-password";
 const ME: &str = "/api/v1/auth/me";
 
-async fn breaker(app: &TestApp) -> Value {
+/// The breaker state `/health/ready` reports next to the readiness check named `check`.
+async fn breaker(app: &TestApp, check: &str) -> Value {
     let ready: Value = app.get("/health/ready", None).await.json().await.unwrap();
-    ready["checks"]["database"]["breaker"].clone()
+    ready["checks"][check]["breaker"].clone()
 }
 
 /// The value of the sample of `metric` whose labels contain `labels`, from `/metrics`.
@@ -27,17 +29,17 @@ async fn sample(app: &TestApp, metric: &str, labels: &str) -> Option<f64> {
         .find_map(|line| line.rsplit(' ').next()?.parse().ok())
 }
 
-/// Polls `/health/ready` (bounded) until the database's breaker reads `state`, sending a
+/// Polls `/health/ready` (bounded) until the breaker of `check` reads `state`, sending a
 /// request through the breaker before each look (a breaker moves only when called).
-async fn wait_for_breaker(app: &TestApp, token: &str, state: &str) {
+async fn wait_for_breaker(app: &TestApp, check: &str, token: &str, state: &str) {
     for _ in 0..80 {
-        if breaker(app).await == state {
+        if breaker(app, check).await == state {
             return;
         }
         let _ = app.get(ME, Some(token)).await;
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    panic!("the database breaker never became {state}: {}", app.logs());
+    panic!("the {check} breaker never became {state}: {}", app.logs());
 }
 
 #[tokio::test]
@@ -82,7 +84,7 @@ async fn an_open_breaker_fails_fast_shows_in_readiness_and_metrics_and_closes_by
     let app = TestApp::spawn(BIN, &env).await;
     let tokens = app.register("breaker", PASSWORD).await;
     assert_eq!(app.get(ME, Some(&tokens.access)).await.status(), 200);
-    assert_eq!(breaker(&app).await, "closed");
+    assert_eq!(breaker(&app, "database").await, "closed");
     let state = r#"dependency="database""#;
     assert_eq!(
         sample(&app, "arcana_circuit_breaker_state", state).await,
@@ -90,7 +92,7 @@ async fn an_open_breaker_fails_fast_shows_in_readiness_and_metrics_and_closes_by
     );
 
     proxy.cut();
-    wait_for_breaker(&app, &tokens.access, "open").await;
+    wait_for_breaker(&app, "database", &tokens.access, "open").await;
     let refused_before = sample(&app, "arcana_circuit_breaker_rejections_total", state)
         .await
         .unwrap_or(0.0);
@@ -145,11 +147,56 @@ async fn an_open_breaker_fails_fast_shows_in_readiness_and_metrics_and_closes_by
         recovered,
         "the breaker let a probe through and closed, without a restart"
     );
-    assert_eq!(breaker(&app).await, "closed");
+    assert_eq!(breaker(&app, "database").await, "closed");
     assert_eq!(
         sample(&app, "arcana_circuit_breaker_state", state).await,
         Some(0.0)
     );
     let closed = r#"dependency="database",to="closed""#;
     assert!(sample(&app, transitions, closed).await >= Some(1.0));
+}
+
+#[tokio::test]
+async fn redis_errors_open_the_sessions_breaker_which_fails_fast_and_closes_by_itself() {
+    let Some(redis) = TestRedis::create() else {
+        return;
+    };
+    let proxy = ChaosProxy::start(&chaos::target_of(&redis.url)).await;
+    let url = chaos::redirect(&redis.url, proxy.addr());
+    let env = [
+        ("ARCANA_REDIS__URL", url.as_str()),
+        ("ARCANA_REDIS__KEY_PREFIX", redis.prefix.as_str()),
+        ("ARCANA_SESSIONS__BACKEND", "redis"),
+        ("ARCANA_CACHE__BACKEND", "none"),
+        ("ARCANA_RESILIENCE__REDIS__BREAKER_FAILURES", "2"),
+        ("ARCANA_RESILIENCE__REDIS__BREAKER_OPEN_SECS", "3"),
+        ("ARCANA_RESILIENCE__REDIS__BREAKER_MAX_OPEN_SECS", "3"),
+    ];
+    let app = TestApp::spawn(BIN, &env).await;
+    let tokens = app.register("sessions", PASSWORD).await;
+    assert_eq!(app.get(ME, Some(&tokens.access)).await.status(), 200);
+    assert_eq!(breaker(&app, "sessions").await, "closed");
+
+    proxy.cut();
+    wait_for_breaker(&app, "sessions", &tokens.access, "open").await;
+    let response = app.get(ME, Some(&tokens.access)).await;
+    assert!(response.headers().get("retry-after").is_some());
+    assert_eq!(response.status(), 503);
+    let state = r#"dependency="redis""#;
+    assert_eq!(
+        sample(&app, "arcana_circuit_breaker_state", state).await,
+        Some(1.0)
+    );
+
+    proxy.restore().await;
+    let mut recovered = false;
+    for _ in 0..80 {
+        if app.get(ME, Some(&tokens.access)).await.status() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "the sessions breaker closed without a restart");
+    assert_eq!(breaker(&app, "sessions").await, "closed");
 }
