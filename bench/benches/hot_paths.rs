@@ -150,7 +150,7 @@ fn problem_rendering(c: &mut Criterion) {
         cors_allowed_origins: Vec::new(),
         openapi_enabled: false,
         trust_forwarded_for: false,
-        max_in_flight: 0,
+        in_flight: None,
     };
     let router = arcana_adapter_rest::router(state, &config, registry);
     c.bench_function("401 problem+json through the REST stack", |b| {

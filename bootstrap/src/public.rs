@@ -70,6 +70,10 @@ pub async fn serve(
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
     let limiter = crate::limits::limiter(settings)?;
+    // One bound for both listeners: overload is of the process, whatever the protocol.
+    let max_in_flight = settings.server.max_in_flight;
+    let in_flight =
+        (max_in_flight > 0).then(|| Arc::new(tokio::sync::Semaphore::new(max_in_flight)));
     let grpc_state = GrpcState {
         auth: api.auth.clone(),
         users: api.users.clone(),
@@ -78,7 +82,7 @@ pub async fn serve(
         metrics: GrpcMetrics::register(registry).context("registering gRPC metrics")?,
         limits: crate::limits::grpc(limiter.clone(), registry)?,
     };
-    let router = rest_router(settings, api, limiter, registry)?;
+    let router = rest_router(settings, api, (limiter, in_flight.clone()), registry)?;
     let rest = axum::serve(
         listeners.rest,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -88,7 +92,7 @@ pub async fn serve(
     let grpc = async {
         match listeners.grpc {
             Some(listener) => {
-                let config = grpc_config(settings);
+                let config = grpc_config(settings, in_flight);
                 arcana_adapter_grpc::serve(listener, grpc_state, &config, shutdown.requested())
                     .await
             }
@@ -105,9 +109,10 @@ pub async fn serve(
     Ok(())
 }
 
-fn grpc_config(settings: &Settings) -> GrpcConfig {
+fn grpc_config(settings: &Settings, in_flight: Option<Arc<tokio::sync::Semaphore>>) -> GrpcConfig {
     let grpc = &settings.server.grpc;
     GrpcConfig {
+        in_flight,
         reflection_enabled: grpc.reflection_enabled,
         max_message_bytes: grpc.max_message_bytes,
         request_timeout: Duration::from_secs(grpc.request_timeout_secs),
@@ -119,7 +124,10 @@ fn grpc_config(settings: &Settings) -> GrpcConfig {
 fn rest_router(
     settings: &Settings,
     api: PublicApi,
-    limiter: Option<Arc<dyn RateLimiter>>,
+    (limiter, in_flight): (
+        Option<Arc<dyn RateLimiter>>,
+        Option<Arc<tokio::sync::Semaphore>>,
+    ),
     registry: &prometheus::Registry,
 ) -> anyhow::Result<axum::Router> {
     let metrics = HttpMetrics::register(registry).context("registering HTTP metrics")?;
@@ -130,7 +138,7 @@ fn rest_router(
         cors_allowed_origins: rest.cors_allowed_origins.clone(),
         openapi_enabled: rest.openapi_enabled,
         trust_forwarded_for: rest.trust_forwarded_for,
-        max_in_flight: settings.server.max_in_flight,
+        in_flight,
     };
     let state = RestState {
         auth: api.auth,

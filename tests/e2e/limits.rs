@@ -221,6 +221,11 @@ async fn past_max_in_flight_requests_are_shed_at_once_while_those_within_are_ser
         metrics.contains("arcana_shed_requests_total 1"),
         "{metrics}"
     );
+    // The bound is the process's: gRPC calls are shed too, with RetryInfo.
+    let grpc = Api::new(&app, Protocol::Grpc).await;
+    let failure = grpc.me_anonymous().await.expect_err("shed");
+    assert_eq!(failure.kind, Kind::Unavailable, "{failure:?}");
+    assert_eq!(failure.retry_after, Some(Duration::from_secs(1)));
 
     drop((one, two));
     wait_for_in_flight(&app, "0").await;

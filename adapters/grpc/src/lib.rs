@@ -56,6 +56,9 @@ pub struct GrpcState {
 
 #[derive(Debug, Clone)]
 pub struct GrpcConfig {
+    /// Slots of calls served at once, shared with the REST listener; past them, `UNAVAILABLE`
+    /// at once (load shedding). `None`: no bound.
+    pub in_flight: Option<Arc<tokio::sync::Semaphore>>,
     /// Serve `grpc.reflection.v1` (and `v1alpha`, which older tools ask for).
     pub reflection_enabled: bool,
     /// Largest request message decoded; larger ones are refused before decoding.
@@ -104,6 +107,7 @@ pub async fn serve(
         (None, None)
     };
     let limit = config.max_message_bytes;
+    let shed = state.metrics.shed.clone();
     let outcome = Server::builder()
         // gRPC-Web arrives over HTTP/1.1.
         .accept_http1(true)
@@ -112,6 +116,12 @@ pub async fn serve(
             metrics: state.metrics,
         })
         .layer(cors(&config.cors_allowed_origins))
+        .layer(tower::util::option_layer(config.in_flight.clone().map(
+            |in_flight| limits::ShedLayer {
+                in_flight,
+                shed: shed.clone(),
+            },
+        )))
         .layer(tower::util::option_layer(
             state.limits.map(limits::LimitLayer),
         ))

@@ -133,3 +133,70 @@ where
         })
     }
 }
+
+/// Past `server.max_in_flight` requests in flight (REST and gRPC together), a call ends at once
+/// with `UNAVAILABLE` and `RetryInfo` of one second instead of queueing into timeouts. Health
+/// and reflection are never shed.
+#[derive(Clone)]
+pub(crate) struct ShedLayer {
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+    pub(crate) shed: prometheus::IntCounter,
+}
+
+impl<S> Layer<S> for ShedLayer {
+    type Service = Shed<S>;
+
+    fn layer(&self, inner: S) -> Shed<S> {
+        Shed {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Shed<S> {
+    inner: S,
+    layer: ShedLayer,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Shed<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let path = request.uri().path();
+        let exempt = path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.");
+        let slot = if exempt {
+            None
+        } else if let Ok(permit) = self.layer.in_flight.clone().try_acquire_owned() {
+            Some(permit)
+        } else {
+            self.layer.shed.inc();
+            let mut details = tonic_types::ErrorDetails::new();
+            details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+            let status = <Status as tonic_types::StatusExt>::with_error_details(
+                tonic::Code::Unavailable,
+                "The server is at capacity. Retry shortly.",
+                details,
+            );
+            return Box::pin(async move { Ok(status.into_http()) });
+        };
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await;
+            drop(slot);
+            response
+        })
+    }
+}

@@ -18,10 +18,6 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 use uuid::Uuid;
 
-use std::sync::Arc;
-
-use tokio::sync::Semaphore;
-
 use crate::limits::{Limits, Shedding, rate_limit, shed};
 use crate::metrics::HttpMetrics;
 use crate::problem;
@@ -67,9 +63,9 @@ pub(crate) fn apply(
     if let Some(limits) = limits {
         app = app.layer(from_fn_with_state(limits, rate_limit));
     }
-    if config.max_in_flight > 0 {
+    if let Some(in_flight) = &config.in_flight {
         let shedding = Shedding {
-            in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
+            in_flight: in_flight.clone(),
             shed: metrics.shed.clone(),
             gauge: metrics.in_flight.clone(),
         };

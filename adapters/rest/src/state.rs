@@ -45,8 +45,9 @@ pub struct RestConfig {
     /// Take the client address from the first `X-Forwarded-For` hop. Only safe behind a proxy
     /// that sets the header itself, otherwise clients could pick the address throttling sees.
     pub trust_forwarded_for: bool,
-    /// Requests served at once at most; past it, 503 at once (load shedding). 0: no bound.
-    pub max_in_flight: usize,
+    /// Slots of requests served at once (shared with the gRPC listener); past them, 503 at once
+    /// (load shedding). `None`: no bound.
+    pub in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// State shared by every handler; one `Arc` so that axum's per-request clone is a counter bump.

@@ -26,7 +26,7 @@ fn config() -> RestConfig {
         cors_allowed_origins: Vec::new(),
         openapi_enabled: false,
         trust_forwarded_for: false,
-        max_in_flight: 0,
+        in_flight: None,
     }
 }
 
