@@ -141,11 +141,12 @@ impl From<Vec<JobRecord>> for JobListDto {
 #[into_params(parameter_in = Query)]
 pub(crate) struct JobSearchQuery {
     queue: Option<String>,
-    /// `scheduled`, `pending`, `active`, `completed`, `dead` or `cancelled`.
+    #[param(schema_with = super::params::job_state)]
     state: Option<String>,
     name: Option<String>,
     tag: Option<String>,
-    /// At most this many (default 50, at most 500).
+    /// At most this many (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -167,6 +168,8 @@ impl From<JobSearchQuery> for JobSearch {
 pub(crate) struct DeadLetterQuery {
     /// Every queue when absent (listing only; purging needs one).
     pub(crate) queue: Option<String>,
+    /// At most this many (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub(crate) limit: Option<u32>,
 }
 

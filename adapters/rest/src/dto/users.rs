@@ -72,13 +72,17 @@ impl From<UserPage> for UserListDto {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListUsersQuery {
-    /// Page size (default 20, at most 100).
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     cursor: Option<String>,
     /// Only users with this role.
+    #[param(schema_with = super::params::role)]
     role: Option<String>,
     /// Only users with this status.
+    #[param(schema_with = super::params::user_status)]
     status: Option<String>,
     /// Case-insensitive search in username, email and display name.
     q: Option<String>,

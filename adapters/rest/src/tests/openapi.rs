@@ -175,3 +175,65 @@ fn every_api_operation_documents_the_rate_limit_and_overload_refusals() {
         }
     }
 }
+
+/// The query parameter `name` of `GET path`.
+fn query_param(doc: &Value, path: &str, name: &str) -> Value {
+    doc["paths"][path]["get"]["parameters"]
+        .as_array()
+        .and_then(|params| {
+            params
+                .iter()
+                .find(|p| p["in"] == "query" && p["name"] == name)
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("GET {path} has no query parameter {name}"))
+}
+
+#[test]
+fn list_parameters_declare_the_bounds_and_values_the_server_enforces() {
+    let doc = document();
+    for (path, max) in [
+        ("/api/v1/users", 100),
+        ("/api/v1/audit", 100),
+        ("/api/v1/jobs", 500),
+        ("/api/v1/jobs/dead-letters", 500),
+    ] {
+        let limit = query_param(&doc, path, "limit");
+        assert_eq!(limit["schema"]["minimum"], 1, "{path}: {limit}");
+        assert_eq!(limit["schema"]["maximum"], max, "{path}: {limit}");
+        assert_ne!(limit["required"], true);
+    }
+    let names = |param: Value| -> Vec<String> {
+        assert_ne!(param["required"], true, "{param}");
+        param["schema"]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no enum: {param}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let roles = names(query_param(&doc, "/api/v1/users", "role"));
+    assert_eq!(roles, ["user", "moderator", "admin", "superadmin"]);
+    for role in &roles {
+        arcana_domain::Role::parse(role).expect("every documented role parses");
+    }
+    for status in names(query_param(&doc, "/api/v1/users", "status")) {
+        arcana_domain::Status::parse(&status).expect("every documented status parses");
+    }
+    for state in names(query_param(&doc, "/api/v1/jobs", "state")) {
+        arcana_domain::jobs::JobState::parse(&state).expect("every documented state parses");
+    }
+    for action in names(query_param(&doc, "/api/v1/audit", "action")) {
+        assert!(
+            arcana_domain::event::EventKind::parse(&action).is_some(),
+            "{action}"
+        );
+    }
+    for (path, name) in [
+        ("/api/v1/users", "cursor"),
+        ("/api/v1/audit", "cursor"),
+        ("/api/v1/audit", "actor"),
+    ] {
+        assert_eq!(query_param(&doc, path, name)["schema"]["format"], "uuid");
+    }
+}
