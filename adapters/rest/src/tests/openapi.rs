@@ -237,3 +237,68 @@ fn list_parameters_declare_the_bounds_and_values_the_server_enforces() {
         assert_eq!(query_param(&doc, path, name)["schema"]["format"], "uuid");
     }
 }
+
+/// The pattern of property `field` of request schema `schema`.
+fn pattern(doc: &Value, schema: &str, field: &str) -> regex::Regex {
+    let raw = doc["components"]["schemas"][schema]["properties"][field]["pattern"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{schema}.{field} declares no pattern"));
+    regex::Regex::new(raw).expect("a valid pattern")
+}
+
+/// Soundness of the documented patterns: a value the document allows is one the server
+/// accepts (the reverse need not hold: the server also takes non-ASCII addresses).
+#[test]
+fn documented_username_and_email_patterns_only_allow_values_the_server_accepts() {
+    let doc = document();
+    let long = "a".repeat(33);
+    let usernames = [
+        "",
+        "ab",
+        "abc",
+        "Mixed_Case.1-2",
+        "a b c",
+        "ab@c",
+        long.as_str(),
+    ];
+    let local = "l".repeat(65);
+    let label = "d".repeat(64);
+    let too_long_local = format!("{local}@example.com");
+    let too_long_label = format!("a@{label}.com");
+    let emails = [
+        "",
+        "a@b",
+        "a@b.c",
+        "first.last+tag@sub.example.org",
+        ".a@b.c",
+        "a.@b.c",
+        "a@-b.c",
+        "a@b-.c",
+        "a@b..c",
+        "a b@c.d",
+        "a@b.c.",
+        too_long_local.as_str(),
+        too_long_label.as_str(),
+    ];
+    for schema in ["RegisterRequest", "CreateUserRequest", "UpdateUserRequest"] {
+        let username = pattern(&doc, schema, "username");
+        for sample in usernames {
+            if username.is_match(sample) {
+                arcana_domain::Username::parse(sample)
+                    .unwrap_or_else(|e| panic!("{schema}: {sample:?} documented but refused: {e}"));
+            }
+        }
+        assert!(
+            !username.is_match(""),
+            "{schema}: empty username documented"
+        );
+        let email = pattern(&doc, schema, "email");
+        for sample in emails {
+            if email.is_match(sample) {
+                arcana_domain::Email::parse(sample)
+                    .unwrap_or_else(|e| panic!("{schema}: {sample:?} documented but refused: {e}"));
+            }
+        }
+        assert!(email.is_match("first.last+tag@sub.example.org"), "{schema}");
+    }
+}
