@@ -185,9 +185,11 @@ pub(crate) struct EnqueueRequest {
     payload: Option<Value>,
     /// `low`, `normal` (default), `high` or `critical`.
     priority: Option<PriorityDto>,
+    #[schema(maximum = 31_536_000)]
     delay_secs: Option<u64>,
     max_attempts: Option<u32>,
     unique_key: Option<String>,
+    #[schema(maximum = 31_536_000)]
     unique_window_secs: Option<u64>,
     #[serde(default)]
     tags: Vec<String>,
