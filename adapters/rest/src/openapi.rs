@@ -157,7 +157,12 @@ pub(crate) fn declare_inbound_refusals(document: &mut utoipa::openapi::OpenApi) 
         ];
         for operation in operations.into_iter().flatten() {
             let responses = &mut operation.responses.responses;
-            for (status, name) in [("429", "TooManyRequests"), ("503", "Unavailable")] {
+            let mut refusals = vec![("429", "TooManyRequests"), ("503", "Unavailable")];
+            // Every JSON body is size-limited and must be declared as JSON.
+            if operation.request_body.is_some() {
+                refusals.extend([("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType")]);
+            }
+            for (status, name) in refusals {
                 responses
                     .entry(status.to_owned())
                     .or_insert_with(|| Ref::from_response_name(name).into());

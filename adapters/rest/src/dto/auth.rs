@@ -26,6 +26,11 @@ pub(crate) struct RegisterRequest {
     email: String,
     #[schema(format = Password, min_length = 10, max_length = 128)]
     password: String,
+    /// 1 to 64 characters once trimmed, no control characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     display_name: Option<String>,
 }
 

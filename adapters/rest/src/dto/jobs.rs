@@ -187,7 +187,10 @@ pub(crate) struct EnqueueRequest {
     priority: Option<PriorityDto>,
     #[schema(maximum = 31_536_000)]
     delay_secs: Option<u64>,
+    #[schema(minimum = 1, maximum = 100)]
     max_attempts: Option<u32>,
+    /// 1 to 64 letters, digits, `.`, `_`, `:` or `-`.
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     unique_key: Option<String>,
     #[schema(maximum = 31_536_000)]
     unique_window_secs: Option<u64>,

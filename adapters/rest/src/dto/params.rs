@@ -21,6 +21,16 @@ pub(crate) fn user_status() -> Object {
     one_of(Status::ALL.map(Status::as_str))
 }
 
+/// What `PUT /users/{id}/status` accepts: every status but `deleted`.
+pub(crate) fn settable_status() -> Object {
+    one_of(
+        Status::ALL
+            .into_iter()
+            .filter(|status| *status != Status::Deleted)
+            .map(Status::as_str),
+    )
+}
+
 pub(crate) fn job_state() -> Object {
     one_of(JobState::ALL.map(JobState::as_str))
 }

@@ -112,8 +112,13 @@ pub(crate) struct CreateUserRequest {
     email: String,
     #[schema(format = Password, min_length = 10, max_length = 128)]
     password: String,
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     display_name: Option<String>,
     /// Defaults to `user`; must be a role the caller may grant.
+    #[schema(schema_with = super::params::role)]
     role: Option<String>,
 }
 
@@ -148,6 +153,10 @@ pub(crate) struct UpdateUserRequest {
     email: Option<String>,
     #[serde(default, deserialize_with = "explicit_null")]
     #[schema(value_type = Option<String>)]
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     display_name: Option<Option<String>>,
     /// An http(s) URL.
     #[serde(default, deserialize_with = "explicit_null")]
@@ -169,13 +178,15 @@ impl UpdateUserRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct SetRoleRequest {
-    /// `user`, `moderator`, `admin` or `superadmin`.
+    /// Must be a role the caller may grant.
+    #[schema(schema_with = super::params::role)]
     pub(crate) role: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct SetStatusRequest {
-    /// `active`, `suspended`, `locked` or `pending_verification`.
+    /// Any status but `deleted` (use `DELETE /api/v1/users/{id}`).
+    #[schema(schema_with = super::params::settable_status)]
     pub(crate) status: String,
     /// Why, for the audit log.
     pub(crate) reason: Option<String>,

@@ -302,3 +302,58 @@ fn documented_username_and_email_patterns_only_allow_values_the_server_accepts()
         assert!(email.is_match("first.last+tag@sub.example.org"), "{schema}");
     }
 }
+
+#[test]
+fn body_fields_declare_the_values_the_server_accepts() {
+    let doc = document();
+    let names = |schema: &str, field: &str| -> Vec<String> {
+        doc["components"]["schemas"][schema]["properties"][field]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{schema}.{field} has no enum"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    for schema in ["SetRoleRequest", "CreateUserRequest"] {
+        for role in names(schema, "role") {
+            arcana_domain::Role::parse(&role).expect("a documented role parses");
+        }
+    }
+    let statuses = names("SetStatusRequest", "status");
+    assert!(
+        !statuses.contains(&"deleted".to_owned()),
+        "deleting has its own route"
+    );
+    for status in statuses {
+        arcana_domain::Status::parse(&status).expect("a documented status parses");
+    }
+    let samples = [
+        "",
+        " ",
+        "Ada",
+        " Ada Lovelace ",
+        "tab\there",
+        &"x".repeat(64),
+    ];
+    for schema in ["RegisterRequest", "CreateUserRequest", "UpdateUserRequest"] {
+        let display = pattern(&doc, schema, "display_name");
+        for sample in samples {
+            if display.is_match(sample) && sample.chars().count() <= 64 {
+                arcana_domain::DisplayName::parse(sample)
+                    .unwrap_or_else(|e| panic!("{schema}: {sample:?} documented but refused: {e}"));
+            }
+        }
+        assert!(
+            !display.is_match(" "),
+            "{schema}: blank display name documented"
+        );
+    }
+    let key = pattern(&doc, "EnqueueJobRequest", "unique_key");
+    for sample in ["", "k", "a:b.c-d_e", "sp ace", &"k".repeat(65)] {
+        if key.is_match(sample) {
+            arcana_domain::jobs::parse_unique_key(sample).expect("a documented key parses");
+        }
+    }
+    let enqueue = &doc["paths"]["/api/v1/jobs"]["post"]["responses"];
+    assert!(enqueue.get("415").is_some() && enqueue.get("413").is_some());
+}
