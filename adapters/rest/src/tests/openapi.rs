@@ -357,3 +357,44 @@ fn body_fields_declare_the_values_the_server_accepts() {
     let enqueue = &doc["paths"]["/api/v1/jobs"]["post"]["responses"];
     assert!(enqueue.get("415").is_some() && enqueue.get("413").is_some());
 }
+
+/// What the `IfMatch` extractor makes of `value`.
+async fn read_if_match(value: &str) -> Option<Option<u64>> {
+    use axum::extract::FromRequestParts as _;
+    let request = axum::http::Request::builder()
+        .header("if-match", value)
+        .body(())
+        .expect("a request");
+    let (mut parts, ()) = request.into_parts();
+    crate::extract::IfMatch::from_request_parts(&mut parts, &())
+        .await
+        .ok()
+        .map(|tag| tag.0)
+}
+
+#[tokio::test]
+async fn the_documented_if_match_pattern_only_allows_tags_the_server_reads() {
+    let doc = document();
+    let header = doc["paths"]["/api/v1/users/{id}"]["patch"]["parameters"]
+        .as_array()
+        .and_then(|params| params.iter().find(|p| p["name"] == "If-Match"))
+        .cloned()
+        .expect("If-Match is declared");
+    let raw = header["schema"]["pattern"].as_str().expect("a pattern");
+    let pattern = regex::Regex::new(raw).expect("a valid pattern");
+    for (sample, version) in [
+        ("*", None),
+        (" \"7\" ", Some(7)),
+        ("W/\"12\"", Some(12)),
+        ("42", Some(42)),
+        ("+3", Some(3)),
+        ("9999999999999999999", Some(9_999_999_999_999_999_999)),
+    ] {
+        assert!(pattern.is_match(sample), "{sample:?}");
+        assert_eq!(read_if_match(sample).await, Some(version), "{sample:?}");
+    }
+    for refused in ["", "\"7", "abc", "W/", "\"-1\""] {
+        assert!(!pattern.is_match(refused), "{refused:?} documented");
+        assert_eq!(read_if_match(refused).await, None, "{refused:?} read");
+    }
+}
