@@ -178,7 +178,9 @@ pub(crate) struct DeadLetterQuery {
 #[serde(deny_unknown_fields)]
 pub(crate) struct EnqueueRequest {
     /// A registered job name, e.g. `noop` or `sleep`.
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     name: String,
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     queue: Option<String>,
     #[schema(value_type = Object)]
     #[serde(default)]

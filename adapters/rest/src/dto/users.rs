@@ -158,9 +158,10 @@ pub(crate) struct UpdateUserRequest {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
     )]
     display_name: Option<Option<String>>,
-    /// An http(s) URL.
+    /// An http(s) URL (printable ASCII, a host after the scheme).
     #[serde(default, deserialize_with = "explicit_null")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2048,
+        pattern = r#"^[hH][tT][tT][pP][sS]?://[!-"$-.0->@-~][!-~]*$"#)]
     avatar_url: Option<Option<String>>,
 }
 

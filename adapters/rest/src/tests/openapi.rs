@@ -348,6 +348,31 @@ fn body_fields_declare_the_values_the_server_accepts() {
             "{schema}: blank display name documented"
         );
     }
+    let avatar = pattern(&doc, "UpdateUserRequest", "avatar_url");
+    for sample in [
+        "",
+        "https://",
+        "http:///path",
+        "HTTPS://example.com/a.png?x=1#f",
+        "javascript:alert(1)",
+        "https://exa mple.com",
+        "http://[::1]:8080/",
+    ] {
+        if avatar.is_match(sample) {
+            arcana_domain::ProfileUrl::parse(sample).expect("a documented URL parses");
+        }
+    }
+    assert!(avatar.is_match("https://example.com/a.png"));
+    for schema in ["EnqueueJobRequest"] {
+        for field in ["name", "queue"] {
+            let rule = pattern(&doc, schema, field);
+            for sample in ["", "noop", "mail.out:v2", "sp ace", &"n".repeat(65)] {
+                if rule.is_match(sample) {
+                    arcana_domain::jobs::JobName::parse(sample).expect("a documented name parses");
+                }
+            }
+        }
+    }
     let key = pattern(&doc, "EnqueueJobRequest", "unique_key");
     for sample in ["", "k", "a:b.c-d_e", "sp ace", &"k".repeat(65)] {
         if key.is_match(sample) {
@@ -380,6 +405,10 @@ async fn the_documented_if_match_pattern_only_allows_tags_the_server_reads() {
         .and_then(|params| params.iter().find(|p| p["name"] == "If-Match"))
         .cloned()
         .expect("If-Match is declared");
+    assert_eq!(
+        header["schema"]["type"], "string",
+        "a header is never null: {header}"
+    );
     let raw = header["schema"]["pattern"].as_str().expect("a pattern");
     let pattern = regex::Regex::new(raw).expect("a valid pattern");
     for (sample, version) in [
