@@ -41,6 +41,9 @@ fn job_id(raw: &str) -> Result<JobId, JobsError> {
     JobId::parse(raw).map_err(|_| JobsError::NotFound)
 }
 
+/// The longest delay and uniqueness window a job may ask for: a year.
+pub(crate) const MAX_HORIZON_SECS: u64 = 31_536_000;
+
 fn secs(value: u64) -> TimeDelta {
     TimeDelta::seconds(i64::try_from(value).unwrap_or(i64::MAX / 1000))
 }
@@ -75,12 +78,25 @@ impl JobsService {
                 ValueError::new("out_of_range", "must be between 1 and 100").at("max_attempts"),
             );
         }
+        // Beyond these, the times would overflow (a request could crash its handler); a job a
+        // year away is already an operator's mistake.
+        for (field, value) in [
+            ("delay_secs", command.delay_secs),
+            ("unique_window_secs", command.unique_window_secs),
+        ] {
+            if value.is_some_and(|secs| secs > MAX_HORIZON_SECS) {
+                errors.push(
+                    ValueError::new("out_of_range", "must be at most 31536000 (a year)").at(field),
+                );
+            }
+        }
         let unique = match (command.unique_key, command.unique_window_secs) {
             (Some(key), window) => errors
                 .check("unique_key", parse_unique_key(&key))
                 .map(|key| UniqueKey {
                     key,
-                    window: secs(window.unwrap_or(3600).max(1)),
+                    // Clamped: a window past the horizon was reported above.
+                    window: secs(window.unwrap_or(3600).clamp(1, MAX_HORIZON_SECS)),
                 }),
             (None, Some(_)) => {
                 errors.push(

@@ -143,6 +143,7 @@ fn problem_rendering(c: &mut Criterion) {
         ))),
         health: Vec::new(),
         metrics: HttpMetrics::register(&registry).expect("fresh registry"),
+        limiter: None,
     };
     let config = RestConfig {
         body_limit_bytes: 65_536,
@@ -150,6 +151,7 @@ fn problem_rendering(c: &mut Criterion) {
         cors_allowed_origins: Vec::new(),
         openapi_enabled: false,
         trust_forwarded_for: false,
+        in_flight: None,
     };
     let router = arcana_adapter_rest::router(state, &config, registry);
     c.bench_function("401 problem+json through the REST stack", |b| {

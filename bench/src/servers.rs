@@ -86,6 +86,14 @@ pub fn common_env() -> Vec<(String, String)> {
             ("ARCANA_SERVER__GRPC__PORT", "0"),
             ("ARCANA_SECURITY__JWT_SECRET", JWT_SECRET),
             ("ARCANA_OBSERVABILITY__LOG_LEVEL", "warn"),
+            // The load generator is one client address sending far past any per-client limit:
+            // the limits stay on (their cost is measured) but so high that none refuses.
+            ("ARCANA_RATE_LIMIT__PER_IP__PER_SECOND", "100000000"),
+            ("ARCANA_RATE_LIMIT__PER_IP__BURST", "100000000"),
+            ("ARCANA_RATE_LIMIT__PER_USER__PER_SECOND", "100000000"),
+            ("ARCANA_RATE_LIMIT__PER_USER__BURST", "100000000"),
+            ("ARCANA_RATE_LIMIT__AUTH__PER_SECOND", "100000000"),
+            ("ARCANA_RATE_LIMIT__AUTH__BURST", "100000000"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );

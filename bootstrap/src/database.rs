@@ -152,6 +152,7 @@ impl Database {
             audit: self.audit.clone(),
             plugin_kv: self.plugin_kv.clone(),
             health: self.health.clone(),
+            dependency: "database",
             shared: self.is_shared(),
         }
     }

@@ -11,10 +11,12 @@ use arcana_adapter_grpc_client::{GrpcTransport, InternalListener, TlsMaterial};
 use arcana_adapter_http_client::{HttpTransport, InternalHttpListener};
 use arcana_adapter_internal::Transport;
 use arcana_adapter_internal::server::InternalApi;
+use arcana_adapter_resilience::ResilienceMetrics;
 use arcana_ports::health::HealthCheck;
 use tokio::net::TcpListener;
 
 use crate::config::{Mode, Secret, Settings, Tier};
+use crate::resilience;
 use crate::shutdown::Shutdown;
 use crate::storage::Storage;
 
@@ -104,14 +106,19 @@ pub fn repository(settings: &Settings) -> anyhow::Result<Storage> {
     Ok(Storage::remote(&transport, health))
 }
 
-/// The service tier, for the controller.
-pub fn service(settings: &Settings) -> anyhow::Result<(Arc<dyn Transport>, Arc<dyn HealthCheck>)> {
-    link(
+/// The service tier, for the controller, behind the guard of `resilience.service`.
+pub fn service(
+    settings: &Settings,
+    metrics: &ResilienceMetrics,
+) -> anyhow::Result<(Arc<dyn Transport>, Arc<dyn HealthCheck>)> {
+    let (transport, health) = link(
         settings,
         settings.tiers.service_url.as_ref(),
         "service_url",
         Tier::Service,
-    )
+    )?;
+    let guard = resilience::guard("service", &settings.resilience.service, metrics);
+    Ok(resilience::link(transport, health, guard))
 }
 
 /// Binds `server.internal.port` and prints `arcana: <tier> internal listening on https://…`.

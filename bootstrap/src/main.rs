@@ -34,7 +34,8 @@ fn main() -> ExitCode {
     }
     process::run(|settings| async move {
         match command {
-            Command::Serve => serve::run(settings).await,
+            // The whole server's state machine: on the heap, not in this future.
+            Command::Serve => Box::pin(serve::run(settings)).await,
             Command::Config {
                 command: ConfigCommand::Show,
             } => config::show(&settings),

@@ -9,6 +9,7 @@ use anyhow::Context;
 use arcana_adapter_grpc::{GrpcConfig, GrpcMetrics, GrpcState};
 use arcana_adapter_rest::{HttpMetrics, PluginsApi, RestConfig, RestState};
 use arcana_ports::health::HealthCheck;
+use arcana_ports::ratelimit::RateLimiter;
 use arcana_ports::usecases::{AuditUseCases, AuthUseCases, JobsUseCases, UserUseCases};
 use tokio::net::TcpListener;
 
@@ -70,6 +71,11 @@ pub async fn serve(
     registry: &prometheus::Registry,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
+    let limiter = crate::limits::limiter(settings)?;
+    // One bound for both listeners: overload is of the process, whatever the protocol.
+    let max_in_flight = settings.server.max_in_flight;
+    let in_flight =
+        (max_in_flight > 0).then(|| Arc::new(tokio::sync::Semaphore::new(max_in_flight)));
     let grpc_state = GrpcState {
         auth: api.auth.clone(),
         users: api.users.clone(),
@@ -77,8 +83,9 @@ pub async fn serve(
         plugins: api.plugins.as_ref().map(|plugins| plugins.admin.clone()),
         health: api.health.clone(),
         metrics: GrpcMetrics::register(registry).context("registering gRPC metrics")?,
+        limits: crate::limits::grpc(limiter.clone(), registry)?,
     };
-    let router = rest_router(settings, api, registry)?;
+    let router = rest_router(settings, api, (limiter, in_flight.clone()), registry)?;
     let rest = axum::serve(
         listeners.rest,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -88,7 +95,7 @@ pub async fn serve(
     let grpc = async {
         match listeners.grpc {
             Some(listener) => {
-                let config = grpc_config(settings);
+                let config = grpc_config(settings, in_flight);
                 arcana_adapter_grpc::serve(listener, grpc_state, &config, shutdown.requested())
                     .await
             }
@@ -105,9 +112,10 @@ pub async fn serve(
     Ok(())
 }
 
-fn grpc_config(settings: &Settings) -> GrpcConfig {
+fn grpc_config(settings: &Settings, in_flight: Option<Arc<tokio::sync::Semaphore>>) -> GrpcConfig {
     let grpc = &settings.server.grpc;
     GrpcConfig {
+        in_flight,
         reflection_enabled: grpc.reflection_enabled,
         max_message_bytes: grpc.max_message_bytes,
         request_timeout: Duration::from_secs(grpc.request_timeout_secs),
@@ -119,6 +127,10 @@ fn grpc_config(settings: &Settings) -> GrpcConfig {
 fn rest_router(
     settings: &Settings,
     api: PublicApi,
+    (limiter, in_flight): (
+        Option<Arc<dyn RateLimiter>>,
+        Option<Arc<tokio::sync::Semaphore>>,
+    ),
     registry: &prometheus::Registry,
 ) -> anyhow::Result<axum::Router> {
     let metrics = HttpMetrics::register(registry).context("registering HTTP metrics")?;
@@ -129,6 +141,7 @@ fn rest_router(
         cors_allowed_origins: rest.cors_allowed_origins.clone(),
         openapi_enabled: rest.openapi_enabled,
         trust_forwarded_for: rest.trust_forwarded_for,
+        in_flight,
     };
     let state = RestState {
         auth: api.auth,
@@ -138,6 +151,7 @@ fn rest_router(
         plugins: api.plugins,
         health: api.health,
         metrics,
+        limiter,
     };
     Ok(arcana_adapter_rest::router(
         state,

@@ -12,6 +12,7 @@ use arcana_adapter_redis::{
     RedisCache, RedisConnection, RedisHealth, RedisSessionStore, RedisSettings, RedisThrottleStore,
     TieredCache,
 };
+use arcana_adapter_resilience::ResilienceMetrics;
 use arcana_ports::cache::Cache;
 use arcana_ports::health::HealthCheck;
 use arcana_ports::sessions::SessionStore;
@@ -19,6 +20,7 @@ use arcana_ports::throttle::ThrottleStore;
 use arcana_ports::users::UserRepository;
 
 use crate::config::{CacheBackend, SessionBackend, Settings, ThrottleBackend};
+use crate::resilience;
 use crate::storage::Storage;
 
 /// The stores the application uses, decorated with the configured cache.
@@ -36,10 +38,11 @@ pub fn build(
     settings: &Settings,
     storage: &Storage,
     registry: &prometheus::Registry,
+    metrics: &ResilienceMetrics,
 ) -> anyhow::Result<SharedState> {
     let redis = redis_connection(settings)?;
     let mut health: Vec<Arc<dyn HealthCheck>> = Vec::new();
-    let sessions = session_store(settings, storage, redis.as_ref(), &mut health)?;
+    let sessions = session_store(settings, storage, redis.as_ref(), &mut health, metrics)?;
     let throttle = throttle_store(settings, redis.as_ref())?;
     let Some(store) = cache_store(settings, storage, redis, &mut health)? else {
         return Ok(SharedState {
@@ -70,6 +73,7 @@ fn session_store(
     storage: &Storage,
     redis: Option<&RedisConnection>,
     health: &mut Vec<Arc<dyn HealthCheck>>,
+    metrics: &ResilienceMetrics,
 ) -> anyhow::Result<Arc<dyn SessionStore>> {
     Ok(match settings.sessions.backend {
         SessionBackend::Sql => storage.sessions.clone(),
@@ -78,8 +82,14 @@ fn session_store(
             let redis = redis
                 .cloned()
                 .context("sessions.backend = redis needs redis.url")?;
-            health.push(Arc::new(RedisHealth::new(redis.clone(), "sessions", true)));
-            Arc::new(RedisSessionStore::new(redis))
+            let guard = resilience::guard("redis", &settings.resilience.redis, metrics);
+            let (store, check) = resilience::sessions(
+                Arc::new(RedisSessionStore::new(redis.clone())),
+                Arc::new(RedisHealth::new(redis, "sessions", true)),
+                guard,
+            );
+            health.push(check);
+            store
         }
     })
 }

@@ -25,6 +25,9 @@ pub struct Storage {
     pub plugin_kv: Arc<dyn PluginKv>,
     /// Readiness of whatever answers these ports.
     pub health: Arc<dyn HealthCheck>,
+    /// The dependency behind these ports, as resilience settings, metrics and readiness name
+    /// it: `database` or `repository`.
+    pub dependency: &'static str,
     /// Whether other processes write to the same storage, so that an in-process cache cannot
     /// hear of every change.
     pub shared: bool,
@@ -39,6 +42,7 @@ impl Storage {
             audit: Arc::new(RemoteAuditLog::new(transport.clone())),
             plugin_kv: Arc::new(RemotePluginKv::new(transport.clone())),
             health,
+            dependency: "repository",
             // Every service process (and every worker) talks to the same repository.
             shared: true,
         }

@@ -7,6 +7,7 @@ use anyhow::Context;
 use arcana_adapter_cache::CachedTokenCodec;
 use arcana_adapter_jobs::{JobMetrics, MeteredJobQueue};
 use arcana_adapter_memory::{InProcessEventBus, InProcessJobEvents, SystemClock};
+use arcana_adapter_resilience::ResilienceMetrics;
 use arcana_adapter_security::{
     Argon2Params, Argon2PasswordHasher, HasherConfig, JwtConfig, JwtTokenCodec, RandomRefreshTokens,
 };
@@ -24,8 +25,8 @@ use chrono::TimeDelta;
 use crate::config::{Environment, Settings};
 use crate::jobs::JobsBackendParts;
 use crate::public::PublicApi;
-use crate::state;
 use crate::storage::Storage;
+use crate::{resilience, state};
 
 const EVENT_BUS_CAPACITY: usize = 1024;
 /// Job events buffered per watcher before the oldest are dropped for it.
@@ -52,7 +53,17 @@ pub fn build(
     storage: &Storage,
     registry: &prometheus::Registry,
 ) -> anyhow::Result<App> {
-    let shared = state::build(settings, storage, registry)?;
+    let metrics =
+        ResilienceMetrics::register(registry).context("registering the resilience metrics")?;
+    let table = match storage.dependency {
+        "repository" => &settings.resilience.repository,
+        _ => &settings.resilience.database,
+    };
+    let storage = &resilience::storage(
+        storage,
+        resilience::guard(storage.dependency, table, &metrics),
+    );
+    let shared = state::build(settings, storage, registry, &metrics)?;
     let events = InProcessEventBus::new(EVENT_BUS_CAPACITY);
     let ports = Ports {
         users: shared.users,

@@ -20,12 +20,17 @@ pub struct AuditQuery {
     pub limit: usize,
 }
 
+/// Which methods are safe to retry (the resilience decorators retry only those) is stated on
+/// each: safe means a repeat after an unknown outcome changes neither the stored state nor the
+/// answer.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait AuditLog: Send + Sync {
     /// Appends one entry. Entries are never changed or removed except by retention.
+    /// Not safe to retry: a repeat appends the entry twice.
     async fn append(&self, entry: &AuditEntry) -> Result<(), StoreError>;
 
     /// Entries matching `query`, newest first (by id, which is time-ordered).
+    /// Safe to retry.
     async fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
 }

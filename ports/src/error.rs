@@ -35,9 +35,16 @@ pub enum StoreError {
     /// touched, so nothing changed; retrying the same value fails the same way.
     #[error("the value is larger than the store accepts")]
     TooLarge,
-    /// The backend cannot be reached or refused service; retrying later may succeed.
+    /// The request never reached the backend, or the backend refused it before doing anything
+    /// (connection refused, no pooled connection in time, an open circuit breaker, a full
+    /// bulkhead): nothing happened, so any operation may be sent again later.
     #[error("storage unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// The request may have reached the backend, but no answer came back (a timeout, a
+    /// connection lost mid-call): a write may or may not have been applied. Only operations
+    /// documented as safe to retry may be sent again without checking first.
+    #[error("storage outcome unknown")]
+    OutcomeUnknown(#[source] anyhow::Error),
     /// Anything else: a bug, corrupt data, an unexpected driver answer.
     #[error("storage failure")]
     Other(#[source] anyhow::Error),

@@ -2,6 +2,8 @@
 
 use async_trait::async_trait;
 
+use crate::resilience::BreakerState;
+
 /// Result of one dependency check, reported by `/health/ready`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
@@ -25,4 +27,12 @@ pub trait HealthCheck: Send + Sync {
 
     /// Checks the dependency. Must return within the adapter's own timeout and never panic.
     async fn check(&self) -> Health;
+
+    /// The state of the circuit breaker in front of this dependency, if one is configured.
+    /// Readiness reports it next to the check; it does not decide readiness by itself (the
+    /// check does), so a breaker that opened on a burst of errors does not take a process out
+    /// of rotation while the dependency answers its probe.
+    fn breaker(&self) -> Option<BreakerState> {
+        None
+    }
 }

@@ -18,6 +18,8 @@ pub mod jobs;
 pub mod locks;
 pub mod mail;
 pub mod plugins;
+pub mod ratelimit;
+pub mod resilience;
 pub mod security;
 pub mod sessions;
 pub mod throttle;

@@ -21,18 +21,23 @@ pub struct UserQuery {
     pub text: Option<String>,
 }
 
+/// Which methods are safe to retry (the resilience decorators retry only those) is stated on
+/// each: safe means a repeat after an unknown outcome changes neither the stored state nor the
+/// answer.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Stores a new user.
+    /// Stores a new user. Not safe to retry: a repeat after an applied insert answers
+    /// `Conflict`.
     ///
     /// # Errors
     /// `Conflict(Username | Email)` when either is taken (by any user, deleted ones included:
-    /// names are never recycled), `Unavailable` when the backend is unreachable.
+    /// names are never recycled), `Unavailable` when the backend is unreachable (never reached),
+    /// `OutcomeUnknown` when it may have been reached but did not answer.
     async fn insert(&self, user: &User) -> Result<(), StoreError>;
 
     /// Stores `user` if the stored version still equals `user.version()`, and returns it at the
-    /// next version.
+    /// next version. Not safe to retry: a repeat after an applied update answers `StaleVersion`.
     ///
     /// # Errors
     /// `StaleVersion` when another write landed first, `NotFound` when the user does not exist,
@@ -40,14 +45,18 @@ pub trait UserRepository: Send + Sync {
     async fn update(&self, user: &User) -> Result<User, StoreError>;
 
     /// Any user with this id, deleted ones included.
+    /// Safe to retry.
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
 
     /// Exact match on the normalized (lower-cased) username.
+    /// Safe to retry.
     async fn find_by_username(&self, username: &Username) -> Result<Option<User>, StoreError>;
 
     /// Exact match on the normalized email.
+    /// Safe to retry.
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
 
     /// One page of users matching `query`, ordered by id.
+    /// Safe to retry.
     async fn list(&self, query: &UserQuery) -> Result<Vec<User>, StoreError>;
 }

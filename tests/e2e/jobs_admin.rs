@@ -389,3 +389,20 @@ async fn an_admin_lists_the_live_workers() {
 
 #[path = "jobs_admin_grpc.rs"]
 mod grpc;
+
+#[tokio::test]
+async fn a_delay_or_uniqueness_window_past_a_year_is_a_422_not_a_crashed_handler() {
+    let app = app().await;
+    let root = app.root().await;
+    for body in [
+        json!({"name": "noop", "delay_secs": u64::MAX}),
+        json!({"name": "noop", "unique_key": "k", "unique_window_secs": 9_300_000_000_000_000_u64}),
+    ] {
+        let response = app.post("/api/v1/jobs", Some(&root.access), &body).await;
+        let (status, problem) = problem(response).await;
+        assert_eq!(status, 422, "{problem}");
+    }
+    let year = json!({"name": "noop", "delay_secs": 31_536_000});
+    let response = app.post("/api/v1/jobs", Some(&root.access), &year).await;
+    assert_eq!(response.status(), 201);
+}

@@ -159,6 +159,25 @@ impl Stack {
         .await;
     }
 
+    /// Kills the service tier outright (SIGKILL), as a crash would.
+    pub async fn kill_service(&mut self) {
+        let _ = self.service.child.start_kill();
+        let _ = self.service.child.wait().await;
+    }
+
+    /// Starts the service tier again on the port it had.
+    pub async fn start_service(&mut self) {
+        let port = self.service.port();
+        self.service = spawn_tier(
+            self.bins.service,
+            "service",
+            &self.certs,
+            &self.env,
+            &[("ARCANA_SERVER__INTERNAL__PORT", &port)],
+        )
+        .await;
+    }
+
     /// Stops the service tier gracefully (SIGTERM, waiting for it to drain and exit) and starts
     /// it again on the same port.
     pub async fn restart_service(&mut self) {

@@ -159,6 +159,14 @@ pub(crate) fn base_env() -> Vec<(String, String)> {
         ("ARCANA_BOOTSTRAP_ADMIN__PASSWORD", ROOT_PASSWORD),
         ("ARCANA_OBSERVABILITY__LOG_LEVEL", "warn"),
         ("ARCANA_DATABASE__URL", "memory:"),
+        // Every test client is 127.0.0.1 and some scenarios sign in dozens of times: the
+        // limits stay on, far above what a scenario sends (the rate-limit suite sets its own).
+        ("ARCANA_RATE_LIMIT__PER_IP__PER_SECOND", "100000"),
+        ("ARCANA_RATE_LIMIT__PER_IP__BURST", "100000"),
+        ("ARCANA_RATE_LIMIT__PER_USER__PER_SECOND", "100000"),
+        ("ARCANA_RATE_LIMIT__PER_USER__BURST", "100000"),
+        ("ARCANA_RATE_LIMIT__AUTH__PER_SECOND", "100000"),
+        ("ARCANA_RATE_LIMIT__AUTH__BURST", "100000"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use arcana_domain::FieldError;
 use arcana_ports::UniqueField;
+use arcana_ports::resilience::CircuitOpen;
 use arcana_ports::usecases::{
     AuthError, JobsError, ManagementError, PluginAdminError, TokenRejection,
 };
@@ -165,7 +166,7 @@ fn conflict(field: UniqueField) -> Status {
     )
 }
 
-fn throttled(retry_after: Duration) -> Status {
+pub(crate) fn throttled(retry_after: Duration) -> Status {
     let mut details = info("TOO_MANY_REQUESTS");
     details.set_retry_info(Some(retry_after));
     Status::with_error_details(
@@ -176,13 +177,16 @@ fn throttled(retry_after: Duration) -> Status {
 }
 
 /// The cause is logged here, once, inside the request span; the client sees no internal text.
+/// An open circuit breaker adds `RetryInfo` with the time it lets a call through again.
 fn unavailable(cause: &anyhow::Error) -> Status {
     tracing::warn!(error = format!("{cause:#}"), "a dependency is unavailable");
-    status(
-        Code::Unavailable,
-        "SERVICE_UNAVAILABLE",
-        "A dependency is unavailable. Try again shortly.",
-    )
+    let message = "A dependency is unavailable. Try again shortly.";
+    let Some(open) = CircuitOpen::find(cause) else {
+        return status(Code::Unavailable, "SERVICE_UNAVAILABLE", message);
+    };
+    let mut details = info("SERVICE_UNAVAILABLE");
+    details.set_retry_info(Some(open.retry_after));
+    Status::with_error_details(Code::Unavailable, message, details)
 }
 
 fn internal(cause: &anyhow::Error) -> Status {

@@ -19,9 +19,13 @@ pub(crate) async fn principal<T>(
     request: &Request<T>,
 ) -> Result<Principal, Status> {
     let token = bearer_token(request.metadata()).map_err(errors::from_auth)?;
-    auth.authenticate(token, request_context(request.metadata()))
+    let principal = auth
+        .authenticate(token, request_context(request.metadata()))
         .await
-        .map_err(errors::from_auth)
+        .map_err(errors::from_auth)?;
+    // Counted only once the token proved who the caller is.
+    crate::limits::per_user(request, &principal).await?;
+    Ok(principal)
 }
 
 /// W3C trace context values longer than this are not forwarded.

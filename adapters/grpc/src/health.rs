@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcana_ports::health::{Health, HealthCheck};
+use arcana_ports::resilience::BreakerState;
 use tokio::task::JoinSet;
 use tonic::server::NamedService;
 use tonic_health::ServingStatus;
@@ -25,6 +26,10 @@ const NAMES: [&str; 3] = [
 
 /// Publishes the current state, then keeps `reporter` in step with the dependencies from a
 /// background task that re-checks every `interval`. Abort the handle to stop it.
+///
+/// Each dependency guarded by a circuit breaker also has its own name,
+/// `arcana.breaker.<dependency>`: `NOT_SERVING` while its breaker is open, so a client can tell
+/// "fails fast now" from "down".
 pub(crate) async fn follow_readiness(
     reporter: HealthReporter,
     checks: Vec<Arc<dyn HealthCheck>>,
@@ -32,6 +37,8 @@ pub(crate) async fn follow_readiness(
 ) -> tokio::task::JoinHandle<()> {
     let mut serving = all_up(&checks).await;
     publish(&reporter, serving).await;
+    let mut breakers = breakers(&checks);
+    publish_breakers(&reporter, &breakers, None).await;
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -45,8 +52,43 @@ pub(crate) async fn follow_readiness(
                 publish(&reporter, now).await;
                 serving = now;
             }
+            let latest = self::breakers(&checks);
+            publish_breakers(&reporter, &latest, Some(&breakers)).await;
+            breakers = latest;
         }
     })
+}
+
+/// `(health name, serving)` of each breaker, in the order of `checks`.
+fn breakers(checks: &[Arc<dyn HealthCheck>]) -> Vec<(String, bool)> {
+    checks
+        .iter()
+        .filter_map(|check| {
+            let state = check.breaker()?;
+            Some((
+                format!("arcana.breaker.{}", check.name()),
+                state != BreakerState::Open,
+            ))
+        })
+        .collect()
+}
+
+async fn publish_breakers(
+    reporter: &HealthReporter,
+    now: &[(String, bool)],
+    before: Option<&[(String, bool)]>,
+) {
+    for (index, (name, serving)) in now.iter().enumerate() {
+        if before.and_then(|before| before.get(index)) == Some(&(name.clone(), *serving)) {
+            continue;
+        }
+        let status = if *serving {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        reporter.set_service_status(name, status).await;
+    }
 }
 
 async fn publish(reporter: &HealthReporter, serving: bool) {

@@ -13,6 +13,7 @@ mod errors;
 mod extract;
 mod health;
 mod jobs;
+mod limits;
 mod metrics;
 mod observe;
 mod plugins;
@@ -33,6 +34,7 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+pub use limits::GrpcLimits;
 pub use metrics::GrpcMetrics;
 
 use crate::proto::auth::v1::auth_service_server::AuthServiceServer;
@@ -56,10 +58,15 @@ pub struct GrpcState {
     /// The same readiness checks as REST's `/health/ready`.
     pub health: Vec<Arc<dyn HealthCheck>>,
     pub metrics: GrpcMetrics,
+    /// Inbound rate limits; `None` switches them off.
+    pub limits: Option<GrpcLimits>,
 }
 
 #[derive(Debug, Clone)]
 pub struct GrpcConfig {
+    /// Slots of calls served at once, shared with the REST listener; past them, `UNAVAILABLE`
+    /// at once (load shedding). `None`: no bound.
+    pub in_flight: Option<Arc<tokio::sync::Semaphore>>,
     /// Serve `grpc.reflection.v1` (and `v1alpha`, which older tools ask for).
     pub reflection_enabled: bool,
     /// Largest request message decoded; larger ones are refused before decoding.
@@ -115,6 +122,7 @@ pub async fn serve(
         (None, None)
     };
     let limit = config.max_message_bytes;
+    let shed = state.metrics.shed.clone();
     let outcome = Server::builder()
         // gRPC-Web arrives over HTTP/1.1.
         .accept_http1(true)
@@ -123,6 +131,15 @@ pub async fn serve(
             metrics: state.metrics,
         })
         .layer(cors(&config.cors_allowed_origins))
+        .layer(tower::util::option_layer(config.in_flight.clone().map(
+            |in_flight| limits::ShedLayer {
+                in_flight,
+                shed: shed.clone(),
+            },
+        )))
+        .layer(tower::util::option_layer(
+            state.limits.map(limits::LimitLayer),
+        ))
         .layer(tonic_web::GrpcWebLayer::new())
         .add_service(AuthServiceServer::new(auth).max_decoding_message_size(limit))
         .add_service(UserServiceServer::new(users).max_decoding_message_size(limit))

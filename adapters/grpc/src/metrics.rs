@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::Context;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
+use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts};
 
 /// Collectors for every gRPC call served.
 ///
@@ -15,6 +15,8 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
 pub struct GrpcMetrics {
     handled: IntCounterVec,
     duration: HistogramVec,
+    /// `grpc_shed_calls_total`: calls refused with UNAVAILABLE past `server.max_in_flight`.
+    pub(crate) shed: IntCounter,
 }
 
 impl fmt::Debug for GrpcMetrics {
@@ -43,13 +45,25 @@ impl GrpcMetrics {
             &["service", "method"],
         )
         .context("creating grpc_server_handling_seconds")?;
+        let shed = IntCounter::new(
+            "grpc_shed_calls_total",
+            "gRPC calls refused with UNAVAILABLE because too many requests were in flight.",
+        )
+        .context("creating grpc_shed_calls_total")?;
+        registry
+            .register(Box::new(shed.clone()))
+            .context("registering grpc_shed_calls_total")?;
         registry
             .register(Box::new(handled.clone()))
             .context("registering grpc_server_handled_total")?;
         registry
             .register(Box::new(duration.clone()))
             .context("registering grpc_server_handling_seconds")?;
-        Ok(Self { handled, duration })
+        Ok(Self {
+            handled,
+            duration,
+            shed,
+        })
     }
 
     pub(crate) fn observe(&self, service: &str, method: &str, code: &str, took: Duration) {

@@ -69,7 +69,9 @@ pub(crate) fn from_store(error: &StoreError) -> Failure {
         StoreError::StaleVersion => failure(FailureKind::StaleVersion),
         StoreError::NotFound => failure(FailureKind::NotFound),
         StoreError::TooLarge => failure(FailureKind::TooLarge),
-        StoreError::Unavailable(cause) => opaque(FailureKind::Unavailable, cause),
+        StoreError::Unavailable(cause) | StoreError::OutcomeUnknown(cause) => {
+            opaque(FailureKind::Unavailable, cause)
+        }
         StoreError::Other(cause) => opaque(FailureKind::Internal, cause),
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcana_ports::health::{Health, HealthCheck};
+use arcana_ports::resilience::BreakerState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -62,7 +63,19 @@ pub(crate) struct Readiness {
     /// `ready` or `not_ready`.
     status: &'static str,
     /// One entry per dependency, by name (`database`, `sessions` …).
-    checks: BTreeMap<&'static str, Check>,
+    checks: BTreeMap<&'static str, Report>,
+}
+
+/// A dependency's check, and the state of the circuit breaker in front of it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Report {
+    #[serde(flatten)]
+    check: Check,
+    /// `closed`, `open` or `half_open`; absent when no breaker guards the dependency. An open
+    /// breaker answers calls with 503 at once until its open period ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "closed")]
+    breaker: Option<&'static str>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -89,7 +102,7 @@ async fn ready(State(state): State<AppState>) -> Response {
     let checks = run_checks(&state.ports.health).await;
     let all_up = checks
         .values()
-        .all(|check| !matches!(check, Check::Down { .. }));
+        .all(|report| !matches!(report.check, Check::Down { .. }));
     let (status, word) = if all_up {
         (StatusCode::OK, "ready")
     } else {
@@ -108,19 +121,19 @@ async fn ready(State(state): State<AppState>) -> Response {
     response
 }
 
-async fn run_checks(checks: &[Arc<dyn HealthCheck>]) -> BTreeMap<&'static str, Check> {
+async fn run_checks(checks: &[Arc<dyn HealthCheck>]) -> BTreeMap<&'static str, Report> {
     let mut running = JoinSet::new();
     for check in checks {
         let check = Arc::clone(check);
         running.spawn(async move {
             let outcome = tokio::time::timeout(CHECK_TIMEOUT, check.check()).await;
-            (check.name(), check.required(), outcome)
+            (check.name(), check.required(), check.breaker(), outcome)
         });
     }
-    let mut report: BTreeMap<&'static str, Check> = BTreeMap::new();
+    let mut report: BTreeMap<&'static str, Report> = BTreeMap::new();
     while let Some(joined) = running.join_next().await {
         // A panicking check is reported below as missing, hence down.
-        let Ok((name, required, outcome)) = joined else {
+        let Ok((name, required, breaker, outcome)) = joined else {
             continue;
         };
         let down = |reason| {
@@ -135,11 +148,15 @@ async fn run_checks(checks: &[Arc<dyn HealthCheck>]) -> BTreeMap<&'static str, C
             Ok(Health::Down { reason }) => down(reason),
             Err(_) => down(format!("no answer within {CHECK_TIMEOUT:?}")),
         };
-        report.insert(name, check);
+        let breaker = breaker.map(BreakerState::as_str);
+        report.insert(name, Report { check, breaker });
     }
     for check in checks {
-        report.entry(check.name()).or_insert_with(|| Check::Down {
-            reason: "the check failed".to_owned(),
+        report.entry(check.name()).or_insert_with(|| Report {
+            check: Check::Down {
+                reason: "the check failed".to_owned(),
+            },
+            breaker: check.breaker().map(BreakerState::as_str),
         });
     }
     report

@@ -10,6 +10,7 @@ mod dto;
 mod errors;
 mod extract;
 mod health;
+mod limits;
 mod metrics;
 mod middleware;
 mod openapi;
@@ -38,7 +39,10 @@ pub fn router(state: RestState, config: &RestConfig, registry: prometheus::Regis
     let with_jobs = state.jobs.is_some();
     let plugins = state.plugins.clone();
     let app_state = state::AppState::new(state, registry, config.trust_forwarded_for);
-    let (mut api, document) = routes::api_router(with_jobs, plugins.is_some()).split_for_parts();
+    let limits = app_state.limits.clone();
+    let (mut api, mut document) =
+        routes::api_router(with_jobs, plugins.is_some()).split_for_parts();
+    openapi::declare_inbound_refusals(&mut document);
     if plugins.is_some() {
         // Any method, any depth: what is under the prefix is the plugin's to route.
         api = api.route(
@@ -50,10 +54,12 @@ pub fn router(state: RestState, config: &RestConfig, registry: prometheus::Regis
     if config.openapi_enabled {
         app = app.merge(SwaggerUi::new(SWAGGER_UI_PATH).url(OPENAPI_JSON_PATH, document));
     }
-    middleware::apply(app, config, metrics, plugins.map(|p| p.host))
+    middleware::apply(app, config, metrics, limits, plugins.map(|p| p.host))
 }
 
 /// The OpenAPI 3.1 document of every route, exactly as served at `/api-docs/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::api_router(true, true).into_openapi()
+    let mut document = routes::api_router(true, true).into_openapi();
+    openapi::declare_inbound_refusals(&mut document);
+    document
 }

@@ -8,7 +8,9 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, TextEncoder,
+};
 
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -21,6 +23,12 @@ use crate::state::AppState;
 pub struct HttpMetrics {
     requests: IntCounterVec,
     duration: HistogramVec,
+    /// `arcana_rate_limited_total{class}`: requests refused with 429 by an inbound limit.
+    pub(crate) limited: IntCounterVec,
+    /// `arcana_shed_requests_total`: requests refused with 503 past `max_in_flight`.
+    pub(crate) shed: IntCounter,
+    /// `arcana_http_requests_in_flight` (probes and metrics excluded), kept when shedding is on.
+    pub(crate) in_flight: IntGauge,
 }
 
 impl fmt::Debug for HttpMetrics {
@@ -49,13 +57,46 @@ impl HttpMetrics {
             &["method", "route"],
         )
         .context("creating http_request_duration_seconds")?;
+        let limited = IntCounterVec::new(
+            Opts::new(
+                "arcana_rate_limited_total",
+                "Requests refused with 429 by an inbound rate limit, by class.",
+            ),
+            &["class"],
+        )
+        .context("creating arcana_rate_limited_total")?;
+        let shed = IntCounter::new(
+            "arcana_shed_requests_total",
+            "Requests refused with 503 because too many were in flight.",
+        )
+        .context("creating arcana_shed_requests_total")?;
+        let in_flight = IntGauge::new(
+            "arcana_http_requests_in_flight",
+            "REST requests being served (probes and metrics excluded), when shedding is on.",
+        )
+        .context("creating arcana_http_requests_in_flight")?;
+        registry
+            .register(Box::new(in_flight.clone()))
+            .context("registering arcana_http_requests_in_flight")?;
+        registry
+            .register(Box::new(limited.clone()))
+            .context("registering arcana_rate_limited_total")?;
+        registry
+            .register(Box::new(shed.clone()))
+            .context("registering arcana_shed_requests_total")?;
         registry
             .register(Box::new(requests.clone()))
             .context("registering http_requests_total")?;
         registry
             .register(Box::new(duration.clone()))
             .context("registering http_request_duration_seconds")?;
-        Ok(Self { requests, duration })
+        Ok(Self {
+            requests,
+            duration,
+            limited,
+            shed,
+            in_flight,
+        })
     }
 
     pub(crate) fn observe(&self, method: &Method, route: &str, status: StatusCode, took: Duration) {

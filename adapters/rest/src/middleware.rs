@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use arcana_ports::plugins::{BeforeRequest, HeaderOp, PluginHost};
 
+use crate::limits::{Limits, Shedding, rate_limit, shed};
 use crate::metrics::HttpMetrics;
 use crate::problem;
 use crate::state::RestConfig;
@@ -40,18 +41,22 @@ const UNMATCHED: &str = "unmatched";
 /// 3. metrics: sees the final status and the whole latency, timeouts included;
 /// 4. problem rendering: turns every error response, ours or a layer's, into problem+json;
 /// 5. security headers: added to everything below, CORS preflights included;
-/// 6. CORS: answers preflights before the timeout and the handler (absent when no origin is
+/// 6. load shedding: past `max_in_flight` requests in flight, 503 at once (probes exempt);
+/// 7. rate limits per address and route class (429 + `RateLimit` headers; preflights exempt);
+///    the per-user limit is counted by the bearer extractor, once the token is verified;
+/// 8. CORS: answers preflights before the timeout and the handler (absent when no origin is
 ///    allowed, so no CORS header is ever sent);
-/// 7. timeout: a handler still running after `request_timeout` is dropped and becomes a 503,
+/// 9. timeout: a handler still running after `request_timeout` is dropped and becomes a 503,
 ///    which 4 renders;
-/// 8. body limit: read by the body extractors, which answer 413 past it;
-/// 9. plugin interceptors (when plugins are on): inside the timeout, so a slow one is bounded,
-///    and inside everything else, so an answer a plugin gives still gets a request id, security
-///    headers, metrics and problem rendering.
+/// 10. body limit: read by the body extractors, which answer 413 past it;
+/// 11. plugin interceptors (when plugins are on): inside the timeout, so a slow one is bounded,
+///     and inside everything else, so an answer a plugin gives still gets a request id,
+///     security headers, metrics, limits and problem rendering.
 pub(crate) fn apply(
     app: Router,
     config: &RestConfig,
     metrics: HttpMetrics,
+    limits: Option<Limits>,
     plugins: Option<Arc<dyn PluginHost>>,
 ) -> Router {
     let mut app = app;
@@ -66,6 +71,17 @@ pub(crate) fn apply(
         ));
     if let Some(cors) = cors(&config.cors_allowed_origins) {
         app = app.layer(cors);
+    }
+    if let Some(limits) = limits {
+        app = app.layer(from_fn_with_state(limits, rate_limit));
+    }
+    if let Some(in_flight) = &config.in_flight {
+        let shedding = Shedding {
+            in_flight: in_flight.clone(),
+            shed: metrics.shed.clone(),
+            gauge: metrics.in_flight.clone(),
+        };
+        app = app.layer(from_fn_with_state(shedding, shed));
     }
     app.layer(from_fn(security_headers))
         .layer(from_fn(problem::render))

@@ -109,11 +109,16 @@ pub(crate) struct UnsupportedMediaType(Problem);
 #[expect(dead_code, reason = "documentation-only type")]
 pub(crate) struct ValidationFailed(Problem);
 
-/// Too many attempts (`too_many_requests`).
+/// Too many failed sign-ins (`too_many_requests`), or past a rate limit (`rate_limited`: per
+/// client address, per route class, per user).
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
-    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
+    headers(
+        ("Retry-After" = u64, description = "Seconds to wait before retrying"),
+        ("RateLimit-Policy" = String, description = "The limits counted, e.g. `\"per_ip\";q=400;w=2`"),
+        ("RateLimit" = String, description = "What is left of each, e.g. `\"per_ip\";r=0;t=1`"),
+    )
 )]
 #[expect(dead_code, reason = "documentation-only type")]
 pub(crate) struct TooManyRequests(Problem);
@@ -124,7 +129,8 @@ pub(crate) struct TooManyRequests(Problem);
 #[expect(dead_code, reason = "documentation-only type")]
 pub(crate) struct InternalError(Problem);
 
-/// A dependency is down or the request timed out (`service_unavailable`).
+/// A dependency is down, its circuit breaker is open, or the request timed out
+/// (`service_unavailable`); or too many requests are in flight (`overloaded`).
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
@@ -132,3 +138,35 @@ pub(crate) struct InternalError(Problem);
 )]
 #[expect(dead_code, reason = "documentation-only type")]
 pub(crate) struct Unavailable(Problem);
+
+/// Every API operation may be refused by the inbound protection, whatever it does: a rate limit
+/// (429) or load shedding and open circuit breakers (503). Declared here once, for each
+/// operation under `/api/` that does not already list them.
+pub(crate) fn declare_inbound_refusals(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::Ref;
+    for (path, item) in &mut document.paths.paths {
+        if !path.starts_with("/api/") {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            let mut refusals = vec![("429", "TooManyRequests"), ("503", "Unavailable")];
+            // Every JSON body is size-limited and must be declared as JSON.
+            if operation.request_body.is_some() {
+                refusals.extend([("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType")]);
+            }
+            for (status, name) in refusals {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| Ref::from_response_name(name).into());
+            }
+        }
+    }
+}

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use arcana_domain::FieldError;
+use arcana_ports::resilience::CircuitOpen;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
@@ -122,14 +123,16 @@ impl ApiError {
         .caused_by(cause)
     }
 
-    /// 503 with `Retry-After`; `cause` is logged.
+    /// 503 with `Retry-After`; `cause` is logged. An open circuit breaker knows when it lets a
+    /// call through again, and says so in `Retry-After`; any other outage gets a short default.
     pub(crate) fn unavailable(cause: anyhow::Error) -> Self {
+        let retry_after = CircuitOpen::find(&cause).map_or(5, |open| open.retry_after.as_secs());
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
             "A dependency is temporarily unavailable. Retry later.",
         )
-        .retry_after(5)
+        .retry_after(retry_after)
         .caused_by(cause)
     }
 

@@ -10,6 +10,9 @@ use arcana_ports::usecases::{
     AuditUseCases, AuthUseCases, JobsUseCases, PluginUseCases, UserUseCases,
 };
 
+use arcana_ports::ratelimit::RateLimiter;
+
+use crate::limits::Limits;
 use crate::metrics::HttpMetrics;
 
 /// The driving ports the API calls, plus what it reports on.
@@ -30,6 +33,8 @@ pub struct RestState {
     pub health: Vec<Arc<dyn HealthCheck>>,
     /// HTTP request counters and latency histograms, already registered.
     pub metrics: HttpMetrics,
+    /// Inbound rate limits (per address, per route class, per user); `None` switches them off.
+    pub limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 /// What the REST adapter needs of plugins: the host (its routes and interceptors) and the
@@ -54,6 +59,9 @@ pub struct RestConfig {
     /// Take the client address from the first `X-Forwarded-For` hop. Only safe behind a proxy
     /// that sets the header itself, otherwise clients could pick the address throttling sees.
     pub trust_forwarded_for: bool,
+    /// Slots of requests served at once (shared with the gRPC listener); past them, 503 at once
+    /// (load shedding). `None`: no bound.
+    pub in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// State shared by every handler; one `Arc` so that axum's per-request clone is a counter bump.
@@ -65,6 +73,8 @@ pub(crate) struct Shared {
     /// Rendered by `/metrics`.
     pub(crate) registry: prometheus::Registry,
     pub(crate) trust_forwarded_for: bool,
+    /// What the per-user limit of the bearer extractor counts against.
+    pub(crate) limits: Option<Limits>,
 }
 
 impl AppState {
@@ -73,10 +83,16 @@ impl AppState {
         registry: prometheus::Registry,
         trust_forwarded_for: bool,
     ) -> Self {
+        let limits = ports.limiter.clone().map(|limiter| Limits {
+            limiter,
+            trust_forwarded_for,
+            limited: ports.metrics.limited.clone(),
+        });
         Self(Arc::new(Shared {
             ports,
             registry,
             trust_forwarded_for,
+            limits,
         }))
     }
 }

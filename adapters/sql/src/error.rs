@@ -6,13 +6,32 @@ use sqlx::migrate::MigrateError;
 
 use crate::Dialect;
 
-/// Classifies `err`: unreachable or refusing service → `Unavailable`, anything else → `Other`.
-/// The driver error stays attached as the source, for logs only.
+/// Classifies `err`: no connection in time, or refused by the server → `Unavailable` (the
+/// statement never ran); the connection lost while the statement was under way →
+/// `OutcomeUnknown` (it may have been applied); anything else → `Other`. The driver error stays
+/// attached as the source, for logs only.
 pub(crate) fn store_error<D: Dialect>(err: sqlx::Error, doing: &'static str) -> StoreError {
-    if is_unavailable::<D>(&err) {
-        StoreError::Unavailable(anyhow::Error::new(err).context(doing))
+    let lost_mid_call = match &err {
+        // Refused or unroutable: the connection was never made, nothing ran.
+        sqlx::Error::Io(io) => !matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::AddrNotAvailable
+                | std::io::ErrorKind::HostUnreachable
+                | std::io::ErrorKind::NetworkUnreachable
+                | std::io::ErrorKind::NotFound
+        ),
+        sqlx::Error::WorkerCrashed => true,
+        _ => false,
+    };
+    let unavailable = is_unavailable::<D>(&err);
+    let cause = anyhow::Error::new(err).context(doing);
+    if lost_mid_call {
+        StoreError::OutcomeUnknown(cause)
+    } else if unavailable {
+        StoreError::Unavailable(cause)
     } else {
-        StoreError::Other(anyhow::Error::new(err).context(doing))
+        StoreError::Other(cause)
     }
 }
 

@@ -81,6 +81,7 @@ struct Parsed {
     database: Option<DatabaseSettings>,
     security: Option<SecuritySettings>,
     rate_limit: Option<RateLimitSettings>,
+    resilience: Option<super::ResilienceSettings>,
     bootstrap_admin: Option<BootstrapAdmin>,
     observability: Option<ObservabilitySettings>,
     redis: Option<RedisSettings>,
@@ -101,6 +102,7 @@ impl Parsed {
             database: section(figment, "database", errors),
             security: section(figment, "security", errors),
             rate_limit: section(figment, "rate_limit", errors),
+            resilience: section(figment, "resilience", errors),
             bootstrap_admin: section(figment, "bootstrap_admin", errors),
             observability: section(figment, "observability", errors),
             redis: section(figment, "redis", errors),
@@ -120,6 +122,9 @@ impl Parsed {
         }
         if let Some(server) = &self.server {
             check_server(server, errors);
+        }
+        if let Some(resilience) = &self.resilience {
+            super::resilience::check(resilience, errors);
         }
         if let Some(database) = &self.database {
             check_database(database, errors);
@@ -155,6 +160,7 @@ impl Parsed {
             database: self.database?,
             security: self.security?,
             rate_limit: self.rate_limit?,
+            resilience: self.resilience?,
             bootstrap_admin: self.bootstrap_admin?,
             observability: self.observability?,
             redis: self.redis?,

@@ -4,6 +4,7 @@
 
 mod load;
 pub(crate) mod plugins;
+mod resilience;
 mod secret;
 mod tiers;
 
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use load::load;
 pub use plugins::{FailureBudgetSettings, PluginSettings};
+pub use resilience::{DependencyResilience, ResilienceSettings};
 pub use secret::Secret;
 pub use tiers::{InternalSettings, Mode, Tier, TierSettings, TlsSettings};
 
@@ -36,6 +38,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub security: SecuritySettings,
     pub rate_limit: RateLimitSettings,
+    pub resilience: ResilienceSettings,
     pub bootstrap_admin: BootstrapAdmin,
     pub observability: ObservabilitySettings,
     pub redis: RedisSettings,
@@ -52,6 +55,7 @@ pub struct Settings {
 pub struct ServerSettings {
     pub host: String,
     pub shutdown_grace_secs: u64,
+    pub max_in_flight: usize,
     pub rest: RestSettings,
     pub grpc: GrpcSettings,
     pub internal: InternalSettings,
@@ -126,6 +130,27 @@ pub struct RateLimitSettings {
     pub enabled: bool,
     pub store: ThrottleBackend,
     pub login: LoginThrottleSettings,
+    pub per_ip: QuotaSettings,
+    pub per_user: QuotaSettings,
+    pub auth: QuotaSettings,
+}
+
+/// `per_second` requests a second on average, bursts of `burst`; `per_second = 0` switches the
+/// class off.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSettings {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+impl QuotaSettings {
+    pub fn quota(self) -> arcana_ports::ratelimit::Quota {
+        arcana_ports::ratelimit::Quota {
+            per_second: self.per_second,
+            burst: self.burst.max(1),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

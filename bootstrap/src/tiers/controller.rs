@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use arcana_adapter_internal::client::{RemoteAudit, RemoteAuth, RemoteJobs, RemoteUsers};
+use arcana_adapter_resilience::ResilienceMetrics;
 
 use crate::config::{Settings, Tier};
 use crate::public::{self, PublicApi};
@@ -15,7 +16,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     telemetry::init(&settings);
     let shutdown = Shutdown::listen();
     let registry = prometheus::Registry::new();
-    let (service, health) = links::service(&settings)?;
+    let metrics = ResilienceMetrics::register(&registry)?;
+    let (service, health) = links::service(&settings, &metrics)?;
     let api = PublicApi {
         auth: Arc::new(RemoteAuth::new(service.clone())),
         users: Arc::new(RemoteUsers::new(service.clone())),

@@ -4,24 +4,29 @@
 use std::sync::Arc;
 
 use arcana_adapter_internal::server::StorageApi;
+use arcana_adapter_resilience::ResilienceMetrics;
 
 use crate::config::{Settings, Tier};
 use crate::shutdown::Shutdown;
-use crate::{links, serve, telemetry};
+use crate::{links, resilience, serve, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     super::require_layered(&settings, Tier::Repository)?;
     telemetry::init(&settings);
     let shutdown = Shutdown::listen();
     let database = serve::open_database(&settings).await?;
+    // This tier serves no metrics endpoint: the breaker shows in its readiness only.
+    let metrics = ResilienceMetrics::unregistered()?;
+    let guard = resilience::guard("database", &settings.resilience.database, &metrics);
+    let storage = resilience::storage(&database.storage(), guard);
     let api = StorageApi {
-        users: database.users.clone(),
-        sessions: database.sessions.clone(),
-        audit: database.audit.clone(),
-        plugin_kv: database.plugin_kv.clone(),
+        users: storage.users,
+        sessions: storage.sessions,
+        audit: storage.audit,
+        plugin_kv: storage.plugin_kv,
     };
     let listener = links::bind_internal(&settings, Tier::Repository).await?;
-    let health = vec![database.health.clone()];
+    let health = vec![storage.health];
     links::serve_internal(
         &settings,
         listener,

@@ -9,7 +9,9 @@ impl From<StoreError> for AuthError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict(field) => Self::Conflict(field),
-            StoreError::Unavailable(cause) => Self::Unavailable(cause),
+            StoreError::Unavailable(cause) | StoreError::OutcomeUnknown(cause) => {
+                Self::Unavailable(cause)
+            }
             StoreError::StaleVersion => {
                 Self::Internal(anyhow::anyhow!("unhandled version conflict"))
             }
@@ -29,7 +31,9 @@ impl From<StoreError> for ManagementError {
             StoreError::StaleVersion => Self::VersionConflict,
             StoreError::NotFound => Self::NotFound,
             StoreError::TooLarge => Self::Internal(anyhow::anyhow!("a stored value is too large")),
-            StoreError::Unavailable(cause) => Self::Unavailable(cause),
+            StoreError::Unavailable(cause) | StoreError::OutcomeUnknown(cause) => {
+                Self::Unavailable(cause)
+            }
             StoreError::Other(cause) => Self::Internal(cause),
         }
     }

@@ -178,3 +178,19 @@ async fn openapi_lists_every_route_with_schemas_and_error_statuses() {
         .unwrap();
     assert_eq!(page.status(), 200);
 }
+
+#[tokio::test]
+async fn a_null_logout_body_means_the_defaults() {
+    let app = TestApp::spawn(BIN, &[]).await;
+    let tokens = app.register("nullbody", PASSWORD).await;
+    let response = app
+        .request(Method::POST, "/api/v1/auth/logout", Some(&tokens.access))
+        .header("content-type", "application/json")
+        .body("null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let after = app.get("/api/v1/auth/me", Some(&tokens.access)).await;
+    assert_eq!(after.status(), 401, "the session was ended");
+}

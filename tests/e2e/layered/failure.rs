@@ -115,6 +115,18 @@ async fn restarting_the_service_tier_loses_no_acknowledged_write(link: Link) {
         || async { app.get("/health/ready", None).await.status() == 200 },
     )
     .await;
+    // The controller's breaker on the service link may have opened during the restart; it lets
+    // a probe through once its open period ends, and then registrations succeed again.
+    let probes = std::sync::atomic::AtomicUsize::new(0);
+    eventually(
+        Duration::from_secs(20),
+        "registrations succeed again",
+        || async {
+            let n = probes.fetch_add(1, Ordering::Relaxed);
+            register_status(app, &format!("probe{n}")).await == 201
+        },
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     stop.store(true, Ordering::Relaxed);
     let outcomes = load.await.unwrap();
@@ -197,4 +209,68 @@ async fn one_request_id_is_in_the_logs_of_every_tier_over_grpc() {
 #[tokio::test]
 async fn one_request_id_is_in_the_logs_of_every_tier_over_http() {
     one_request_id_is_in_the_logs_of_every_tier(Link::Http).await;
+}
+
+/// The controller's breaker on its link to the service tier: a dead service tier opens it, an
+/// open breaker answers at once with 503 + Retry-After and shows in readiness, and it closes by
+/// itself once the tier is back.
+async fn a_dead_service_tier_opens_the_controllers_breaker_until_it_returns(link: Link) {
+    let breaker_env = [
+        FAST[0],
+        FAST[1],
+        ("ARCANA_RESILIENCE__SERVICE__BREAKER_FAILURES", "2"),
+        ("ARCANA_RESILIENCE__SERVICE__BREAKER_OPEN_SECS", "2"),
+        ("ARCANA_RESILIENCE__SERVICE__BREAKER_MAX_OPEN_SECS", "2"),
+    ];
+    let (mut stack, _file) = stack(link, &breaker_env).await;
+    assert_eq!(register_status(&stack.controller, "before").await, 201);
+    stack.kill_service().await;
+    let app = &stack.controller;
+    let breaker = || async {
+        let report: Value = app
+            .get("/health/ready", None)
+            .await
+            .json()
+            .await
+            .unwrap_or_default();
+        report["checks"]["service"]["breaker"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut attempt = 0;
+    eventually(Duration::from_secs(20), "the service breaker opens", || {
+        attempt += 1;
+        let name = format!("during{attempt}");
+        async move {
+            let _ = register_status(app, &name).await;
+            breaker().await == "open"
+        }
+    })
+    .await;
+    let refused = app.get("/api/v1/auth/me", Some("not-a-token")).await;
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().contains_key("retry-after"));
+
+    stack.start_service().await;
+    let app = &stack.controller;
+    let mut attempt = 0;
+    eventually(Duration::from_secs(20), "registration works again", || {
+        attempt += 1;
+        let name = format!("after{attempt}");
+        async move { register_status(app, &name).await == 201 }
+    })
+    .await;
+    let report: Value = app.get("/health/ready", None).await.json().await.unwrap();
+    assert_eq!(report["checks"]["service"]["breaker"], "closed", "{report}");
+}
+
+#[tokio::test]
+async fn a_dead_service_tier_opens_the_controllers_breaker_until_it_returns_over_grpc() {
+    a_dead_service_tier_opens_the_controllers_breaker_until_it_returns(Link::Grpc).await;
+}
+
+#[tokio::test]
+async fn a_dead_service_tier_opens_the_controllers_breaker_until_it_returns_over_http() {
+    a_dead_service_tier_opens_the_controllers_breaker_until_it_returns(Link::Http).await;
 }

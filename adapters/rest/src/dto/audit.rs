@@ -12,14 +12,18 @@ use super::timestamp;
 #[into_params(parameter_in = Query)]
 pub(crate) struct AuditQuery {
     /// Only entries caused by this user id.
+    #[param(format = Uuid)]
     actor: Option<String>,
     /// Only entries about this subject (`user:<id>`, `session:<id>` …).
     subject: Option<String>,
     /// Only this action (`user.role_changed` …).
+    #[param(schema_with = super::params::event_kind)]
     action: Option<String>,
     /// `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     cursor: Option<String>,
-    /// Page size (default 20, at most 100).
+    /// Page size (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

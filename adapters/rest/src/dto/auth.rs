@@ -15,10 +15,22 @@ use super::users::UserDto;
 
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct RegisterRequest {
+    /// 3 to 32 letters, digits, `_`, `.` or `-`; compared case-insensitively.
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9_.-]{3,32}$")]
     username: String,
+    /// An address the server accepts (the pattern is the ASCII subset of its rule).
+    #[schema(
+        max_length = 254,
+        pattern = r"^[!-\-/-?A-~](?:[!-?A-~]{0,62}[!-\-/-?A-~])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )]
     email: String,
     #[schema(format = Password, min_length = 10, max_length = 128)]
     password: String,
+    /// 1 to 64 characters once trimmed, no control characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     display_name: Option<String>,
 }
 

@@ -141,11 +141,12 @@ impl From<Vec<JobRecord>> for JobListDto {
 #[into_params(parameter_in = Query)]
 pub(crate) struct JobSearchQuery {
     queue: Option<String>,
-    /// `scheduled`, `pending`, `active`, `completed`, `dead` or `cancelled`.
+    #[param(schema_with = super::params::job_state)]
     state: Option<String>,
     name: Option<String>,
     tag: Option<String>,
-    /// At most this many (default 50, at most 500).
+    /// At most this many (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -167,6 +168,8 @@ impl From<JobSearchQuery> for JobSearch {
 pub(crate) struct DeadLetterQuery {
     /// Every queue when absent (listing only; purging needs one).
     pub(crate) queue: Option<String>,
+    /// At most this many (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub(crate) limit: Option<u32>,
 }
 
@@ -175,16 +178,23 @@ pub(crate) struct DeadLetterQuery {
 #[serde(deny_unknown_fields)]
 pub(crate) struct EnqueueRequest {
     /// A registered job name, e.g. `noop` or `sleep`.
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     name: String,
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     queue: Option<String>,
     #[schema(value_type = Object)]
     #[serde(default)]
     payload: Option<Value>,
     /// `low`, `normal` (default), `high` or `critical`.
     priority: Option<PriorityDto>,
+    #[schema(maximum = 31_536_000)]
     delay_secs: Option<u64>,
+    #[schema(minimum = 1, maximum = 100)]
     max_attempts: Option<u32>,
+    /// 1 to 64 letters, digits, `.`, `_`, `:` or `-`.
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     unique_key: Option<String>,
+    #[schema(maximum = 31_536_000)]
     unique_window_secs: Option<u64>,
     #[serde(default)]
     tags: Vec<String>,

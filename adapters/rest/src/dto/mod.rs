@@ -3,6 +3,7 @@
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod jobs;
+mod params;
 pub(crate) mod plugins;
 pub(crate) mod users;
 

@@ -72,13 +72,17 @@ impl From<UserPage> for UserListDto {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListUsersQuery {
-    /// Page size (default 20, at most 100).
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     cursor: Option<String>,
     /// Only users with this role.
+    #[param(schema_with = super::params::role)]
     role: Option<String>,
     /// Only users with this status.
+    #[param(schema_with = super::params::user_status)]
     status: Option<String>,
     /// Case-insensitive search in username, email and display name.
     q: Option<String>,
@@ -99,12 +103,22 @@ impl From<ListUsersQuery> for ListUsers {
 /// No `Debug`: it holds a password.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct CreateUserRequest {
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9_.-]{3,32}$")]
     username: String,
+    #[schema(
+        max_length = 254,
+        pattern = r"^[!-\-/-?A-~](?:[!-?A-~]{0,62}[!-\-/-?A-~])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )]
     email: String,
     #[schema(format = Password, min_length = 10, max_length = 128)]
     password: String,
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     display_name: Option<String>,
     /// Defaults to `user`; must be a role the caller may grant.
+    #[schema(schema_with = super::params::role)]
     role: Option<String>,
 }
 
@@ -129,15 +143,25 @@ impl From<CreateUserRequest> for CreateUser {
 )]
 pub(crate) struct UpdateUserRequest {
     #[serde(default)]
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9_.-]{3,32}$")]
     username: Option<String>,
     #[serde(default)]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[!-\-/-?A-~](?:[!-?A-~]{0,62}[!-\-/-?A-~])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )]
     email: Option<String>,
     #[serde(default, deserialize_with = "explicit_null")]
     #[schema(value_type = Option<String>)]
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     display_name: Option<Option<String>>,
-    /// An http(s) URL.
+    /// An http(s) URL (printable ASCII, a host after the scheme).
     #[serde(default, deserialize_with = "explicit_null")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2048,
+        pattern = r#"^[hH][tT][tT][pP][sS]?://[!-"$-.0->@-~][!-~]*$"#)]
     avatar_url: Option<Option<String>>,
 }
 
@@ -155,13 +179,15 @@ impl UpdateUserRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct SetRoleRequest {
-    /// `user`, `moderator`, `admin` or `superadmin`.
+    /// Must be a role the caller may grant.
+    #[schema(schema_with = super::params::role)]
     pub(crate) role: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct SetStatusRequest {
-    /// `active`, `suspended`, `locked` or `pending_verification`.
+    /// Any status but `deleted` (use `DELETE /api/v1/users/{id}`).
+    #[schema(schema_with = super::params::settable_status)]
     pub(crate) status: String,
     /// Why, for the audit log.
     pub(crate) reason: Option<String>,

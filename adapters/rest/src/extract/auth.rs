@@ -7,8 +7,11 @@ use arcana_ports::usecases::{AuthError, Principal, RequestContext, TokenRejectio
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName};
+use axum::http::{Extensions, HeaderMap, HeaderName};
 
+use arcana_ports::ratelimit::{LimitClass, Subject};
+
+use crate::limits::{Applied, count};
 use crate::middleware::RequestId;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -37,6 +40,12 @@ impl FromRequestParts<AppState> for Authenticated {
             .auth
             .authenticate(token, request_context(parts))
             .await?;
+        // Per user, counted only once the token proved who the caller is: a forged token
+        // cannot spend someone else's budget.
+        if let (Some(limits), Some(applied)) = (&state.limits, parts.extensions.get::<Applied>()) {
+            let subject = Subject::User(principal.user.id());
+            count(limits, applied, LimitClass::PerUser, &subject).await?;
+        }
         Ok(Self(principal))
     }
 }
@@ -100,16 +109,24 @@ pub(crate) fn client_info(parts: &Parts, trust_forwarded_for: bool) -> ClientInf
         .get(USER_AGENT)
         .and_then(|value| value.to_str().ok())
         .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect());
-    let forwarded = trust_forwarded_for
-        .then(|| first_forwarded_hop(&parts.headers))
-        .flatten();
-    let ip = forwarded
-        .or_else(|| {
-            let ConnectInfo(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>()?;
-            Some(peer.ip())
-        })
-        .map(|ip| ip.to_string());
+    let ip =
+        client_ip(&parts.headers, &parts.extensions, trust_forwarded_for).map(|ip| ip.to_string());
     ClientInfo { user_agent, ip }
+}
+
+/// The client's address: the first `X-Forwarded-For` hop when trusted, else the peer.
+pub(crate) fn client_ip(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    trust_forwarded_for: bool,
+) -> Option<IpAddr> {
+    let forwarded = trust_forwarded_for
+        .then(|| first_forwarded_hop(headers))
+        .flatten();
+    forwarded.or_else(|| {
+        let ConnectInfo(peer) = extensions.get::<ConnectInfo<SocketAddr>>()?;
+        Some(peer.ip())
+    })
 }
 
 /// The first `X-Forwarded-For` entry is the client as seen by the outermost proxy. It must parse

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::problem::{ApiError, FieldProblem};
 
-pub(crate) use auth::{Authenticated, Client};
+pub(crate) use auth::{Authenticated, Client, client_ip};
 pub(crate) use json::ApiJson;
 
 /// Query parameters; a parameter of the wrong type is a 422 naming it, like a body field.

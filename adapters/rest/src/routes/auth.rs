@@ -148,9 +148,10 @@ async fn refresh(
 async fn logout(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    body: Option<ApiJson<LogoutRequest>>,
+    body: Option<ApiJson<Option<LogoutRequest>>>,
 ) -> Result<StatusCode, ApiError> {
-    let ApiJson(body) = body.unwrap_or_default();
+    // No body, and a JSON `null` body, both mean the defaults.
+    let body = body.and_then(|ApiJson(body)| body).unwrap_or_default();
     state
         .ports
         .auth

@@ -55,6 +55,7 @@ async fn queues(
 
 /// One queue's counts.
 #[utoipa::path(get, path = "/api/v1/jobs/queues/{name}", tag = "jobs", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Queue name; a queue that does not exist is 404")),
     responses((status = 200, body = QueueStatsDto), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 async fn queue(
@@ -67,6 +68,7 @@ async fn queue(
 
 /// Deletes a queue's dead letters.
 #[utoipa::path(delete, path = "/api/v1/jobs/queues/{name}/dead-letters", tag = "jobs", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Queue name; a queue that does not exist is 404")),
     responses((status = 200, body = PurgedDto), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 503, response = Unavailable)))]
 async fn purge_dead(
@@ -119,6 +121,7 @@ async fn enqueue(
 
 /// One job, payload included.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id, as returned by enqueue or search; an id that names no job is 404")),
     responses((status = 200, body = JobDto), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 async fn get_one(
@@ -131,6 +134,7 @@ async fn get_one(
 
 /// Cancels a scheduled or pending job.
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id, as returned by enqueue or search; an id that names no job is 404")),
     responses((status = 204), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 async fn cancel(
@@ -144,6 +148,7 @@ async fn cancel(
 
 /// Sends a dead-lettered job back to its queue, payload intact, attempts reset.
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id, as returned by enqueue or search; an id that names no job is 404")),
     responses((status = 204), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 async fn retry(
@@ -175,6 +180,7 @@ async fn dead_letters(
 
 /// Replays one dead letter (the same as `POST /api/v1/jobs/{id}/retry`).
 #[utoipa::path(post, path = "/api/v1/jobs/dead-letters/{id}/retry", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id, as returned by enqueue or search; an id that names no job is 404")),
     responses((status = 204), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 async fn retry_dead(
@@ -199,6 +205,7 @@ async fn schedules(
 
 /// Stops a schedule from firing (fire times while paused are skipped).
 #[utoipa::path(post, path = "/api/v1/jobs/schedules/{name}/pause", tag = "jobs", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Schedule name; a schedule that does not exist is 404")),
     responses((status = 204), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 404, response = NotFound)))]
 async fn pause(
@@ -215,6 +222,7 @@ async fn pause(
 
 /// Lets a paused schedule fire again from its next fire time.
 #[utoipa::path(post, path = "/api/v1/jobs/schedules/{name}/resume", tag = "jobs", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Schedule name; a schedule that does not exist is 404")),
     responses((status = 204), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
         (status = 404, response = NotFound)))]
 async fn resume(
@@ -231,6 +239,7 @@ async fn resume(
 
 /// Enqueues the schedule's job now.
 #[utoipa::path(post, path = "/api/v1/jobs/schedules/{name}/trigger", tag = "jobs", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Schedule name; a schedule that does not exist is 404")),
     responses((status = 201, body = EnqueuedDto), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 500, response = InternalError)))]

@@ -130,7 +130,8 @@ async fn get_one(
     security(("bearer" = [])),
     params(
         ("id" = String, Path, format = Uuid, description = "User id"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` (quoted version) the update is based on"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` (quoted version) the update is based on, or `*`",
+            nullable = false, pattern = r#"^\s*(\*|(W/)?("\+?[0-9]{1,19}"|\+?[0-9]{1,19}))\s*$"#),
     ),
     request_body = UpdateUserRequest,
     responses(

@@ -166,7 +166,7 @@ async fn cors_headers_are_sent_only_to_allowed_origins_and_only_when_configured(
     let mut open = config();
     open.cors_allowed_origins = vec!["https://app.example".to_owned()];
     let metrics = crate::metrics::HttpMetrics::register(&prometheus::Registry::new()).unwrap();
-    let open = crate::middleware::apply(routes(), &open, metrics, None);
+    let open = crate::middleware::apply(routes(), &open, metrics, None, None);
     let reply = send(&open, preflight("https://app.example")).await;
     assert_eq!(
         reply.header("access-control-allow-origin"),

@@ -26,6 +26,7 @@ fn config() -> RestConfig {
         cors_allowed_origins: Vec::new(),
         openapi_enabled: false,
         trust_forwarded_for: false,
+        in_flight: None,
     }
 }
 
@@ -35,7 +36,7 @@ fn stack(routes: Router) -> (Router, prometheus::Registry) {
     let metrics = HttpMetrics::register(&registry).expect("fresh registry");
     let app = routes.fallback(crate::routes::not_found);
     (
-        crate::middleware::apply(app, &config(), metrics, None),
+        crate::middleware::apply(app, &config(), metrics, None, None),
         registry,
     )
 }

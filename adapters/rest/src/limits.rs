@@ -1,0 +1,211 @@
+//! Inbound protection: rate limits per client address, per route class and per user (with the
+//! IETF `RateLimit` / `RateLimit-Policy` headers), and load shedding past a bound of requests
+//! in flight.
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use arcana_ports::ratelimit::{LimitClass, Quota, RateLimiter, Subject, Verdict};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus::IntCounterVec;
+use tokio::sync::Semaphore;
+
+use crate::problem::ApiError;
+
+const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+/// The authentication routes, limited by the stricter `auth` class: each costs a password
+/// hash or a session rotation, and they are what credential stuffing hammers.
+const AUTH_ROUTES: [&str; 3] = [
+    "/api/v1/auth/login",
+    "/api/v1/auth/register",
+    "/api/v1/auth/refresh",
+];
+
+/// What the rate-limit middleware needs.
+#[derive(Clone)]
+pub(crate) struct Limits {
+    pub(crate) limiter: Arc<dyn RateLimiter>,
+    pub(crate) trust_forwarded_for: bool,
+    /// `arcana_rate_limited_total{class}`.
+    pub(crate) limited: IntCounterVec,
+}
+
+/// The limits a request was counted against, filled by the middleware and, once the caller is
+/// authenticated, by the bearer extractor (per user); rendered into the response headers.
+#[derive(Clone, Default)]
+pub(crate) struct Applied(Arc<Mutex<Vec<(LimitClass, Quota, Verdict)>>>);
+
+impl Applied {
+    fn push(&self, class: LimitClass, quota: Quota, verdict: Verdict) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((class, quota, verdict));
+    }
+}
+
+/// Counts one request of `subject` against `class`; `Err` is the 429 to answer with. A limiter
+/// that cannot answer (Redis down) lets the request through: its outage must not become the
+/// API's.
+pub(crate) async fn count(
+    limits: &Limits,
+    applied: &Applied,
+    class: LimitClass,
+    subject: &Subject,
+) -> Result<(), ApiError> {
+    let quota = limits.limiter.quota(class);
+    if quota.per_second == 0 {
+        return Ok(());
+    }
+    let verdict = match limits.limiter.check(class, subject).await {
+        Ok(verdict) => verdict,
+        Err(err) => {
+            tracing::warn!(error = %err, class = class.as_str(), "rate limiter unavailable; request let through");
+            return Ok(());
+        }
+    };
+    applied.push(class, quota, verdict);
+    match verdict {
+        Verdict::Allowed { .. } => Ok(()),
+        Verdict::Limited { retry_after } => {
+            limits.limited.with_label_values(&[class.as_str()]).inc();
+            Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests. Wait before trying again.",
+            )
+            .retry_after(whole_seconds(retry_after)))
+        }
+    }
+}
+
+fn whole_seconds(duration: Duration) -> u64 {
+    (duration.as_secs() + u64::from(duration.subsec_nanos() > 0)).max(1)
+}
+
+/// Per address on every API route, and per route class on the authentication routes; the
+/// bearer extractor adds the per-user limit. Probes, metrics and documentation are not limited.
+pub(crate) async fn rate_limit(
+    State(limits): State<Limits>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if !path.starts_with("/api/") || request.method() == Method::OPTIONS {
+        return next.run(request).await;
+    }
+    let auth_route = request.method() == Method::POST && AUTH_ROUTES.contains(&path);
+    let applied = Applied::default();
+    let address = crate::extract::client_ip(
+        request.headers(),
+        request.extensions(),
+        limits.trust_forwarded_for,
+    );
+    let mut refused = Ok(());
+    if let Some(address) = address {
+        let subject = Subject::Address(address);
+        refused = count(&limits, &applied, LimitClass::PerIp, &subject).await;
+        if refused.is_ok() && auth_route {
+            refused = count(&limits, &applied, LimitClass::Auth, &subject).await;
+        }
+    }
+    let mut response = match refused {
+        Ok(()) => {
+            request.extensions_mut().insert(applied.clone());
+            next.run(request).await
+        }
+        Err(limited) => limited.into_response(),
+    };
+    headers(&applied, &mut response);
+    response
+}
+
+/// `RateLimit-Policy: "per_ip";q=200;w=2` and `RateLimit: "per_ip";r=199;t=1` for each limit
+/// the request was counted against (draft-ietf-httpapi-ratelimit-headers): `q` requests per
+/// window of `w` seconds, `r` left now, full again in `t` seconds.
+fn headers(applied: &Applied, response: &mut Response) {
+    let applied = applied.0.lock().unwrap_or_else(PoisonError::into_inner);
+    if applied.is_empty() {
+        return;
+    }
+    let (mut policy, mut state) = (String::new(), String::new());
+    for (class, quota, verdict) in applied.iter() {
+        let per_second = u64::from(quota.per_second.max(1));
+        let window = u64::from(quota.burst).div_ceil(per_second).max(1);
+        let remaining = match verdict {
+            Verdict::Allowed { remaining } => *remaining,
+            Verdict::Limited { .. } => 0,
+        };
+        let refill = u64::from(quota.burst.saturating_sub(remaining)).div_ceil(per_second);
+        let separator = if policy.is_empty() { "" } else { ", " };
+        let name = class.as_str();
+        let _ = write!(policy, "{separator}\"{name}\";q={};w={window}", quota.burst);
+        let _ = write!(state, "{separator}\"{name}\";r={remaining};t={refill}");
+    }
+    let headers = response.headers_mut();
+    if let (Ok(policy), Ok(state)) = (HeaderValue::try_from(policy), HeaderValue::try_from(state)) {
+        headers.insert(RATELIMIT_POLICY, policy);
+        headers.insert(RATELIMIT, state);
+    }
+}
+
+/// Paths never shed: the probes (a shed liveness probe would get the process restarted exactly
+/// when it is busiest) and the metrics that show the overload.
+fn never_shed(path: &str) -> bool {
+    path.starts_with("/health") || path == "/metrics"
+}
+
+/// Past `max_in_flight` requests being served, answers 503 at once instead of queueing them
+/// into timeouts; requests within the bound are served as usual.
+#[derive(Clone)]
+pub(crate) struct Shedding {
+    pub(crate) in_flight: Arc<Semaphore>,
+    /// `arcana_shed_requests_total`.
+    pub(crate) shed: prometheus::IntCounter,
+    /// `arcana_http_requests_in_flight`: what the bound is compared with.
+    pub(crate) gauge: prometheus::IntGauge,
+}
+
+/// Holds a slot and counts it in the gauge while the request runs.
+struct Slot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    gauge: prometheus::IntGauge,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.gauge.dec();
+    }
+}
+
+pub(crate) async fn shed(
+    State(shedding): State<Shedding>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if never_shed(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let Ok(permit) = shedding.in_flight.clone().try_acquire_owned() else {
+        shedding.shed.inc();
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "The server is at capacity. Retry shortly.",
+        )
+        .retry_after(1)
+        .into_response();
+    };
+    shedding.gauge.inc();
+    let _slot = Slot {
+        _permit: permit,
+        gauge: shedding.gauge.clone(),
+    };
+    next.run(request).await
+}
