@@ -9,6 +9,7 @@ mod bare;
 mod database;
 mod grpc_load;
 mod http_load;
+mod plugin_modules;
 mod proc_stats;
 mod report;
 mod scenarios;

@@ -4,8 +4,7 @@
 //! a changed file takes to serve.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -22,7 +21,7 @@ const LOOP_BUDGET_MS: u64 = 100;
 const ADMIN: (&str, &str) = ("benchroot", "bench-root-password-1");
 
 pub async fn measure(plan: &Plan, binary: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
-    let modules = build_plugins()?;
+    let modules = crate::plugin_modules::build()?;
     // Two fresh servers, each on its own database: the same build with and without plugins.
     let (scratch, plain_scratch) = (&scratch.join("plugins"), &scratch.join("plain"));
     std::fs::create_dir_all(plain_scratch)?;
@@ -76,38 +75,6 @@ pub async fn measure(plan: &Plan, binary: &Path, scratch: &Path) -> anyhow::Resu
     rows.push(looping(plan, rest, server.pid).await?);
     rows.push(reload(rest, &dir, &modules, server.pid).await?);
     Ok(rows)
-}
-
-/// `plugins/` for wasm32-wasip2 into `<target>/plugins-wasm`, shared with the test suites.
-fn build_plugins() -> anyhow::Result<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("repository root")?;
-    let target = std::env::current_exe()?
-        .ancestors()
-        .find(|dir| dir.join("CACHEDIR.TAG").exists())
-        .map_or_else(|| root.join("target"), Path::to_path_buf)
-        .join("plugins-wasm");
-    let status = Command::new("cargo")
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--target",
-            "wasm32-wasip2",
-            "--manifest-path",
-        ])
-        .arg(root.join("plugins/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target)
-        .env_remove("CARGO_TARGET_DIR")
-        .status()
-        .context("running cargo for plugins/")?;
-    anyhow::ensure!(
-        status.success(),
-        "building plugins/ (rustup target add wasm32-wasip2?)"
-    );
-    Ok(target.join("wasm32-wasip2/release"))
 }
 
 /// `/health` under load while two clients keep a looping plugin busy, and how long each loop
