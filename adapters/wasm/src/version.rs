@@ -229,7 +229,12 @@ impl Version {
                 Ok(UpdateDeadline::Interrupt)
             } else {
                 // Yield to the runtime every tick, so a long call never holds a worker thread.
-                Ok(UpdateDeadline::Yield(1))
+                // Through tokio's own `yield_now`, which defers the wake-up: a plain self-wake
+                // lands in the worker's LIFO slot and the loop runs again before anything else.
+                Ok(UpdateDeadline::YieldCustom(
+                    1,
+                    Box::pin(tokio::task::yield_now()),
+                ))
             }
         });
         // Start-up code runs under a budget too.
