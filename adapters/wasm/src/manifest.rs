@@ -92,6 +92,21 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// What is known of a module before its `describe` ran: its name, and no hook at all, so
+    /// nothing can reach it until the real manifest replaces this one.
+    pub fn undescribed(name: &PluginName) -> Self {
+        Self {
+            name: name.clone(),
+            version: String::new(),
+            subscriptions: Vec::new(),
+            subscription_text: Vec::new(),
+            routes: Vec::new(),
+            interceptor: None,
+            capabilities: Vec::new(),
+            jobs: Vec::new(),
+        }
+    }
+
     /// Checks a descriptor against the file it came from and the hooks the module exports.
     pub fn check(
         descriptor: Descriptor,

@@ -113,7 +113,7 @@ impl Version {
             jobs: indices.jobs.is_some(),
         };
         let mut version = Self {
-            manifest: placeholder_manifest(source.name),
+            manifest: Manifest::undescribed(source.name),
             sha256,
             loaded_at: Utc::now(),
             pre,
@@ -275,19 +275,6 @@ impl Version {
             jobs,
             calls: 0,
         })
-    }
-}
-
-fn placeholder_manifest(name: &PluginName) -> Manifest {
-    Manifest {
-        name: name.clone(),
-        version: String::new(),
-        subscriptions: Vec::new(),
-        subscription_text: Vec::new(),
-        routes: Vec::new(),
-        interceptor: None,
-        capabilities: Vec::new(),
-        jobs: Vec::new(),
     }
 }
 

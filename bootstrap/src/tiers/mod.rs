@@ -21,7 +21,9 @@ fn require_layered(settings: &Settings, tier: Tier) -> anyhow::Result<()> {
     // Plugins hook into the public listener (controller) and the event bus (service) at once;
     // until the tiers share them, refusing is clearer than half a plugin.
     if settings.plugins.enabled {
-        bail!("plugins.enabled = true is supported in the monolith (`arcana serve`) only for now");
+        bail!(
+            "plugins.enabled = true is supported only in the monolith (`arcana serve`); see docs/PLUGINS.md"
+        );
     }
     Ok(())
 }
