@@ -137,7 +137,7 @@ pub enum PluginError {
 #[derive(Debug, thiserror::Error)]
 pub enum PluginJobError {
     /// Another attempt may succeed (the plugin said so, trapped, ran out of time, or is
-    /// quarantined or disabled for now).
+    /// quarantined or disabled at the moment).
     #[error("{0}")]
     Retry(String),
     /// Retrying cannot help.

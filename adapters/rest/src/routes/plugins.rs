@@ -3,6 +3,7 @@
 
 use arcana_domain::plugin::PluginName;
 use arcana_ports::plugins::{HttpHead, PluginError, RouteRequest};
+use arcana_ports::usecases::Principal;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -57,14 +58,7 @@ async fn enable(
     Authenticated(actor): Authenticated,
     Path(name): Path<String>,
 ) -> Result<Json<PluginDto>> {
-    Ok(Json(
-        state
-            .plugins()?
-            .admin
-            .set_enabled(&actor, &name, true)
-            .await?
-            .into(),
-    ))
+    set_enabled(&state, &actor, &name, true).await
 }
 
 /// Stops calling a plugin (it stays loaded). Admin or above.
@@ -78,14 +72,22 @@ async fn disable(
     Authenticated(actor): Authenticated,
     Path(name): Path<String>,
 ) -> Result<Json<PluginDto>> {
-    Ok(Json(
-        state
-            .plugins()?
-            .admin
-            .set_enabled(&actor, &name, false)
-            .await?
-            .into(),
-    ))
+    set_enabled(&state, &actor, &name, false).await
+}
+
+/// Enable and disable differ only in the flag (and in their documented paths).
+async fn set_enabled(
+    state: &AppState,
+    actor: &Principal,
+    name: &str,
+    enabled: bool,
+) -> Result<Json<PluginDto>> {
+    let info = state
+        .plugins()?
+        .admin
+        .set_enabled(actor, name, enabled)
+        .await?;
+    Ok(Json(info.into()))
 }
 
 /// Installs or replaces a plugin: verified, compiled and described before anything is written;
