@@ -22,6 +22,7 @@ mod database;
 mod jobs;
 mod limits;
 mod links;
+mod ops;
 mod plugins;
 mod public;
 mod resilience;

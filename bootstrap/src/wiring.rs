@@ -157,8 +157,13 @@ fn token_codec(settings: &Settings) -> anyhow::Result<JwtTokenCodec> {
     let secret = if let Some(secret) = &security.jwt_secret {
         secret.expose().as_bytes().to_vec()
     } else {
-        // Validation refuses production without a secret; reaching here means development.
-        debug_assert_eq!(settings.environment, Environment::Development);
+        // Checked here rather than only at load time: in the layered modes the controller and
+        // the repository tier load the same configuration and never sign a token.
+        if settings.environment == Environment::Production {
+            anyhow::bail!(
+                "security.jwt_secret: required in production (set ARCANA_SECURITY__JWT_SECRET)"
+            );
+        }
         tracing::warn!(
             "no security.jwt_secret configured: using an ephemeral secret generated at \
              start-up; tokens will not survive a restart (development only)"

@@ -7,7 +7,7 @@ use anyhow::bail;
 use crate::config::{JobsBackend, Mode, Settings};
 use crate::jobs::Roles;
 use crate::shutdown::Shutdown;
-use crate::{jobs, links, serve, telemetry, wiring};
+use crate::{jobs, links, ops, serve, telemetry, wiring};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     telemetry::init(&settings);
@@ -30,6 +30,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         scheduler: true,
     };
     let runtime = jobs::start(&settings, &app, roles, None).await?;
+    ops::start(&settings, "worker", app.health.clone(), registry).await?;
     let queues: Vec<&String> = settings.jobs.worker.queues.keys().collect();
     tracing::info!(?queues, "worker running");
     println!("arcana-worker: running");

@@ -22,6 +22,42 @@ fn production_refuses_to_start_without_a_jwt_secret() {
     assert!(stderr.contains("security.jwt_secret"), "{stderr}");
 }
 
+/// In a layered deployment the controller and the repository tier never touch a token: they
+/// must start in production without the signing key, which only the service tier (and
+/// `arcana-worker`) may hold, and which the service tier still refuses to run without.
+#[test]
+fn only_the_tiers_that_sign_tokens_need_the_jwt_secret_in_production() {
+    let certs = std::env::temp_dir().join(format!("arcana-certs-{}", std::process::id()));
+    let written = arcana(&["tls", "init", "--out", &certs.display().to_string()], &[]);
+    assert!(written.status.success(), "{written:?}");
+    let file = |name: &str| certs.join(name).display().to_string();
+    let (ca, cert, key) = (file("ca.pem"), file("service.pem"), file("service.key"));
+    let layered = [
+        ("ARCANA_ENVIRONMENT", "production"),
+        ("ARCANA_MODE", "layered-grpc"),
+        ("ARCANA_TLS__CA_FILE", ca.as_str()),
+        ("ARCANA_TLS__CERT_FILE", cert.as_str()),
+        ("ARCANA_TLS__KEY_FILE", key.as_str()),
+    ];
+    let checked = arcana(&["config", "check"], &layered);
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let service = Command::new(env!("CARGO_BIN_EXE_arcana-service"))
+        .env_clear()
+        .env("ARCANA_CONFIG_DIR", "/nonexistent/arcana-test-config")
+        .envs(layered)
+        .env("ARCANA_TIERS__REPOSITORY_URL", "https://127.0.0.1:9")
+        .output()
+        .expect("arcana-service runs");
+    let _ = std::fs::remove_dir_all(&certs);
+    assert!(!service.status.success());
+    let stderr = String::from_utf8_lossy(&service.stderr);
+    assert!(stderr.contains("security.jwt_secret"), "{stderr}");
+}
+
 #[test]
 fn every_configuration_error_is_reported_at_once() {
     let output = arcana(

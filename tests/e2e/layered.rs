@@ -9,6 +9,8 @@ mod dev;
 mod failure;
 #[path = "layered/jobs.rs"]
 mod jobs;
+#[path = "layered/ops.rs"]
+mod ops;
 #[path = "layered/security.rs"]
 mod security;
 

@@ -47,6 +47,8 @@ pub struct Tier {
     logs: Arc<Mutex<String>>,
     /// `https://ADDR` of its internal listener.
     pub url: String,
+    /// `http://ADDR` of its operations listener (probes and metrics).
+    pub ops_url: String,
 }
 
 impl Tier {
@@ -260,6 +262,7 @@ fn tier_command(
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("ARCANA_SERVER__INTERNAL__PORT", "0")
+        .env("ARCANA_SERVER__OPS__PORT", "0")
         .env("ARCANA_TLS__CERT_FILE", certs.join(format!("{tier}.pem")))
         .env("ARCANA_TLS__KEY_FILE", certs.join(format!("{tier}.key")))
         .stdin(Stdio::null())
@@ -281,10 +284,16 @@ async fn spawn_tier(
     let mut child = command.spawn().expect("the tier binary starts");
     let logs = collect_logs(child.stderr.take().expect("stderr is piped"));
     let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
+    let (url, ops_url) = tokio::time::timeout(Duration::from_secs(30), async {
+        let (mut url, mut ops_url) = (None, None);
         while let Some(line) = lines.next_line().await.expect("stdout readable") {
-            if let Some((_, url)) = line.split_once("internal listening on ") {
-                return url.trim().to_owned();
+            if let Some((_, found)) = line.split_once("internal listening on ") {
+                url = Some(found.trim().to_owned());
+            } else if let Some((_, found)) = line.split_once("operations listening on ") {
+                ops_url = Some(found.trim().to_owned());
+            }
+            if let (Some(url), Some(ops_url)) = (&url, &ops_url) {
+                return (url.clone(), ops_url.clone());
             }
         }
         panic!("arcana-{tier} exited before listening");
@@ -292,7 +301,12 @@ async fn spawn_tier(
     .await
     .expect("the tier listens within 30 s");
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Tier { child, logs, url }
+    Tier {
+        child,
+        logs,
+        url,
+        ops_url,
+    }
 }
 
 async fn spawn_controller(

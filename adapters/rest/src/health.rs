@@ -54,7 +54,7 @@ async fn health() -> Response {
 /// Liveness probe: restart the process only if this fails. Checks no dependency.
 #[utoipa::path(get, path = "/health/live", tag = "health",
     responses((status = 200, description = "Alive", body = Alive)))]
-async fn live() -> Response {
+pub(crate) async fn live() -> Response {
     ok()
 }
 
@@ -99,7 +99,12 @@ pub(crate) enum Check {
         (status = 503, description = "A required dependency is down", body = Readiness),
     ))]
 async fn ready(State(state): State<AppState>) -> Response {
-    let checks = run_checks(&state.ports.health).await;
+    readiness(&state.ports.health).await
+}
+
+/// The readiness answer over `checks`, shared by the public listener and the operations one.
+pub(crate) async fn readiness(checks: &[Arc<dyn HealthCheck>]) -> Response {
+    let checks = run_checks(checks).await;
     let all_up = checks
         .values()
         .all(|report| !matches!(report.check, Check::Down { .. }));

@@ -14,6 +14,7 @@ mod limits;
 mod metrics;
 mod middleware;
 mod openapi;
+mod ops;
 mod problem;
 mod routes;
 mod state;
@@ -24,6 +25,7 @@ use axum::Router;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::HttpMetrics;
+pub use ops::ops_router;
 pub use state::{PluginsApi, RestConfig, RestState};
 
 /// Where the generated document is served, and what Swagger UI loads.

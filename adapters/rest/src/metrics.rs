@@ -136,10 +136,15 @@ fn method_label(method: &Method) -> &'static str {
     )
 )]
 pub(crate) async fn render(State(state): State<AppState>) -> Result<Response, ApiError> {
+    exposition(&state.registry)
+}
+
+/// `registry` in the Prometheus text format.
+pub(crate) fn exposition(registry: &prometheus::Registry) -> Result<Response, ApiError> {
     let encoder = TextEncoder::new();
     let mut body = Vec::with_capacity(16 * 1024);
     encoder
-        .encode(&state.registry.gather(), &mut body)
+        .encode(&registry.gather(), &mut body)
         .context("encoding metrics")
         .map_err(ApiError::internal)?;
     let content_type = HeaderValue::from_static(prometheus::TEXT_FORMAT);

@@ -130,7 +130,7 @@ impl Parsed {
             check_database(database, errors);
         }
         if let Some(security) = &self.security {
-            check_security(security, self.environment, errors);
+            check_security(security, self.environment, self.mode, errors);
         }
         if let Some(admin) = &self.bootstrap_admin {
             check_admin(admin, errors);
@@ -220,16 +220,20 @@ fn check_database(database: &DatabaseSettings, errors: &mut Vec<String>) {
     }
 }
 
+/// A missing secret is refused here for the monolith only: in the layered modes just the
+/// service tier and `arcana-worker` sign or verify tokens, and they refuse it when they build
+/// the codec, while the controller and the repository tier run without one.
 fn check_security(
     security: &SecuritySettings,
     environment: Option<Environment>,
+    mode: Option<Mode>,
     errors: &mut Vec<String>,
 ) {
-    match (&security.jwt_secret, environment) {
-        (Some(secret), _) if secret.expose().len() < 32 => {
+    match (&security.jwt_secret, environment, mode) {
+        (Some(secret), _, _) if secret.expose().len() < 32 => {
             errors.push("security.jwt_secret: must be at least 32 bytes".into());
         }
-        (None, Some(Environment::Production)) => errors.push(
+        (None, Some(Environment::Production), Some(Mode::Monolith)) => errors.push(
             "security.jwt_secret: required in production (set ARCANA_SECURITY__JWT_SECRET)".into(),
         ),
         _ => {}

@@ -59,6 +59,16 @@ pub struct ServerSettings {
     pub rest: RestSettings,
     pub grpc: GrpcSettings,
     pub internal: InternalSettings,
+    #[serde(default)]
+    pub ops: OpsSettings,
+}
+
+/// The plain-HTTP operations listener of the processes without a public API.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpsSettings {
+    /// `None`: not served.
+    pub port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

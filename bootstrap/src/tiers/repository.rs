@@ -8,15 +8,15 @@ use arcana_adapter_resilience::ResilienceMetrics;
 
 use crate::config::{Settings, Tier};
 use crate::shutdown::Shutdown;
-use crate::{links, resilience, serve, telemetry};
+use crate::{links, ops, resilience, serve, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     super::require_layered(&settings, Tier::Repository)?;
     telemetry::init(&settings);
     let shutdown = Shutdown::listen();
     let database = serve::open_database(&settings).await?;
-    // This tier serves no metrics endpoint: the breaker shows in its readiness only.
-    let metrics = ResilienceMetrics::unregistered()?;
+    let registry = prometheus::Registry::new();
+    let metrics = ResilienceMetrics::register(&registry)?;
     let guard = resilience::guard("database", &settings.resilience.database, &metrics);
     let storage = resilience::storage(&database.storage(), guard);
     let api = StorageApi {
@@ -27,6 +27,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     };
     let listener = links::bind_internal(&settings, Tier::Repository).await?;
     let health = vec![storage.health];
+    ops::start(&settings, "repository", health.clone(), registry).await?;
     links::serve_internal(
         &settings,
         listener,

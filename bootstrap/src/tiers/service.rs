@@ -8,7 +8,7 @@ use arcana_adapter_internal::server::ServiceApi;
 use crate::config::{Settings, Tier};
 use crate::jobs::{self, Roles};
 use crate::shutdown::Shutdown;
-use crate::{background, links, serve, telemetry, wiring};
+use crate::{background, links, ops, serve, telemetry, wiring};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     super::require_layered(&settings, Tier::Service)?;
@@ -32,6 +32,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     };
     let listener = links::bind_internal(&settings, Tier::Service).await?;
     let health = app.health.clone();
+    ops::start(&settings, "service", health.clone(), registry).await?;
     links::serve_internal(
         &settings,
         listener,
