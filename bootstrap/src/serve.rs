@@ -13,6 +13,7 @@ use crate::wiring::{self, App};
 use crate::{background, plugins, public, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    settings.require_signing_key()?;
     if settings.mode != Mode::Monolith {
         bail!(
             "mode = {}: run arcana-controller, arcana-service and arcana-repository \

@@ -22,7 +22,7 @@ use arcana_ports::sessions::SessionStore;
 use arcana_ports::usecases::ManagementError;
 use chrono::TimeDelta;
 
-use crate::config::{Environment, Settings};
+use crate::config::Settings;
 use crate::jobs::JobsBackendParts;
 use crate::public::PublicApi;
 use crate::storage::Storage;
@@ -157,13 +157,7 @@ fn token_codec(settings: &Settings) -> anyhow::Result<JwtTokenCodec> {
     let secret = if let Some(secret) = &security.jwt_secret {
         secret.expose().as_bytes().to_vec()
     } else {
-        // Checked here rather than only at load time: in the layered modes the controller and
-        // the repository tier load the same configuration and never sign a token.
-        if settings.environment == Environment::Production {
-            anyhow::bail!(
-                "security.jwt_secret: required in production (set ARCANA_SECURITY__JWT_SECRET)"
-            );
-        }
+        settings.require_signing_key()?;
         tracing::warn!(
             "no security.jwt_secret configured: using an ephemeral secret generated at \
              start-up; tokens will not survive a restart (development only)"

@@ -10,6 +10,7 @@ use crate::shutdown::Shutdown;
 use crate::{jobs, links, ops, serve, telemetry, wiring};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    settings.require_signing_key()?;
     telemetry::init(&settings);
     if settings.jobs.backend == JobsBackend::Memory {
         bail!("arcana-worker needs jobs.backend = redis: a memory queue is private to one process");

@@ -53,7 +53,7 @@ fn only_the_tiers_that_sign_tokens_need_the_jwt_secret_in_production() {
         .output()
         .expect("arcana-service runs");
     let _ = std::fs::remove_dir_all(&certs);
-    assert!(!service.status.success());
+    assert_eq!(service.status.code(), Some(2), "{service:?}");
     let stderr = String::from_utf8_lossy(&service.stderr);
     assert!(stderr.contains("security.jwt_secret"), "{stderr}");
 }
@@ -110,4 +110,53 @@ fn create_admin_refuses_a_database_that_keeps_nothing() {
     );
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("bootstrap_admin"));
+}
+
+/// Secrets from mounted files: the content is the value (one trailing newline dropped), and a
+/// file that cannot be read is named in the error without anything read from elsewhere.
+#[test]
+fn a_key_can_come_from_the_file_its_file_variable_names() {
+    let dir = std::env::temp_dir().join(format!("arcana-secret-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let secret = dir.join("jwt");
+    std::fs::write(
+        &secret,
+        "a-jwt-secret-read-from-a-mounted-file-0123456789\n",
+    )
+    .expect("written");
+    let path = secret.display().to_string();
+    let production = [
+        ("ARCANA_ENVIRONMENT", "production"),
+        ("ARCANA_SECURITY__JWT_SECRET__FILE", path.as_str()),
+    ];
+    let checked = arcana(&["config", "check"], &production);
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    let short = dir.join("short");
+    std::fs::write(&short, "too-short\n").expect("written");
+    let short = short.display().to_string();
+    let refused = arcana(
+        &["config", "check"],
+        &[("ARCANA_SECURITY__JWT_SECRET__FILE", short.as_str())],
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at least 32 bytes"), "{stderr}");
+
+    let missing = dir.join("missing").display().to_string();
+    let refused = arcana(
+        &["config", "check"],
+        &[("ARCANA_DATABASE__URL__FILE", missing.as_str())],
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("database.url") && stderr.contains(&missing),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

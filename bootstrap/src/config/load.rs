@@ -39,24 +39,28 @@ fn config_dir() -> PathBuf {
 }
 
 fn env_layer() -> Env {
-    Env::prefixed("ARCANA_").split("__").ignore(&["CONFIG_DIR"])
+    Env::prefixed("ARCANA_")
+        .split("__")
+        .ignore(&["CONFIG_DIR"])
+        .filter(|key| !super::files::names_a_file(key.as_str()))
 }
 
 /// Builds the layered figment. The environment and mode decide which files apply, so they are
 /// read first from the layers that cannot depend on them.
-fn figment() -> Figment {
+fn figment(errors: &mut Vec<String>) -> Figment {
     let dir = config_dir();
     let base = Figment::from(Toml::string(EMBEDDED_DEFAULTS))
         .merge(Toml::file(dir.join("default.toml")))
         .merge(env_layer());
     let environment: String = base.extract_inner("environment").unwrap_or_default();
     let mode: String = base.extract_inner("mode").unwrap_or_default();
-    Figment::from(Toml::string(EMBEDDED_DEFAULTS))
+    let layered = Figment::from(Toml::string(EMBEDDED_DEFAULTS))
         .merge(Toml::file(dir.join("default.toml")))
         .merge(Toml::file(dir.join(format!("{environment}.toml"))))
         .merge(Toml::file(dir.join(format!("{mode}.toml"))))
         .merge(Toml::file(dir.join("local.toml")))
-        .merge(env_layer())
+        .merge(env_layer());
+    super::files::merge(layered, errors)
 }
 
 fn section<T: DeserializeOwned>(
@@ -130,7 +134,7 @@ impl Parsed {
             check_database(database, errors);
         }
         if let Some(security) = &self.security {
-            check_security(security, self.environment, self.mode, errors);
+            check_security(security, errors);
         }
         if let Some(admin) = &self.bootstrap_admin {
             check_admin(admin, errors);
@@ -177,8 +181,8 @@ impl Parsed {
 /// Loads, parses and validates the configuration. Sections are parsed one by one and each
 /// parsed section is validated even when another failed, so one run lists every problem.
 pub fn load() -> Result<Settings, ConfigErrors> {
-    let figment = figment();
     let mut errors = Vec::new();
+    let figment = figment(&mut errors);
     let parsed = Parsed::read(&figment, &mut errors);
     parsed.validate(&mut errors);
     match parsed.assemble() {
@@ -220,23 +224,14 @@ fn check_database(database: &DatabaseSettings, errors: &mut Vec<String>) {
     }
 }
 
-/// A missing secret is refused here for the monolith only: in the layered modes just the
-/// service tier and `arcana-worker` sign or verify tokens, and they refuse it when they build
-/// the codec, while the controller and the repository tier run without one.
-fn check_security(
-    security: &SecuritySettings,
-    environment: Option<Environment>,
-    mode: Option<Mode>,
-    errors: &mut Vec<String>,
-) {
-    match (&security.jwt_secret, environment, mode) {
-        (Some(secret), _, _) if secret.expose().len() < 32 => {
-            errors.push("security.jwt_secret: must be at least 32 bytes".into());
-        }
-        (None, Some(Environment::Production), Some(Mode::Monolith)) => errors.push(
-            "security.jwt_secret: required in production (set ARCANA_SECURITY__JWT_SECRET)".into(),
-        ),
-        _ => {}
+/// A missing secret is not refused here: only the processes that sign or verify tokens need
+/// one (`arcana serve`, `arcana-service`, `arcana-worker`; see [`Settings::require_signing_key`]),
+/// while `arcana migrate`, the controller and the repository tier run without it.
+fn check_security(security: &SecuritySettings, errors: &mut Vec<String>) {
+    if let Some(secret) = &security.jwt_secret
+        && secret.expose().len() < 32
+    {
+        errors.push("security.jwt_secret: must be at least 32 bytes".into());
     }
     let argon = &security.argon2;
     if argon.memory_kib < 8 * argon.parallelism.max(1)

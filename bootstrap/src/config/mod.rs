@@ -2,6 +2,7 @@
 //!
 //! Every key is documented in `config/default.toml`, which is compiled in as the base layer.
 
+mod files;
 mod load;
 pub(crate) mod plugins;
 mod resilience;
@@ -10,7 +11,7 @@ mod tiers;
 
 use serde::{Deserialize, Serialize};
 
-pub use load::load;
+pub use load::{ConfigErrors, load};
 pub use plugins::{FailureBudgetSettings, PluginSettings};
 pub use resilience::{DependencyResilience, ResilienceSettings};
 pub use secret::Secret;
@@ -48,6 +49,23 @@ pub struct Settings {
     pub tiers: TierSettings,
     pub tls: TlsSettings,
     pub plugins: PluginSettings,
+}
+
+impl Settings {
+    /// Refuses to run a process that signs or verifies tokens in production without
+    /// `security.jwt_secret`: an ephemeral key would log everyone out on each restart and differ
+    /// between replicas. Called first by those processes, so they exit 2 as for any other
+    /// configuration problem, before touching a database.
+    pub fn require_signing_key(&self) -> Result<(), ConfigErrors> {
+        if self.security.jwt_secret.is_none() && self.environment == Environment::Production {
+            return Err(ConfigErrors(vec![
+                "security.jwt_secret: required in production (set ARCANA_SECURITY__JWT_SECRET, \
+                 or ARCANA_SECURITY__JWT_SECRET__FILE to a mounted secret)"
+                    .into(),
+            ]));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

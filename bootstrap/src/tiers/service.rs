@@ -11,6 +11,7 @@ use crate::shutdown::Shutdown;
 use crate::{background, links, ops, serve, telemetry, wiring};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    settings.require_signing_key()?;
     super::require_layered(&settings, Tier::Service)?;
     telemetry::init(&settings);
     let shutdown = Shutdown::listen();
