@@ -21,7 +21,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             settings.mode.as_str()
         );
     }
-    telemetry::init(&settings);
+    let telemetry = telemetry::init(&settings, "arcana");
     let shutdown = Shutdown::listen();
     let registry = prometheus::Registry::new();
     let database = open_database(&settings).await?;
@@ -43,6 +43,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     job_runtime.shutdown().await;
     database.close().await;
     tracing::info!("stopped");
+    telemetry.shutdown();
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use crate::{jobs, links, ops, serve, telemetry, wiring};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     settings.require_signing_key()?;
-    telemetry::init(&settings);
+    let telemetry = telemetry::init(&settings, "arcana-worker");
     if settings.jobs.backend == JobsBackend::Memory {
         bail!("arcana-worker needs jobs.backend = redis: a memory queue is private to one process");
     }
@@ -41,5 +41,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     if let Some(database) = database {
         database.close().await;
     }
+    telemetry.shutdown();
     Ok(())
 }

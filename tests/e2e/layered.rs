@@ -13,6 +13,8 @@ mod jobs;
 mod ops;
 #[path = "layered/security.rs"]
 mod security;
+#[path = "layered/traces.rs"]
+mod traces;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -8,6 +8,7 @@ pub mod api;
 pub mod chaos;
 pub mod databases;
 pub mod layered;
+pub mod otel;
 pub mod plugins;
 pub mod redis;
 

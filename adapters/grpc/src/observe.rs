@@ -63,7 +63,10 @@ where
             "grpc_request",
             rpc = request.uri().path(),
             request_id = id.to_str().unwrap_or_default(),
+            trace_id = tracing::field::Empty,
         );
+        let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+        arcana_adapter_otel::continue_trace(&span, header("traceparent"), header("tracestate"));
         let started = Instant::now();
         let response = self.inner.call(request);
         let metrics = self.metrics.clone();

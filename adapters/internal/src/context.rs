@@ -21,10 +21,15 @@ impl CallMeta {
     /// and HTTP header names); absent fields are not sent.
     pub fn entries(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
         let request = &self.request;
+        // The next tier's spans hang under this tier's current span (when traces are exported).
+        let (traceparent, tracestate) = arcana_adapter_otel::outgoing((
+            request.traceparent.clone(),
+            request.tracestate.clone(),
+        ));
         [
             ("x-request-id", request.request_id.clone()),
-            ("traceparent", request.traceparent.clone()),
-            ("tracestate", request.tracestate.clone()),
+            ("traceparent", traceparent),
+            ("tracestate", tracestate),
             (
                 "authorization",
                 self.bearer

@@ -143,12 +143,16 @@ fn request_span(request: &Request) -> Span {
         .extensions()
         .get::<RequestId>()
         .map_or("", RequestId::as_str);
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "http_request",
         method = %request.method(),
         route = route_of(request),
         request_id,
-    )
+        trace_id = tracing::field::Empty,
+    );
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+    arcana_adapter_otel::continue_trace(&span, header("traceparent"), header("tracestate"));
+    span
 }
 
 async fn track_metrics(

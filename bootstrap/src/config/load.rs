@@ -295,6 +295,17 @@ fn check_observability(observability: &ObservabilitySettings, errors: &mut Vec<S
     if tracing_subscriber::EnvFilter::try_new(&observability.log_level).is_err() {
         errors.push("observability.log_level: not a valid tracing filter".into());
     }
+    if let Some(endpoint) = &observability.otlp_endpoint
+        && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+    {
+        errors.push("observability.otlp_endpoint: an http:// or https:// URL".into());
+    }
+    if !(0.0..=1.0).contains(&observability.trace_sample_ratio) {
+        errors.push("observability.trace_sample_ratio: between 0 and 1".into());
+    }
+    if observability.otlp_timeout_ms == 0 {
+        errors.push("observability.otlp_timeout_ms: must be positive".into());
+    }
 }
 
 /// The queue backend must be reachable, timings consistent, schedules parseable.

@@ -211,6 +211,10 @@ pub struct BootstrapAdmin {
 pub struct ObservabilitySettings {
     pub log_format: Option<LogFormat>,
     pub log_level: String,
+    /// OTLP/gRPC collector (`http://collector:4317`); `None`: no trace export.
+    pub otlp_endpoint: Option<String>,
+    pub trace_sample_ratio: f64,
+    pub otlp_timeout_ms: u64,
 }
 
 impl ObservabilitySettings {

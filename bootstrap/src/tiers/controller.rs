@@ -13,7 +13,7 @@ use crate::{links, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     super::require_layered(&settings, Tier::Controller)?;
-    telemetry::init(&settings);
+    let telemetry = telemetry::init(&settings, "arcana-controller");
     let shutdown = Shutdown::listen();
     let registry = prometheus::Registry::new();
     let metrics = ResilienceMetrics::register(&registry)?;
@@ -29,5 +29,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let listeners = public::bind(&settings, Some(Tier::Controller.as_str())).await?;
     public::serve(&settings, listeners, api, &registry, &shutdown).await?;
     tracing::info!("stopped");
+    telemetry.shutdown();
     Ok(())
 }

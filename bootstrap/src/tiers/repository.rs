@@ -12,7 +12,7 @@ use crate::{links, ops, resilience, serve, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     super::require_layered(&settings, Tier::Repository)?;
-    telemetry::init(&settings);
+    let telemetry = telemetry::init(&settings, "arcana-repository");
     let shutdown = Shutdown::listen();
     let database = serve::open_database(&settings).await?;
     let registry = prometheus::Registry::new();
@@ -39,5 +39,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     .await?;
     database.close().await;
     tracing::info!("stopped");
+    telemetry.shutdown();
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::{background, links, ops, serve, telemetry, wiring};
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     settings.require_signing_key()?;
     super::require_layered(&settings, Tier::Service)?;
-    telemetry::init(&settings);
+    let telemetry = telemetry::init(&settings, "arcana-service");
     let shutdown = Shutdown::listen();
     let registry = prometheus::Registry::new();
     let storage = links::repository(&settings)?;
@@ -45,5 +45,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     .await?;
     job_runtime.shutdown().await;
     tracing::info!("stopped");
+    telemetry.shutdown();
     Ok(())
 }

@@ -101,11 +101,19 @@ fn split(path: &str) -> Option<(&str, &str)> {
 }
 
 fn call_span(path: &str, call: &Call) -> tracing::Span {
-    tracing::info_span!(
+    let request = &call.meta.request;
+    let span = tracing::info_span!(
         "internal_call",
         rpc = path,
-        request_id = call.meta.request.request_id.as_deref().unwrap_or(""),
-    )
+        request_id = request.request_id.as_deref().unwrap_or(""),
+        trace_id = tracing::field::Empty,
+    );
+    arcana_adapter_otel::continue_trace(
+        &span,
+        request.traceparent.as_deref(),
+        request.tracestate.as_deref(),
+    );
+    span
 }
 
 /// Serves one call at `path` (`/arcana.internal.v1.Storage/FindUserById`): inside a span that

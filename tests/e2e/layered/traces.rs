@@ -1,0 +1,151 @@
+//! Trace export across the tiers: one request that arrives with a W3C `traceparent` yields
+//! spans in the controller, the service and the repository tiers, all in the caller's trace,
+//! each tier's span a child of the tier that called it; the trace id is in the JSON log lines.
+
+use std::time::Duration;
+
+use arcana_tests::layered::Transport as Link;
+use arcana_tests::otel::{Collector, ExportedSpan};
+use reqwest::Method;
+
+use crate::{PASSWORD, stack};
+
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN: &str = "00f067aa0ba902b7";
+
+fn of<'a>(spans: &'a [ExportedSpan], service: &str) -> Vec<&'a ExportedSpan> {
+    spans
+        .iter()
+        .filter(|span| span.service == service)
+        .collect()
+}
+
+async fn one_trace_spans_every_tier(link: Link) {
+    let collector = Collector::start().await;
+    let endpoint = collector.endpoint();
+    let env = [
+        ("ARCANA_OBSERVABILITY__OTLP_ENDPOINT", endpoint.as_str()),
+        ("ARCANA_OBSERVABILITY__LOG_FORMAT", "json"),
+        // The internal listeners log each call served at debug level: a line inside the span.
+        (
+            "ARCANA_OBSERVABILITY__LOG_LEVEL",
+            "info,arcana_adapter_internal=debug",
+        ),
+        // Export within 100 ms rather than the SDK's 5 s.
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ];
+    let (stack, _file) = stack(link, &env).await;
+    let app = &stack.controller;
+    app.register("traced", PASSWORD).await;
+
+    // A sign-in always reaches the repository (the new session is written there).
+    let traceparent = format!("00-{TRACE_ID}-{CALLER_SPAN}-01");
+    let login = app
+        .request(Method::POST, "/api/v1/auth/login", None)
+        .header("traceparent", &traceparent)
+        .json(&serde_json::json!({"username_or_email": "traced", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("the controller answers");
+    assert_eq!(login.status(), 200);
+
+    let spans = collector
+        .wait_for(TRACE_ID, Duration::from_secs(15), |spans| {
+            ["arcana-controller", "arcana-service", "arcana-repository"]
+                .iter()
+                .all(|service| !of(spans, service).is_empty())
+        })
+        .await;
+    let controller = of(&spans, "arcana-controller");
+    let service = of(&spans, "arcana-service");
+    let repository = of(&spans, "arcana-repository");
+    assert!(
+        !controller.is_empty() && !service.is_empty() && !repository.is_empty(),
+        "spans of every tier in trace {TRACE_ID}: {spans:#?}"
+    );
+    // The controller's request span continues the caller's span …
+    let request = controller
+        .iter()
+        .find(|span| span.name == "http_request")
+        .unwrap_or_else(|| panic!("the controller's request span: {spans:#?}"));
+    assert_eq!(request.parent_span_id, CALLER_SPAN);
+    // … and each tier's spans hang under a span of the tier that called it.
+    let parented_by = |children: &[&ExportedSpan], parents: &[&ExportedSpan]| {
+        children.iter().all(|child| {
+            parents
+                .iter()
+                .any(|parent| parent.span_id == child.parent_span_id)
+        })
+    };
+    assert!(parented_by(&service, &controller), "{spans:#?}");
+    assert!(parented_by(&repository, &service), "{spans:#?}");
+
+    let logs = stack.service.logs();
+    let served = logs
+        .lines()
+        .find(|line| line.contains("internal call served") && line.contains("Accounts/Login"))
+        .unwrap_or_else(|| panic!("the service tier logs its calls:\n{logs}"));
+    assert!(
+        served.contains(&format!("\"trace_id\":\"{TRACE_ID}\"")),
+        "the trace id is in the JSON log line: {served}"
+    );
+}
+
+#[tokio::test]
+async fn one_trace_spans_every_tier_over_grpc() {
+    one_trace_spans_every_tier(Link::Grpc).await;
+}
+
+#[tokio::test]
+async fn one_trace_spans_every_tier_over_http() {
+    one_trace_spans_every_tier(Link::Http).await;
+}
+
+/// The monolith's public gRPC API continues a caller's trace too, and a malformed `traceparent`
+/// is ignored (a new trace starts) rather than refused or echoed into the export.
+#[tokio::test]
+async fn the_monolith_continues_grpc_traces_and_ignores_malformed_ones() {
+    use arcana_adapter_grpc::proto::auth::v1::ValidateTokenRequest;
+    use arcana_adapter_grpc::proto::auth::v1::auth_service_client::AuthServiceClient;
+
+    let collector = Collector::start().await;
+    let endpoint = collector.endpoint();
+    let env = [
+        ("ARCANA_OBSERVABILITY__OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ];
+    let app = arcana_tests::TestApp::spawn(crate::BINS.arcana, &env).await;
+    let tokens = app.register("grpc-traced", PASSWORD).await;
+
+    let mut request = tonic::Request::new(ValidateTokenRequest {
+        access_token: tokens.access,
+    });
+    let traceparent = format!("00-{TRACE_ID}-{CALLER_SPAN}-01");
+    request.metadata_mut().insert(
+        "traceparent",
+        traceparent.parse().expect("a metadata value"),
+    );
+    AuthServiceClient::new(app.grpc_channel().await)
+        .validate_token(request)
+        .await
+        .expect("ValidateToken answers");
+
+    let malformed = "00-zzzz-not-a-trace-01";
+    let health = app
+        .request(Method::GET, "/health", None)
+        .header("traceparent", malformed)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(health.status(), 200);
+
+    let spans = collector
+        .wait_for(TRACE_ID, Duration::from_secs(15), |spans| !spans.is_empty())
+        .await;
+    let call = spans
+        .iter()
+        .find(|span| span.name == "grpc_request")
+        .unwrap_or_else(|| panic!("the gRPC call's span in the caller's trace: {spans:#?}"));
+    assert_eq!(call.service, "arcana");
+    assert_eq!(call.parent_span_id, CALLER_SPAN);
+}
