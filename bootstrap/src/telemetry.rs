@@ -47,17 +47,16 @@ pub fn init(settings: &Settings, service: &'static str) -> Telemetry {
     let observability = &settings.observability;
     let filter =
         EnvFilter::try_new(&observability.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let provider =
-        observability.otlp_endpoint.as_deref().and_then(|endpoint| {
-            match tracer_provider(observability, endpoint, service) {
-                Ok(provider) => Some(provider),
-                Err(err) => {
-                    // Observability must not take the service down: run without export, say so.
-                    eprintln!("arcana: trace export disabled: {err:#}");
-                    None
-                }
+    let provider = observability.otlp_endpoint.as_deref().and_then(|endpoint| {
+        match tracer_provider(observability, endpoint, service) {
+            Ok(provider) => Some(provider),
+            Err(err) => {
+                // Observability must not take the service down: run without export, say so.
+                eprintln!("arcana: trace export disabled: {err:#}");
+                None
             }
-        });
+        }
+    });
     // Per-layer filters: `log_level` decides what is logged, not what is traced, so a
     // deployment logging only warnings still exports every request's spans.
     let traces = provider.as_ref().map(|provider| {
