@@ -12,7 +12,7 @@ use arcana_adapter_postgres::PostgresStore;
 use arcana_adapter_sqlite::SqliteStore;
 use arcana_ports::StoreError;
 use arcana_ports::audit::AuditLog;
-use arcana_ports::health::HealthCheck;
+use arcana_ports::health::{HealthCheck, PoolUsage};
 use arcana_ports::plugins::PluginKv;
 use arcana_ports::sessions::SessionStore;
 use arcana_ports::users::UserRepository;
@@ -132,6 +132,25 @@ impl Database {
     /// Whether other processes may write to the same database (a server, not a file or memory).
     pub fn is_shared(&self) -> bool {
         matches!(self.store, Store::Postgres(_) | Store::Mysql(_))
+    }
+
+    /// A reading of the connection pool's occupancy, for the metrics; `None` for `memory:`.
+    pub fn pool_usage(&self) -> Option<Box<dyn Fn() -> PoolUsage + Send + Sync>> {
+        match &self.store {
+            Store::Memory => None,
+            Store::Sqlite(store) => {
+                let store = store.clone();
+                Some(Box::new(move || store.usage()))
+            }
+            Store::Postgres(store) => {
+                let store = store.clone();
+                Some(Box::new(move || store.usage()))
+            }
+            Store::Mysql(store) => {
+                let store = store.clone();
+                Some(Box::new(move || store.usage()))
+            }
+        }
     }
 
     /// Backend name for logs (never the URL, which may hold a password).

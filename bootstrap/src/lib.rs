@@ -24,6 +24,7 @@ mod limits;
 mod links;
 mod ops;
 mod plugins;
+mod pool_metrics;
 mod public;
 mod resilience;
 mod shutdown;

@@ -10,7 +10,7 @@ use crate::database::Database;
 use crate::jobs::{self, Roles};
 use crate::shutdown::Shutdown;
 use crate::wiring::{self, App};
-use crate::{background, plugins, public, telemetry};
+use crate::{background, plugins, pool_metrics, public, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     settings.require_signing_key()?;
@@ -25,6 +25,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let shutdown = Shutdown::listen();
     let registry = prometheus::Registry::new();
     let database = open_database(&settings).await?;
+    if let Some(read) = database.pool_usage() {
+        pool_metrics::register(&registry, read)?;
+    }
     let storage = database.storage();
     let app = wiring::build(&settings, &storage, &registry)?;
     seed_admin(&settings, &app).await?;

@@ -7,7 +7,7 @@ use anyhow::bail;
 use crate::config::{JobsBackend, Mode, Settings};
 use crate::jobs::Roles;
 use crate::shutdown::Shutdown;
-use crate::{jobs, links, ops, serve, telemetry, wiring};
+use crate::{jobs, links, ops, pool_metrics, serve, telemetry, wiring};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     settings.require_signing_key()?;
@@ -21,6 +21,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         Mode::Monolith => Some(serve::open_database(&settings).await?),
         Mode::LayeredGrpc | Mode::LayeredHttp => None,
     };
+    if let Some(read) = database.as_ref().and_then(crate::database::Database::pool_usage) {
+        pool_metrics::register(&registry, read)?;
+    }
     let storage = match &database {
         Some(database) => database.storage(),
         None => links::repository(&settings)?,

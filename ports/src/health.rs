@@ -36,3 +36,18 @@ pub trait HealthCheck: Send + Sync {
         None
     }
 }
+
+/// Occupancy of a database connection pool at one instant, exported as `arcana_db_pool_*`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open, in use or idle.
+    pub open: u32,
+    /// Open connections nobody holds.
+    pub idle: u32,
+    /// The pool's bound (`database.max_connections`).
+    pub max: u32,
+    /// Acquisitions since start that had to wait for a connection, and those that gave up after
+    /// `database.acquire_timeout_secs`; `None` where the pool does not count them.
+    pub waited: Option<u64>,
+    pub timed_out: Option<u64>,
+}

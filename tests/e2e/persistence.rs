@@ -128,6 +128,7 @@ async fn database_outage_is_a_503_until_the_database_returns(service: Service) {
     let tokens: Tokens = app.register("outage", PASSWORD).await;
     let path = format!("/api/v1/users/{}", tokens.user_id);
     assert_eq!(app.get(&path, Some(&tokens.access)).await.status(), 200);
+    assert_pool_metrics(&app, service).await;
 
     proxy.cut();
     let response = app.get(&path, Some(&tokens.access)).await;
@@ -157,6 +158,25 @@ async fn database_outage_is_a_503_until_the_database_returns(service: Service) {
     assert!(recovered, "the server recovered without a restart");
     let ready: Value = app.get("/health/ready", None).await.json().await.unwrap();
     assert_eq!(ready["checks"]["database"]["status"], "up", "{ready}");
+}
+
+/// The pool is visible in `/metrics`: its bound, its connections by state and, where the pool
+/// counts them (MySQL/MariaDB), the acquisitions that waited or gave up.
+async fn assert_pool_metrics(app: &TestApp, service: Service) {
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    let value = |line_start: &str| {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(line_start))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{line_start} in /metrics:\n{metrics}"))
+    };
+    assert!((value("arcana_db_pool_max_connections ") - 10.0).abs() < f64::EPSILON);
+    let open = value("arcana_db_pool_connections{state=\"in_use\"} ")
+        + value("arcana_db_pool_connections{state=\"idle\"} ");
+    assert!((1.0..=10.0).contains(&open), "{open} connections open");
+    let counts_waits = metrics.contains("arcana_db_pool_waits_total ");
+    assert_eq!(counts_waits, service == Service::Mysql, "{metrics}");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use arcana_ports::StoreError;
-use arcana_ports::health::{Health, HealthCheck};
+use arcana_ports::health::{Health, HealthCheck, PoolUsage};
 use async_trait::async_trait;
 use diesel_async::RunQueryDsl as _;
 
@@ -40,6 +40,7 @@ pub struct MysqlStore {
     pub(crate) pool: Pool,
     /// Bounds opening the dedicated connection that migrations run on.
     pub(crate) connect_timeout: Duration,
+    max_connections: u32,
 }
 
 impl MysqlStore {
@@ -54,7 +55,20 @@ impl MysqlStore {
         Ok(Self {
             pool: pool::build(url, settings.max_connections, settings.acquire_timeout),
             connect_timeout: settings.acquire_timeout,
+            max_connections: settings.max_connections,
         })
+    }
+
+    /// The pool's occupancy now, with bb8's counts of waiting and timed-out acquisitions.
+    pub fn usage(&self) -> PoolUsage {
+        let state = self.pool.state();
+        PoolUsage {
+            open: state.connections,
+            idle: state.idle_connections,
+            max: self.max_connections,
+            waited: Some(state.statistics.get_waited),
+            timed_out: Some(state.statistics.get_timed_out),
+        }
     }
 
     pub fn users(&self) -> MysqlUserRepository {

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use arcana_ports::StoreError;
-use arcana_ports::health::{Health, HealthCheck};
+use arcana_ports::health::{Health, HealthCheck, PoolUsage};
 use async_trait::async_trait;
 use sqlx::Pool;
 
@@ -76,6 +76,17 @@ impl<D: Dialect> SqlStore<D> {
     /// this also checkpoints the WAL), so a stopped server leaves a tidy database behind.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The pool's occupancy now (sqlx counts no waits).
+    pub fn usage(&self) -> PoolUsage {
+        PoolUsage {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+            waited: None,
+            timed_out: None,
+        }
     }
 
     /// Applies every pending migration (on PostgreSQL under sqlx's advisory lock, so replicas

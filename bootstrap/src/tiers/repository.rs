@@ -8,7 +8,7 @@ use arcana_adapter_resilience::ResilienceMetrics;
 
 use crate::config::{Settings, Tier};
 use crate::shutdown::Shutdown;
-use crate::{links, ops, resilience, serve, telemetry};
+use crate::{links, ops, pool_metrics, resilience, serve, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     super::require_layered(&settings, Tier::Repository)?;
@@ -17,6 +17,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let database = serve::open_database(&settings).await?;
     let registry = prometheus::Registry::new();
     let metrics = ResilienceMetrics::register(&registry)?;
+    if let Some(read) = database.pool_usage() {
+        pool_metrics::register(&registry, read)?;
+    }
     let guard = resilience::guard("database", &settings.resilience.database, &metrics);
     let storage = resilience::storage(&database.storage(), guard);
     let api = StorageApi {
