@@ -126,6 +126,7 @@ impl JobsService {
             unique,
             tags: command.tags,
             correlation_id: command.correlation_id,
+            trace_context: None,
         })
     }
 

@@ -77,6 +77,7 @@ pub(crate) fn spec(name: &str, queue: &str) -> JobSpec {
         unique: None,
         tags: vec!["conformance".to_owned()],
         correlation_id: Some("corr-1".to_owned()),
+        trace_context: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned()),
     }
 }
 

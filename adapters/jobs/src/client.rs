@@ -54,6 +54,7 @@ impl JobClient {
                 unique: None,
                 tags: Vec::new(),
                 correlation_id: None,
+                trace_context: None,
             },
             delay: None,
             payload_error: None,

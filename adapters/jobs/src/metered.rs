@@ -61,7 +61,11 @@ impl MeteredJobQueue {
 
 #[async_trait]
 impl JobQueue for MeteredJobQueue {
-    async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError> {
+    async fn enqueue(&self, mut spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError> {
+        if spec.trace_context.is_none() {
+            // Enqueued while a request (or another job) is traced: its runs join that trace.
+            spec.trace_context = arcana_adapter_otel::outgoing((None, None)).0;
+        }
         let (name, queue) = (spec.name.clone(), spec.queue.clone());
         let enqueued = self.inner.enqueue(spec, now).await?;
         if !enqueued.deduplicated {

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use arcana_domain::jobs::JobState;
+use arcana_domain::jobs::{JobRecord, JobState};
 use arcana_ports::clock::Clock;
 use arcana_ports::jobs::{JobQueue, Lease, QueueError, WorkerInfo};
 use chrono::TimeDelta;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use crate::job::{JobContext, JobError, Registry};
 use crate::metrics::JobMetrics;
@@ -100,7 +101,10 @@ async fn slot(shared: Arc<Shared>, queue: String, mut stop: watch::Receiver<bool
             .claim(&queues, &settings.worker_id, delta(settings.lease), now)
             .await
         {
-            Ok(Some(lease)) => run_one(&shared, lease, stop.clone()).await,
+            Ok(Some(lease)) => {
+                let span = run_span(&lease.job);
+                run_one(&shared, lease, stop.clone()).instrument(span).await;
+            }
             Ok(None) => idle(settings.poll_interval, &mut stop).await,
             Err(err) => {
                 tracing::warn!(error = %crate::describe(err), "claiming a job failed");
@@ -146,6 +150,21 @@ enum Outcome {
     Abandoned,
 }
 
+/// One attempt's span: a child of the span that enqueued the job when it carries a trace
+/// context, a new trace otherwise (cron, CLI).
+fn run_span(job: &JobRecord) -> tracing::Span {
+    let span = tracing::info_span!(
+        "job_run",
+        job = job.spec.name.as_str(),
+        queue = job.spec.queue.as_str(),
+        job_id = %job.id,
+        attempt = job.attempt,
+        trace_id = tracing::field::Empty,
+    );
+    arcana_adapter_otel::continue_trace(&span, job.spec.trace_context.as_deref(), None);
+    span
+}
+
 async fn run_one(shared: &Shared, lease: Lease, mut stop: watch::Receiver<bool>) {
     let job = &lease.job;
     let (cancel, cancelled) = watch::channel(false);
@@ -166,7 +185,8 @@ async fn run_one(shared: &Shared, lease: Lease, mut stop: watch::Receiver<bool>)
             job.spec.name
         ))),
         Some(handler) => {
-            let mut task = tokio::spawn(handler.run(&job.spec.payload, ctx));
+            // In the attempt's span, so that what the handler calls joins the job's trace.
+            let mut task = tokio::spawn(handler.run(&job.spec.payload, ctx).in_current_span());
             let timeout = job.spec.timeout.to_std().unwrap_or(Duration::MAX);
             let deadline = async {
                 crate::stopped(&mut stop).await;

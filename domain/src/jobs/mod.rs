@@ -96,6 +96,9 @@ pub struct JobSpec {
     pub unique: Option<UniqueKey>,
     pub tags: Vec<String>,
     pub correlation_id: Option<String>,
+    /// The W3C `traceparent` of the span that enqueued it (set by the queue when traces are
+    /// exported), so that each run of the job continues the enqueuer's trace.
+    pub trace_context: Option<String>,
 }
 
 impl JobSpec {

@@ -149,3 +149,41 @@ async fn the_monolith_continues_grpc_traces_and_ignores_malformed_ones() {
     assert_eq!(call.service, "arcana");
     assert_eq!(call.parent_span_id, CALLER_SPAN);
 }
+
+/// A job enqueued by a traced request runs in that request's trace: the run's span is a child
+/// of the span that enqueued it, even though it runs later on a worker.
+#[tokio::test]
+async fn a_job_runs_in_the_trace_of_the_request_that_enqueued_it() {
+    let collector = Collector::start().await;
+    let endpoint = collector.endpoint();
+    let env = [
+        ("ARCANA_OBSERVABILITY__OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ];
+    let app = arcana_tests::TestApp::spawn(crate::BINS.arcana, &env).await;
+    let root = app.root().await.access;
+    let trace_id = "5bf92f3577b34da6a3ce929d0e0e4737";
+    let enqueued = app
+        .request(Method::POST, "/api/v1/jobs", Some(&root))
+        .header("traceparent", format!("00-{trace_id}-{CALLER_SPAN}-01"))
+        .json(&serde_json::json!({"name": "noop"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(enqueued.status(), 201);
+
+    let spans = collector
+        .wait_for(trace_id, Duration::from_secs(15), |spans| {
+            spans.iter().any(|span| span.name == "job_run")
+        })
+        .await;
+    let request = spans
+        .iter()
+        .find(|span| span.name == "http_request")
+        .unwrap_or_else(|| panic!("the enqueuing request's span: {spans:#?}"));
+    let run = spans
+        .iter()
+        .find(|span| span.name == "job_run")
+        .unwrap_or_else(|| panic!("the job's run in the request's trace: {spans:#?}"));
+    assert_eq!(run.parent_span_id, request.span_id, "{spans:#?}");
+}

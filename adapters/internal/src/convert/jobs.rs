@@ -112,6 +112,8 @@ pub(crate) fn job_spec(message: Option<wire::JobSpec>) -> Result<JobSpec, Invali
             .transpose()?,
         tags: message.tags,
         correlation_id: message.correlation_id,
+        // Not on the wire: the service tier enqueues, and sets it there.
+        trace_context: None,
     })
 }
 

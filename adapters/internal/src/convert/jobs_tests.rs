@@ -45,6 +45,7 @@ fn spec() -> JobSpec {
         }),
         tags: vec!["smoke".into(), "eu".into()],
         correlation_id: Some("manual:report".into()),
+        trace_context: None,
     }
 }
 

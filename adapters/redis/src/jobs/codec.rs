@@ -66,6 +66,10 @@ pub(crate) fn spec_fields(spec: &JobSpec) -> Vec<(&'static str, Vec<u8>)> {
             "correlation_id",
             text(spec.correlation_id.as_deref().unwrap_or("")),
         ),
+        (
+            "traceparent",
+            text(spec.trace_context.as_deref().unwrap_or("")),
+        ),
     ]
 }
 
@@ -83,6 +87,14 @@ impl Fields {
 
     pub(crate) fn optional(&self, key: &str) -> Result<Option<&str>, QueueError> {
         Ok(Some(self.text(key)?).filter(|s| !s.is_empty()))
+    }
+
+    /// A field that records written by an older version lack: absent reads as empty.
+    fn added_later(&self, key: &str) -> Result<Option<&str>, QueueError> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(_) => self.optional(key),
+        }
     }
 
     fn number<T: std::str::FromStr>(&self, key: &str) -> Result<T, QueueError> {
@@ -160,6 +172,7 @@ pub(crate) fn decode_spec(f: &Fields) -> Result<JobSpec, QueueError> {
             .map(|t| t.split(TAG_SEPARATOR).map(str::to_owned).collect())
             .unwrap_or_default(),
         correlation_id: f.optional("correlation_id")?.map(str::to_owned),
+        trace_context: f.added_later("traceparent")?.map(str::to_owned),
     })
 }
 
