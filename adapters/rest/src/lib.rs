@@ -45,6 +45,7 @@ pub fn router(state: RestState, config: &RestConfig, registry: prometheus::Regis
     let (mut api, mut document) =
         routes::api_router(with_jobs, plugins.is_some()).split_for_parts();
     openapi::declare_inbound_refusals(&mut document);
+    openapi::declare_cross_field_rules(&mut document);
     if plugins.is_some() {
         // Any method, any depth: what is under the prefix is the plugin's to route.
         api = api.route(
@@ -63,5 +64,6 @@ pub fn router(state: RestState, config: &RestConfig, registry: prometheus::Regis
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut document = routes::api_router(true, true).into_openapi();
     openapi::declare_inbound_refusals(&mut document);
+    openapi::declare_cross_field_rules(&mut document);
     document
 }

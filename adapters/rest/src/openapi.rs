@@ -170,3 +170,45 @@ pub(crate) fn declare_inbound_refusals(document: &mut utoipa::openapi::OpenApi) 
         }
     }
 }
+
+/// Rules between fields that the derived schemas cannot state. A user update must change
+/// something (`{}` is refused with 422). `unique_window_secs` means
+/// something only for a job with a `unique_key`: a number there without a key is refused (422),
+/// so the document says so with JSON Schema's `if`/`then` (OpenAPI 3.1), which utoipa has no
+/// field for and which therefore goes through the schema's extension map, serialised flat.
+pub(crate) fn declare_cross_field_rules(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::extensions::Extensions;
+    use utoipa::openapi::schema::Schema;
+
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(update))) = components.schemas.get_mut("UpdateUserRequest")
+    {
+        update.min_properties = Some(1);
+    }
+    if let Some(RefOr::T(Schema::Object(enqueue))) = components.schemas.get_mut("EnqueueJobRequest")
+    {
+        let rule = Extensions::from_iter([
+            (
+                "if",
+                serde_json::json!({
+                    "properties": {"unique_window_secs": {"type": "integer"}},
+                    "required": ["unique_window_secs"],
+                }),
+            ),
+            (
+                "then",
+                serde_json::json!({
+                    "properties": {"unique_key": {"type": "string"}},
+                    "required": ["unique_key"],
+                }),
+            ),
+        ]);
+        enqueue
+            .extensions
+            .get_or_insert_with(Extensions::default)
+            .merge(rule);
+    }
+}

@@ -71,11 +71,28 @@ pub(crate) struct RefreshRequest {
     pub(crate) refresh_token: String,
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, ToSchema)]
 pub(crate) struct LogoutRequest {
-    /// Revoke every session of the account, not only this one.
-    #[serde(default)]
-    pub(crate) all_sessions: bool,
+    /// Revoke every session of the account, not only this one (default `false`).
+    pub(crate) all_sessions: Option<bool>,
+}
+
+/// Only from a JSON object: a derived `Deserialize` also takes an array of the fields in order,
+/// so `[]` or `[true]` would pass for a body the document says is an object.
+impl<'de> Deserialize<'de> for LogoutRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Fields {
+            #[serde(default)]
+            all_sessions: Option<bool>,
+        }
+        let object = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let fields = Fields::deserialize(serde_json::Value::Object(object))
+            .map_err(serde::de::Error::custom)?;
+        Ok(Self {
+            all_sessions: fields.all_sessions,
+        })
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -83,7 +83,8 @@ pub(crate) struct JobDto {
     /// `scheduled`, `pending`, `active`, `completed`, `dead` or `cancelled`.
     state: &'static str,
     priority: &'static str,
-    #[schema(value_type = Object)]
+    /// Any JSON value (`null` when the stored payload is not JSON).
+    #[schema(value_type = serde_json::Value)]
     payload: Value,
     /// Attempts started so far.
     attempt: u32,
@@ -182,7 +183,8 @@ pub(crate) struct EnqueueRequest {
     name: String,
     #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     queue: Option<String>,
-    #[schema(value_type = Object)]
+    /// Any JSON value, handed to the job's handler; `{}` when absent.
+    #[schema(value_type = serde_json::Value)]
     #[serde(default)]
     payload: Option<Value>,
     /// `low`, `normal` (default), `high` or `critical`.

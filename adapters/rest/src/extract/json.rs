@@ -105,17 +105,55 @@ fn unsupported_media_type() -> ApiError {
 
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let error = error.into_inner();
-        match error.classify() {
-            Category::Data => ApiError::validation([field_problem(&path, &error)]),
-            Category::Syntax | Category::Eof | Category::Io => malformed(),
+    let parsed = serde_path_to_error::deserialize(&mut deserializer);
+    let value = match parsed {
+        Ok(value) => value,
+        Err(error) if error.inner().classify() == Category::Data => {
+            // Rare path only: the document is well-formed but does not fit `T` as written.
+            return with_integral_numbers(bytes)
+                .ok_or_else(|| ApiError::validation([field_problem(&error)]));
         }
-    })?;
+        Err(_) => return Err(malformed()),
+    };
     // Trailing bytes after the value (`{}{}`, `{} x`) make the document malformed too.
     deserializer.end().map_err(|_| malformed())?;
     Ok(value)
+}
+
+/// JSON has one number type: `43.0` is the integer 43 to JSON Schema (and so to the OpenAPI
+/// document), but serde refuses it for an integer field. Retried with every integral number
+/// written as an integer; `None` when that changes nothing or still does not fit.
+fn with_integral_numbers<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    fn normalize(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(number) if number.is_f64() => {
+                let float = number.as_f64().unwrap_or(f64::NAN);
+                // Exactly representable integers only (|x| ≤ 2^53).
+                if float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0 {
+                    #[expect(
+                        clippy::cast_possible_truncation,
+                        reason = "integral and within ±2^53"
+                    )]
+                    let integer = float as i64;
+                    *number = integer.into();
+                    return true;
+                }
+                false
+            }
+            serde_json::Value::Array(items) => {
+                items.iter_mut().fold(false, |c, v| normalize(v) | c)
+            }
+            serde_json::Value::Object(fields) => {
+                fields.values_mut().fold(false, |c, v| normalize(v) | c)
+            }
+            _ => false,
+        }
+    }
+    let mut document: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !normalize(&mut document) {
+        return None;
+    }
+    serde_json::from_value(document).ok()
 }
 
 fn malformed() -> ApiError {
@@ -128,8 +166,10 @@ fn malformed() -> ApiError {
 
 /// Turns serde's message into a field error that names what was expected but never quotes what
 /// was received (`invalid type: string "hunter2…", expected u32` must not come back to a log).
-fn field_problem(path: &str, error: &serde_json::Error) -> FieldProblem {
-    let text = error.to_string();
+fn field_problem(error: &serde_path_to_error::Error<serde_json::Error>) -> FieldProblem {
+    let path = error.path().to_string();
+    let path = path.as_str();
+    let text = error.inner().to_string();
     // serde_json appends the position, which is meaningless once the field is named.
     let text = text
         .rfind(" at line ")

@@ -155,7 +155,7 @@ async fn logout(
     state
         .ports
         .auth
-        .logout(&principal, body.all_sessions)
+        .logout(&principal, body.all_sessions.unwrap_or(false))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
