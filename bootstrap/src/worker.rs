@@ -21,7 +21,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         Mode::Monolith => Some(serve::open_database(&settings).await?),
         Mode::LayeredGrpc | Mode::LayeredHttp => None,
     };
-    if let Some(read) = database.as_ref().and_then(crate::database::Database::pool_usage) {
+    if let Some(read) = database
+        .as_ref()
+        .and_then(crate::database::Database::pool_usage)
+    {
         pool_metrics::register(&registry, read)?;
     }
     let storage = match &database {
