@@ -16,6 +16,7 @@ mod scenarios;
 mod scenarios_grpc;
 mod scenarios_jobs;
 mod scenarios_layered;
+mod scenarios_limits;
 mod scenarios_plugins;
 mod servers;
 

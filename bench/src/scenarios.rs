@@ -59,9 +59,12 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
             let layered =
                 crate::scenarios_layered::measure(&plan, &binary, &arcana, &scratch).await;
             let plugins = crate::scenarios_plugins::measure(&plan, &binary, &scratch).await;
-            match (layered, plugins) {
-                (Ok(layered), Ok(plugins)) => rows.extend(layered.into_iter().chain(plugins)),
-                (Err(err), _) | (_, Err(err)) => outcome = Err(err),
+            let limits = crate::scenarios_limits::measure(&plan, &binary, &scratch).await;
+            match (layered, plugins, limits) {
+                (Ok(layered), Ok(plugins), Ok(limits)) => {
+                    rows.extend(layered.into_iter().chain(plugins).chain(limits));
+                }
+                (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => outcome = Err(err),
             }
         }
         drop(arcana);
