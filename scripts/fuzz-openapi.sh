@@ -8,6 +8,7 @@
 # Installs schemathesis (pinned) into a virtual environment under ~/.cache/arcana on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/rest-url.sh
 arcana="$1"
 seconds="${2:-120}"
 venv="${ARCANA_FUZZ_VENV:-$HOME/.cache/arcana/fuzz-tools}"
@@ -35,14 +36,7 @@ env -i PATH="$PATH" ARCANA_CONFIG_DIR=/nonexistent ARCANA_DATABASE__URL=memory: 
   "$arcana" serve > "$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$log"' EXIT
-url=""
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^arcana: REST listening on //p' "$log" | head -n 1)
-  [ -n "$url" ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$log"; echo "fuzz: arcana serve exited" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { cat "$log"; echo "fuzz: arcana serve did not listen" >&2; exit 1; }
+url=$(rest_url "$server" "$log" fuzz)
 
 "$venv/bin/schemathesis" --no-color --config-file tests/fuzz/schemathesis.toml run \
   "$url/api-docs/openapi.json" --max-time "$seconds" --max-examples 30 \

@@ -6,6 +6,8 @@
 #
 #   deployment/container/smoke.sh [IMAGE]      (default arcana:dev)
 set -euo pipefail
+# shellcheck source=../../scripts/rest-url.sh
+source "$(dirname "$0")/../../scripts/rest-url.sh"
 image="${1:-arcana:dev}"
 b() { buildah --storage-driver vfs "$@"; }
 
@@ -37,14 +39,7 @@ as_image_user
 cmd=(/usr/local/bin/arcana serve)
 as_image_user ARCANA_DATABASE__URL=memory: ARCANA_SERVER__REST__PORT=0 ARCANA_SERVER__GRPC__PORT=0 > "$log" 2>&1 &
 server=$!
-url=""
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^arcana: REST listening on //p' "$log" | head -n 1)
-  [ -n "$url" ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$log"; echo "smoke: arcana serve exited" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { cat "$log"; echo "smoke: arcana serve did not listen" >&2; exit 1; }
+url=$(rest_url "$server" "$log" smoke)
 body=$(curl -fsS "$url/health")
 echo "smoke: $url/health -> $body"
 [ "$body" = '{"status":"ok"}' ]

@@ -101,13 +101,8 @@ async fn one_trace_spans_every_tier_over_http() {
     one_trace_spans_every_tier(Link::Http).await;
 }
 
-/// The monolith's public gRPC API continues a caller's trace too, and a malformed `traceparent`
-/// is ignored (a new trace starts) rather than refused or echoed into the export.
-#[tokio::test]
-async fn the_monolith_continues_grpc_traces_and_ignores_malformed_ones() {
-    use arcana_adapter_grpc::proto::auth::v1::ValidateTokenRequest;
-    use arcana_adapter_grpc::proto::auth::v1::auth_service_client::AuthServiceClient;
-
+/// A monolith exporting to a fresh collector within 100 ms of each span's end.
+async fn traced_monolith() -> (Collector, arcana_tests::TestApp) {
     let collector = Collector::start().await;
     let endpoint = collector.endpoint();
     let env = [
@@ -115,6 +110,17 @@ async fn the_monolith_continues_grpc_traces_and_ignores_malformed_ones() {
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
     ];
     let app = arcana_tests::TestApp::spawn(crate::BINS.arcana, &env).await;
+    (collector, app)
+}
+
+/// The monolith's public gRPC API continues a caller's trace too, and a malformed `traceparent`
+/// is ignored (a new trace starts) rather than refused or echoed into the export.
+#[tokio::test]
+async fn the_monolith_continues_grpc_traces_and_ignores_malformed_ones() {
+    use arcana_adapter_grpc::proto::auth::v1::ValidateTokenRequest;
+    use arcana_adapter_grpc::proto::auth::v1::auth_service_client::AuthServiceClient;
+
+    let (collector, app) = traced_monolith().await;
     let tokens = app.register("grpc-traced", PASSWORD).await;
 
     let mut request = tonic::Request::new(ValidateTokenRequest {
@@ -154,13 +160,7 @@ async fn the_monolith_continues_grpc_traces_and_ignores_malformed_ones() {
 /// of the span that enqueued it, even though it runs later on a worker.
 #[tokio::test]
 async fn a_job_runs_in_the_trace_of_the_request_that_enqueued_it() {
-    let collector = Collector::start().await;
-    let endpoint = collector.endpoint();
-    let env = [
-        ("ARCANA_OBSERVABILITY__OTLP_ENDPOINT", endpoint.as_str()),
-        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
-    ];
-    let app = arcana_tests::TestApp::spawn(crate::BINS.arcana, &env).await;
+    let (collector, app) = traced_monolith().await;
     let root = app.root().await.access;
     let trace_id = "5bf92f3577b34da6a3ce929d0e0e4737";
     let enqueued = app
