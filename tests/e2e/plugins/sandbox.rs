@@ -224,7 +224,13 @@ async fn interceptors_modify_headers_answer_requests_and_fail_open_when_they_tra
     let plugins = PluginDir::new(BIN);
     plugins.install("header-stamp", "header-stamp");
     plugins.install("trapper", "trapper");
-    let app = start(&plugins, &[]).await;
+    // Every failure here must be a trap: on a loaded machine the first (cold) call of a debug
+    // build can overrun the default 5 ms budget and count as a timeout instead.
+    let app = start(
+        &plugins,
+        &[("ARCANA_PLUGINS__INTERCEPTOR_BUDGET_MS", "1000")],
+    )
+    .await;
     let user = app.register("carol", "carol-password-123").await;
     for _ in 0..7 {
         let me = app.get("/api/v1/auth/me", Some(&user.access)).await;
