@@ -15,6 +15,17 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// A field that may be absent (`None`) but, when present, must hold a value: `null` is refused
+/// (422) rather than read as "absent", which would make `{"email": null}` a request that the
+/// document allows and the server cannot act on.
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// Tells an absent field (`None`: leave it) from an explicit `null` (`Some(None)`: clear it),
 /// which plain `Option` folds together.
 #[expect(clippy::option_option, reason = "the three states are the point")]

@@ -135,17 +135,20 @@ impl From<CreateUserRequest> for CreateUser {
     }
 }
 
-/// Absent fields stay as they are; `null` clears `display_name` or `avatar_url`.
+/// Absent fields stay as they are; `null` clears `display_name` or `avatar_url` (and is refused
+/// for `username` and `email`, which cannot be cleared).
 #[derive(Debug, Deserialize, ToSchema)]
 #[expect(
     clippy::option_option,
     reason = "absent, null and a value are three different requests, as in `UpdateProfile`"
 )]
 pub(crate) struct UpdateUserRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = String, required = false)]
     #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9_.-]{3,32}$")]
     username: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = String, required = false)]
     #[schema(
         max_length = 254,
         pattern = r"^[!-\-/-?A-~](?:[!-?A-~]{0,62}[!-\-/-?A-~])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
