@@ -20,7 +20,7 @@ pub(crate) fn from_failure(failure: &Failure) -> Status {
         FailureKind::VersionConflict | FailureKind::StaleVersion | FailureKind::WrongState => {
             Code::FailedPrecondition
         }
-        FailureKind::Unavailable => Code::Unavailable,
+        FailureKind::Unavailable | FailureKind::OutcomeUnknown => Code::Unavailable,
         FailureKind::Internal | FailureKind::Unspecified => Code::Internal,
     };
     let message = failure.kind().as_str_name().to_ascii_lowercase();
@@ -28,17 +28,19 @@ pub(crate) fn from_failure(failure: &Failure) -> Status {
 }
 
 /// A status with a [`Failure`] in its details is the callee's answer; any other status was
-/// produced by the transport (connection refused, deadline, TLS), so the callee was not reached
-/// or its outcome is unknown.
+/// produced by the transport. `UNAVAILABLE` is what tonic says when it could not connect or
+/// the peer refused the stream before processing it (the callee was not reached); any other
+/// (deadline, cancelled, a reset mid-call) leaves the outcome unknown.
 pub(crate) fn into_remote_error(status: &Status) -> RemoteError {
     if !status.details().is_empty()
         && let Ok(failure) = Failure::decode(status.details())
     {
         return RemoteError::Refused(failure);
     }
-    RemoteError::Unreachable(anyhow::anyhow!(
-        "gRPC {:?}: {}",
-        status.code(),
-        status.message()
-    ))
+    let cause = anyhow::anyhow!("gRPC {:?}: {}", status.code(), status.message());
+    if status.code() == Code::Unavailable {
+        RemoteError::Unreachable(cause)
+    } else {
+        RemoteError::NoAnswer(cause)
+    }
 }

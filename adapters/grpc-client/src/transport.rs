@@ -62,7 +62,10 @@ impl GrpcTransport {
             .with_context(|| format!("tiers URL {url:?}"))?
             .tls_config(tls_config)
             .context("configuring TLS toward the next tier")?
-            .connect_timeout(timeout)
+            // Connecting (TCP and TLS) gets half the call's budget: a tier that cannot be
+            // connected to in that time then reports "never reached" (nothing was sent) rather
+            // than racing the call's own timeout, which means "outcome unknown".
+            .connect_timeout(timeout / 2)
             .timeout(timeout)
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(30))

@@ -70,7 +70,7 @@ struct Lines<S> {
 }
 
 /// Splits `chunks` into messages, skipping heartbeats; a broken body, an over-long line or a body
-/// cut in the middle of a line ends the stream with one `Unreachable` item.
+/// cut in the middle of a line ends the stream with one `NoAnswer` item.
 pub(crate) fn lines<S>(chunks: S, max_line: usize) -> MessageStream
 where
     S: Stream<Item = Result<Bytes, anyhow::Error>> + Send + Unpin + 'static,
@@ -85,7 +85,7 @@ where
         match next_line(&mut state).await {
             Ok(Some(line)) => Some((Ok(line), Some(state))),
             Ok(None) => None,
-            Err(cause) => Some((Err(RemoteError::Unreachable(cause)), None)),
+            Err(cause) => Some((Err(RemoteError::NoAnswer(cause)), None)),
         }
     }))
 }
@@ -135,7 +135,9 @@ mod tests {
             .map(|item| {
                 item.map(|line| String::from_utf8(line).unwrap())
                     .map_err(|err| match err {
-                        RemoteError::Unreachable(cause) => format!("{cause:#}"),
+                        RemoteError::Unreachable(cause) | RemoteError::NoAnswer(cause) => {
+                            format!("{cause:#}")
+                        }
                         RemoteError::Refused(failure) => format!("refused: {failure:?}"),
                     })
             })

@@ -28,7 +28,7 @@ fn status_of(kind: FailureKind) -> StatusCode {
             StatusCode::PRECONDITION_FAILED
         }
         FailureKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        FailureKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        FailureKind::Unavailable | FailureKind::OutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
         FailureKind::Internal | FailureKind::Unspecified => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -63,7 +63,9 @@ pub(crate) fn into_remote_error(
     if is_failure && let Ok(failure) = serde_json::from_slice::<Failure>(body) {
         return RemoteError::Refused(failure);
     }
-    RemoteError::Unreachable(anyhow::anyhow!(
+    // Someone answered, but not the callee's code: it may have run the call (a proxy's 502
+    // after the callee died mid-call).
+    RemoteError::NoAnswer(anyhow::anyhow!(
         "the {tier} tier's internal listener answered HTTP {status} without a failure"
     ))
 }
@@ -103,7 +105,7 @@ mod tests {
         let body = serde_json::to_vec(&failure(FailureKind::NotFound)).unwrap();
         let json = HeaderValue::from_static("application/json");
         let outcome = into_remote_error(StatusCode::NOT_FOUND, Some(&json), &body, "repository");
-        assert!(matches!(outcome, RemoteError::Unreachable(_)));
+        assert!(matches!(outcome, RemoteError::NoAnswer(_)));
     }
 
     #[test]
@@ -111,7 +113,7 @@ mod tests {
         let media = HeaderValue::from_static(FAILURE_MEDIA_TYPE);
         let outcome =
             into_remote_error(StatusCode::BAD_GATEWAY, Some(&media), b"<html>", "service");
-        assert!(matches!(outcome, RemoteError::Unreachable(_)));
+        assert!(matches!(outcome, RemoteError::NoAnswer(_)));
     }
 
     #[test]
@@ -126,6 +128,7 @@ mod tests {
             (FailureKind::StaleVersion, 412),
             (FailureKind::TooLarge, 413),
             (FailureKind::Unavailable, 503),
+            (FailureKind::OutcomeUnknown, 503),
             (FailureKind::Internal, 500),
         ];
         for (kind, code) in cases {

@@ -66,7 +66,10 @@ impl HttpTransport {
                 // Internal hops go straight to the next tier, whatever HTTP(S)_PROXY says.
                 .no_proxy()
                 .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(timeout)
+                // Connecting (TCP and TLS) gets half the call's budget: a tier that cannot be
+                // connected to in that time then reports "never reached" (nothing was sent)
+                // rather than racing the call's own timeout, which means "outcome unknown".
+                .connect_timeout(timeout / 2)
                 .tcp_nodelay(true))
         };
         let client = builder()?
@@ -123,9 +126,16 @@ impl std::fmt::Debug for HttpTransport {
     }
 }
 
-/// Whatever kept the call from producing an answer: connection, TLS, timeout, a cut body.
+/// Whatever kept the call from producing an answer: no connection (refused, TLS) means the
+/// callee was never reached; a timeout or a cut answer leaves the outcome unknown.
 fn unreachable(err: reqwest::Error, tier: &str) -> RemoteError {
-    RemoteError::Unreachable(anyhow::Error::new(err).context(format!("calling the {tier} tier")))
+    let connect = err.is_connect();
+    let cause = anyhow::Error::new(err).context(format!("calling the {tier} tier"));
+    if connect {
+        RemoteError::Unreachable(cause)
+    } else {
+        RemoteError::NoAnswer(cause)
+    }
 }
 
 #[async_trait]
@@ -184,7 +194,7 @@ impl Transport for HttpTransport {
         let response = tokio::time::timeout(self.timeout, request)
             .await
             .map_err(|_| {
-                RemoteError::Unreachable(anyhow::anyhow!(
+                RemoteError::NoAnswer(anyhow::anyhow!(
                     "the {} tier did not answer within {:?}",
                     self.tier,
                     self.timeout
@@ -199,7 +209,7 @@ impl Transport for HttpTransport {
         let answer = tokio::time::timeout(self.timeout, response.bytes())
             .await
             .map_err(|_| {
-                RemoteError::Unreachable(anyhow::anyhow!(
+                RemoteError::NoAnswer(anyhow::anyhow!(
                     "the {} tier's refusal did not arrive in time",
                     self.tier
                 ))

@@ -26,7 +26,7 @@ fn failure(kind: FailureKind) -> Failure {
 
 /// The callee's side of an error that is not the caller's fault: logged here, never sent.
 fn opaque(kind: FailureKind, cause: &anyhow::Error) -> Failure {
-    if kind == FailureKind::Unavailable {
+    if matches!(kind, FailureKind::Unavailable | FailureKind::OutcomeUnknown) {
         tracing::warn!(error = %format!("{cause:#}"), "a dependency is unavailable");
     } else {
         tracing::error!(error = %format!("{cause:#}"), "internal call failed");
@@ -69,9 +69,8 @@ pub(crate) fn from_store(error: &StoreError) -> Failure {
         StoreError::StaleVersion => failure(FailureKind::StaleVersion),
         StoreError::NotFound => failure(FailureKind::NotFound),
         StoreError::TooLarge => failure(FailureKind::TooLarge),
-        StoreError::Unavailable(cause) | StoreError::OutcomeUnknown(cause) => {
-            opaque(FailureKind::Unavailable, cause)
-        }
+        StoreError::Unavailable(cause) => opaque(FailureKind::Unavailable, cause),
+        StoreError::OutcomeUnknown(cause) => opaque(FailureKind::OutcomeUnknown, cause),
         StoreError::Other(cause) => opaque(FailureKind::Internal, cause),
     }
 }
@@ -173,6 +172,7 @@ pub(crate) fn store_error(error: RemoteError) -> StoreError {
     let failure = match error {
         RemoteError::Refused(failure) => failure,
         RemoteError::Unreachable(cause) => return StoreError::Unavailable(unreachable(cause)),
+        RemoteError::NoAnswer(cause) => return StoreError::OutcomeUnknown(unreachable(cause)),
     };
     match failure.kind() {
         FailureKind::Conflict => match unique_field(&failure) {
@@ -184,6 +184,9 @@ pub(crate) fn store_error(error: RemoteError) -> StoreError {
         FailureKind::TooLarge => StoreError::TooLarge,
         FailureKind::Unavailable => StoreError::Unavailable(anyhow!(
             "the repository tier reports a dependency unavailable"
+        )),
+        FailureKind::OutcomeUnknown => StoreError::OutcomeUnknown(anyhow!(
+            "the repository tier reports a database call whose outcome is unknown"
         )),
         FailureKind::Unspecified
         | FailureKind::Validation
@@ -203,7 +206,9 @@ pub(crate) fn store_error(error: RemoteError) -> StoreError {
 pub(crate) fn auth_error(error: RemoteError) -> AuthError {
     let failure = match error {
         RemoteError::Refused(failure) => failure,
-        RemoteError::Unreachable(cause) => return AuthError::Unavailable(unreachable(cause)),
+        RemoteError::Unreachable(cause) | RemoteError::NoAnswer(cause) => {
+            return AuthError::Unavailable(unreachable(cause));
+        }
     };
     match failure.kind() {
         FailureKind::Validation => AuthError::Validation(field_errors(failure)),
@@ -224,7 +229,7 @@ pub(crate) fn auth_error(error: RemoteError) -> AuthError {
             None => AuthError::Internal(unexpected(&failure)),
         },
         FailureKind::SessionNotFound => AuthError::SessionNotFound,
-        FailureKind::Unavailable => {
+        FailureKind::Unavailable | FailureKind::OutcomeUnknown => {
             AuthError::Unavailable(anyhow!("the service tier reports a dependency unavailable"))
         }
         FailureKind::Unspecified
@@ -242,7 +247,7 @@ pub(crate) fn auth_error(error: RemoteError) -> AuthError {
 pub(crate) fn management_error(error: RemoteError) -> ManagementError {
     let failure = match error {
         RemoteError::Refused(failure) => failure,
-        RemoteError::Unreachable(cause) => {
+        RemoteError::Unreachable(cause) | RemoteError::NoAnswer(cause) => {
             return ManagementError::Unavailable(unreachable(cause));
         }
     };
@@ -259,9 +264,9 @@ pub(crate) fn management_error(error: RemoteError) -> ManagementError {
             None => ManagementError::Internal(unexpected(&failure)),
         },
         FailureKind::VersionConflict => ManagementError::VersionConflict,
-        FailureKind::Unavailable => ManagementError::Unavailable(anyhow!(
-            "the service tier reports a dependency unavailable"
-        )),
+        FailureKind::Unavailable | FailureKind::OutcomeUnknown => ManagementError::Unavailable(
+            anyhow!("the service tier reports a dependency unavailable"),
+        ),
         FailureKind::Unspecified
         | FailureKind::InvalidCredentials
         | FailureKind::Throttled
@@ -277,7 +282,9 @@ pub(crate) fn management_error(error: RemoteError) -> ManagementError {
 pub(crate) fn jobs_error(error: RemoteError) -> JobsError {
     let failure = match error {
         RemoteError::Refused(failure) => failure,
-        RemoteError::Unreachable(cause) => return JobsError::Unavailable(unreachable(cause)),
+        RemoteError::Unreachable(cause) | RemoteError::NoAnswer(cause) => {
+            return JobsError::Unavailable(unreachable(cause));
+        }
     };
     match failure.kind() {
         FailureKind::Validation => JobsError::Validation(field_errors(failure)),
@@ -291,7 +298,7 @@ pub(crate) fn jobs_error(error: RemoteError) -> JobsError {
             Ok(state) => JobsError::WrongState(state),
             Err(_) => JobsError::Internal(unexpected(&failure)),
         },
-        FailureKind::Unavailable => {
+        FailureKind::Unavailable | FailureKind::OutcomeUnknown => {
             JobsError::Unavailable(anyhow!("the service tier reports a dependency unavailable"))
         }
         FailureKind::Unspecified

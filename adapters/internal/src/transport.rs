@@ -49,20 +49,25 @@ pub enum RemoteError {
     /// The callee answered with a failure of its own.
     #[error("the remote tier refused the call ({:?})", .0.kind())]
     Refused(wire::Failure),
-    /// The callee could not be reached, did not answer in time, or answered something that is
-    /// not this protocol. Retrying later may succeed.
+    /// The call never reached the callee (connection refused, TLS refused, the guard's open
+    /// breaker or full bulkhead): nothing happened there. Retrying later may succeed.
     #[error("the remote tier is unreachable")]
     Unreachable(#[source] anyhow::Error),
+    /// The call may have reached the callee and no usable answer came back (a timeout, a
+    /// connection cut mid-call, an answer that is not this protocol): a write may have been
+    /// applied. Retrying later may succeed; retrying a write may apply it twice.
+    #[error("the remote tier did not answer")]
+    NoAnswer(#[source] anyhow::Error),
 }
 
 /// The answers of a server-streaming RPC, encoded, in the order the callee sent them. It ends
-/// when the callee ends the feed; a broken link yields one `Unreachable` item, then the end.
+/// when the callee ends the feed; a broken link yields one `NoAnswer` item, then the end.
 /// Dropping it cancels the call on the callee (gRPC: the stream is reset; HTTP: the connection
 /// is closed), which drops the callee's side of the feed.
 pub type MessageStream = Pin<Box<dyn Stream<Item = Result<Vec<u8>, RemoteError>> + Send>>;
 
 /// One link to a remote tier. Implementations reuse their connections (no handshake per call)
-/// and bound every call by their configured timeout, reporting it as `Unreachable`.
+/// and bound every call by their configured timeout, reporting it as `NoAnswer`.
 #[async_trait]
 pub trait Transport: Send + Sync {
     fn encoding(&self) -> Encoding;
@@ -101,16 +106,16 @@ where
     let encoding = transport.encoding();
     let body = encoding.encode(request).map_err(RemoteError::Unreachable)?;
     let answer = transport.call(path, body, meta).await?;
-    encoding.decode(&answer).map_err(|err| {
-        RemoteError::Unreachable(err.context(format!("decoding the answer of {path}")))
-    })
+    encoding
+        .decode(&answer)
+        .map_err(|err| RemoteError::NoAnswer(err.context(format!("decoding the answer of {path}"))))
 }
 
 /// The decoded answers of a server-streaming RPC.
 pub(crate) type Answers<Resp> = Pin<Box<dyn Stream<Item = Result<Resp, RemoteError>> + Send>>;
 
 /// Encodes `request`, opens the server-streaming RPC at `path` and decodes each answer; an
-/// answer that does not decode ends the stream as an `Unreachable` item.
+/// answer that does not decode ends the stream as a `NoAnswer` item.
 pub(crate) async fn subscribe<Req, Resp>(
     transport: &dyn Transport,
     path: &'static str,
@@ -127,7 +132,7 @@ where
     let decoded = stream.map(move |answer| {
         answer.and_then(|bytes| {
             encoding.decode(&bytes).map_err(|err| {
-                RemoteError::Unreachable(err.context(format!("decoding an answer of {path}")))
+                RemoteError::NoAnswer(err.context(format!("decoding an answer of {path}")))
             })
         })
     });

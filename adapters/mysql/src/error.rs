@@ -21,9 +21,11 @@ const CONNECTION_FAILURES: [&str; 3] = [
 /// that a message of an unexpected shape can never put a value in the log.
 const KNOWN_KEYS: [&str; 3] = ["users_username_key", "users_email_key", "PRIMARY"];
 
-/// Classifies `err`: connection lost → `Unavailable`, anything else → `Other`. The driver error
-/// stays attached as the source, for logs only — except for duplicate-key errors, whose message
-/// holds the duplicated value and is dropped.
+/// Classifies the error of a statement sent on a pooled connection: the connection failing
+/// under it → `OutcomeUnknown` (the server may have applied a write whose answer was lost),
+/// anything else → `Other`. Getting no connection at all is [`pool_error`]'s `Unavailable`.
+/// The driver error stays attached as the source, for logs only — except for duplicate-key
+/// errors, whose message holds the duplicated value and is dropped.
 pub(crate) fn store_error(err: DieselError, doing: &'static str) -> StoreError {
     if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &err {
         let key = duplicate_key(info.message())
@@ -32,7 +34,7 @@ pub(crate) fn store_error(err: DieselError, doing: &'static str) -> StoreError {
         return StoreError::Other(anyhow::anyhow!("duplicate entry for {key}").context(doing));
     }
     if is_connection_failure(&err) {
-        StoreError::Unavailable(anyhow::Error::new(err).context(doing))
+        StoreError::OutcomeUnknown(anyhow::Error::new(err).context(doing))
     } else {
         StoreError::Other(anyhow::Error::new(err).context(doing))
     }
@@ -125,16 +127,19 @@ mod tests {
     }
 
     #[test]
-    fn only_connection_failures_are_unavailable() {
+    fn a_connection_failing_under_a_statement_leaves_its_outcome_unknown() {
         let unknown = |message: &str| {
             DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
         };
         let io = unknown("Input/output error: Connection reset by peer (os error 104)");
-        assert!(matches!(store_error(io, "x"), StoreError::Unavailable(_)));
+        assert!(matches!(
+            store_error(io, "x"),
+            StoreError::OutcomeUnknown(_)
+        ));
         let closed = unknown("Driver error: `Connection to the server is closed.'");
         assert!(matches!(
             store_error(closed, "x"),
-            StoreError::Unavailable(_)
+            StoreError::OutcomeUnknown(_)
         ));
         let server = unknown("Table 'arcana.users' doesn't exist");
         assert!(matches!(store_error(server, "x"), StoreError::Other(_)));

@@ -50,8 +50,9 @@ impl MysqlStore {
     /// together do not race.
     ///
     /// # Errors
-    /// `Unavailable` when the server cannot be reached, `Other` when a migration fails or the
-    /// lock is not granted within two minutes.
+    /// `Unavailable` when the server cannot be reached (`OutcomeUnknown` when the connection
+    /// fails while taking the lock), `Other` when a migration fails or the lock is not granted
+    /// within two minutes.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.dedicated_connection().await?;
         let lock = diesel::sql_query(LOCK)

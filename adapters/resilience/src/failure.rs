@@ -68,11 +68,11 @@ impl Failure for RemoteError {
     /// Only an unreachable tier counts: a tier that answers, even with "my own dependency is
     /// unavailable", is a working link (its own breaker protects what is behind it).
     fn is_dependency_failure(&self) -> bool {
-        matches!(self, Self::Unreachable(_))
+        matches!(self, Self::Unreachable(_) | Self::NoAnswer(_))
     }
 
     fn timed_out(dependency: &'static str, after: Duration) -> Self {
-        Self::Unreachable(anyhow!("{dependency} did not answer within {after:?}"))
+        Self::NoAnswer(anyhow!("{dependency} did not answer within {after:?}"))
     }
 
     fn refused(cause: anyhow::Error) -> Self {
@@ -82,7 +82,7 @@ impl Failure for RemoteError {
     fn is_refusal(&self) -> bool {
         match self {
             Self::Unreachable(cause) => is_guard_refusal(cause),
-            Self::Refused(_) => false,
+            Self::Refused(_) | Self::NoAnswer(_) => false,
         }
     }
 }

@@ -52,8 +52,9 @@ async fn a_tier_that_accepts_but_never_answers_costs_the_timeout_and_no_more() {
         matches!(found, Err(StoreError::Unavailable(_))),
         "{found:?}"
     );
+    // Nothing was sent: the connect timeout (half the call's budget) ends it.
     let elapsed = started.elapsed();
-    assert!(elapsed >= SHORT && elapsed < SHORT + SLACK, "{elapsed:?}");
+    assert!(elapsed >= SHORT / 2 && elapsed < SHORT + SLACK, "{elapsed:?}");
 }
 
 #[tokio::test]
@@ -151,7 +152,7 @@ async fn wait_until_refused(addr: std::net::SocketAddr) {
 }
 
 #[tokio::test]
-async fn a_call_the_tier_cannot_finish_in_time_is_answered_unavailable() {
+async fn a_call_the_tier_cannot_finish_in_time_has_an_unknown_outcome() {
     let gate = Arc::new(Gate::default());
     let listener = TestListener::spawn_with(gate.clone(), vec![], &["service"], SHORT).await;
     let transport = listener.transport(CREDENTIAL);
@@ -166,7 +167,7 @@ async fn a_call_the_tier_cannot_finish_in_time_is_answered_unavailable() {
         .await;
 
     assert!(
-        matches!(answer, Err(RemoteError::Unreachable(_))),
+        matches!(answer, Err(RemoteError::NoAnswer(_))),
         "{answer:?}"
     );
     assert!(started.elapsed() < SHORT + SLACK);

@@ -98,6 +98,32 @@ fn storage_errors_round_trip_and_an_unreachable_tier_is_unavailable() {
     ));
 }
 
+/// "Never reached" and "outcome unknown" stay apart across a hop, whether the repository tier
+/// reports them of its database or the link itself fails, and neither carries its cause over.
+#[test]
+fn an_unknown_outcome_stays_unknown_across_the_wire() {
+    let unknown = StoreError::OutcomeUnknown(anyhow!("connection to 10.0.0.7 reset mid-query"));
+    let sent = from_store(&unknown);
+    assert!(!format!("{sent:?}").contains("10.0.0.7"));
+    assert!(matches!(
+        store_error(through_the_wire(&sent)),
+        StoreError::OutcomeUnknown(_)
+    ));
+    let unavailable = from_store(&StoreError::Unavailable(anyhow!("refused")));
+    assert!(matches!(
+        store_error(through_the_wire(&unavailable)),
+        StoreError::Unavailable(_)
+    ));
+    assert!(matches!(
+        store_error(RemoteError::NoAnswer(anyhow!("no answer within 2s"))),
+        StoreError::OutcomeUnknown(_)
+    ));
+    assert!(matches!(
+        auth_error(RemoteError::NoAnswer(anyhow!("no answer within 2s"))),
+        AuthError::Unavailable(_)
+    ));
+}
+
 #[test]
 fn a_failure_of_another_vocabulary_becomes_an_internal_error() {
     let forbidden = through_the_wire(&from_management(ManagementError::Forbidden));
