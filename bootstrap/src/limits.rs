@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use arcana_adapter_grpc::GrpcLimits;
 use arcana_adapter_redis::RedisRateLimiter;
-use arcana_adapter_resilience::GovernorRateLimiter;
+use arcana_adapter_resilience::{GovernorRateLimiter, Guard, ResilientRateLimiter};
 use arcana_ports::ratelimit::RateLimiter;
 use prometheus::{IntCounterVec, Opts};
 
@@ -16,8 +16,12 @@ use crate::config::{Settings, ThrottleBackend};
 /// then holds the clients of the last few seconds, however many came and went before.
 const EVICT_EVERY: Duration = Duration::from_secs(10);
 
-/// `None` when `rate_limit.enabled` is false. Must run inside the tokio runtime.
-pub(crate) fn limiter(settings: &Settings) -> anyhow::Result<Option<Arc<dyn RateLimiter>>> {
+/// `None` when `rate_limit.enabled` is false. A limiter in Redis goes behind `redis_guard`, the
+/// process's one guard of Redis. Must run inside the tokio runtime.
+pub(crate) fn limiter(
+    settings: &Settings,
+    redis_guard: Option<&Arc<Guard>>,
+) -> anyhow::Result<Option<Arc<dyn RateLimiter>>> {
     let limits = &settings.rate_limit;
     if !limits.enabled {
         return Ok(None);
@@ -37,7 +41,12 @@ pub(crate) fn limiter(settings: &Settings) -> anyhow::Result<Option<Arc<dyn Rate
         ThrottleBackend::Redis => {
             let redis = crate::state::redis_connection(settings)?
                 .context("rate_limit.store = redis needs redis.url")?;
-            Arc::new(RedisRateLimiter::new(redis, per_ip, per_user, auth))
+            let limiter: Arc<dyn RateLimiter> =
+                Arc::new(RedisRateLimiter::new(redis, per_ip, per_user, auth));
+            match redis_guard {
+                Some(guard) => Arc::new(ResilientRateLimiter::new(limiter, guard.clone())),
+                None => limiter,
+            }
         }
     }))
 }

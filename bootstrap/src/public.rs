@@ -26,6 +26,8 @@ pub struct PublicApi {
     /// `None` unless this process runs the plugin host.
     pub plugins: Option<PluginsApi>,
     pub health: Vec<Arc<dyn HealthCheck>>,
+    /// The inbound rate limiter of `rate_limit.*`; `None` when it is switched off.
+    pub limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 /// Bound before anything is served, so that the printed addresses are live.
@@ -71,7 +73,7 @@ pub async fn serve(
     registry: &prometheus::Registry,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
-    let limiter = crate::limits::limiter(settings)?;
+    let limiter = api.limiter.clone();
     // One bound for both listeners: overload is of the process, whatever the protocol.
     let max_in_flight = settings.server.max_in_flight;
     let in_flight =

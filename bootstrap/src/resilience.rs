@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use arcana_adapter_internal::Transport;
 use arcana_adapter_resilience::{
-    Guard, GuardedHealth, ResilienceMetrics, ResilientAuditLog, ResilientSessionStore,
-    ResilientTransport, ResilientUserRepository,
+    Guard, GuardedHealth, ResilienceMetrics, ResilientAuditLog, ResilientPluginKv,
+    ResilientSessionStore, ResilientTransport, ResilientUserRepository,
 };
 use arcana_ports::health::HealthCheck;
 use arcana_ports::sessions::SessionStore;
 
-use crate::config::DependencyResilience;
+use crate::config::{DependencyResilience, Settings};
 use crate::storage::Storage;
 
 /// The guard of `dependency` under its table, `None` when the table is switched off.
@@ -24,6 +24,13 @@ pub(crate) fn guard(
     let policy = table.policy()?;
     tracing::debug!(dependency, ?policy, "resilience decorators on");
     Some(Arc::new(Guard::new(dependency, &policy, metrics)))
+}
+
+/// The process's one guard of Redis (one breaker, whichever port reaches it: sessions, login
+/// counters, the shared rate limiter); `None` without `redis.url` or with the table off.
+pub(crate) fn redis_guard(settings: &Settings, metrics: &ResilienceMetrics) -> Option<Arc<Guard>> {
+    settings.redis.url.as_ref()?;
+    guard("redis", &settings.resilience.redis, metrics)
 }
 
 /// `storage` with every port (and its readiness check, which then reports the breaker) behind
@@ -42,6 +49,10 @@ pub(crate) fn storage(storage: &Storage, guard: Option<Arc<Guard>>) -> Storage {
             guard.clone(),
         )),
         audit: Arc::new(ResilientAuditLog::new(storage.audit.clone(), guard.clone())),
+        plugin_kv: Arc::new(ResilientPluginKv::new(
+            storage.plugin_kv.clone(),
+            guard.clone(),
+        )),
         health: Arc::new(GuardedHealth::new(storage.health.clone(), guard)),
         ..storage.clone()
     }

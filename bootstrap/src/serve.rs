@@ -36,7 +36,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         worker: settings.jobs.worker.enabled,
         scheduler: true,
     };
-    let plugins = plugins::start(&settings, &storage, &app.events, &registry).await?;
+    let plugins = plugins::start(&settings, &app.storage, &app.events, &registry).await?;
     let plugin_jobs = plugins.as_ref().map(plugins::jobs);
     let job_runtime = jobs::start(&settings, &app, roles, plugin_jobs).await?;
     let mut api = app.public_api();

@@ -12,7 +12,7 @@ use arcana_adapter_redis::{
     RedisCache, RedisConnection, RedisHealth, RedisSessionStore, RedisSettings, RedisThrottleStore,
     TieredCache,
 };
-use arcana_adapter_resilience::ResilienceMetrics;
+use arcana_adapter_resilience::{Guard, ResilientThrottleStore};
 use arcana_ports::cache::Cache;
 use arcana_ports::health::HealthCheck;
 use arcana_ports::sessions::SessionStore;
@@ -38,12 +38,12 @@ pub fn build(
     settings: &Settings,
     storage: &Storage,
     registry: &prometheus::Registry,
-    metrics: &ResilienceMetrics,
+    redis_guard: Option<&Arc<Guard>>,
 ) -> anyhow::Result<SharedState> {
     let redis = redis_connection(settings)?;
     let mut health: Vec<Arc<dyn HealthCheck>> = Vec::new();
-    let sessions = session_store(settings, storage, redis.as_ref(), &mut health, metrics)?;
-    let throttle = throttle_store(settings, redis.as_ref())?;
+    let sessions = session_store(settings, storage, redis.as_ref(), &mut health, redis_guard)?;
+    let throttle = throttle_store(settings, redis.as_ref(), redis_guard)?;
     let Some(store) = cache_store(settings, storage, redis, &mut health)? else {
         return Ok(SharedState {
             users: storage.users.clone(),
@@ -73,7 +73,7 @@ fn session_store(
     storage: &Storage,
     redis: Option<&RedisConnection>,
     health: &mut Vec<Arc<dyn HealthCheck>>,
-    metrics: &ResilienceMetrics,
+    redis_guard: Option<&Arc<Guard>>,
 ) -> anyhow::Result<Arc<dyn SessionStore>> {
     Ok(match settings.sessions.backend {
         SessionBackend::Sql => storage.sessions.clone(),
@@ -82,11 +82,10 @@ fn session_store(
             let redis = redis
                 .cloned()
                 .context("sessions.backend = redis needs redis.url")?;
-            let guard = resilience::guard("redis", &settings.resilience.redis, metrics);
             let (store, check) = resilience::sessions(
                 Arc::new(RedisSessionStore::new(redis.clone())),
                 Arc::new(RedisHealth::new(redis, "sessions", true)),
-                guard,
+                redis_guard.cloned(),
             );
             health.push(check);
             store
@@ -94,10 +93,11 @@ fn session_store(
     })
 }
 
-/// The login-throttling counters of `rate_limit.store`.
+/// The login-throttling counters of `rate_limit.store`; in Redis, behind its guard.
 fn throttle_store(
     settings: &Settings,
     redis: Option<&RedisConnection>,
+    redis_guard: Option<&Arc<Guard>>,
 ) -> anyhow::Result<Arc<dyn ThrottleStore>> {
     Ok(match settings.rate_limit.store {
         ThrottleBackend::Memory => Arc::new(InMemoryThrottleStore::new()),
@@ -105,7 +105,11 @@ fn throttle_store(
             let redis = redis
                 .cloned()
                 .context("rate_limit.store = redis needs redis.url")?;
-            Arc::new(RedisThrottleStore::new(redis))
+            let store: Arc<dyn ThrottleStore> = Arc::new(RedisThrottleStore::new(redis));
+            match redis_guard {
+                Some(guard) => Arc::new(ResilientThrottleStore::new(store, guard.clone())),
+                None => store,
+            }
         }
     })
 }

@@ -13,7 +13,7 @@ use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -63,7 +63,7 @@ pub fn init(settings: &Settings, service: &'static str) -> Telemetry {
         tracing_opentelemetry::layer()
             .with_tracer(provider.tracer(service))
             .with_tracked_inactivity(false)
-            .with_filter(LevelFilter::INFO)
+            .with_filter(traced())
     });
     let logs = match observability.format_for(settings.environment) {
         LogFormat::Json => tracing_subscriber::fmt::layer()
@@ -94,6 +94,15 @@ pub fn init(settings: &Settings, service: &'static str) -> Telemetry {
         );
     }
     Telemetry { provider }
+}
+
+/// What becomes an exported span: Arcana's request, call and job spans (info), and each call
+/// to a guarded dependency (`dependency_call`, debug, so that it is no work at all for the
+/// logs at their usual levels). Libraries' own debug spans (sqlx, hyper, h2) stay out.
+fn traced() -> Targets {
+    Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_target("arcana_adapter_resilience", LevelFilter::DEBUG)
 }
 
 fn tracer_provider(

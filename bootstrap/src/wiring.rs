@@ -17,6 +17,7 @@ use arcana_application::{
 use arcana_domain::session::SessionLifetimes;
 use arcana_ports::health::HealthCheck;
 use arcana_ports::jobs::JobEventFeed;
+use arcana_ports::ratelimit::RateLimiter;
 use arcana_ports::security::TokenCodec;
 use arcana_ports::sessions::SessionStore;
 use arcana_ports::usecases::ManagementError;
@@ -33,6 +34,9 @@ const EVENT_BUS_CAPACITY: usize = 1024;
 const JOB_EVENTS_CAPACITY: usize = 4096;
 
 pub struct App {
+    /// The storage ports behind the resilience guard of their dependency: what everything else
+    /// in the process (plugins included) uses.
+    pub storage: Storage,
     pub auth: Arc<AuthService>,
     pub users: Arc<UserService>,
     pub audit: Arc<AuditService>,
@@ -44,6 +48,8 @@ pub struct App {
     pub jobs_admin: Arc<JobsService>,
     /// Registered on the process registry; the queue above already counts enqueues in it.
     pub job_metrics: JobMetrics,
+    /// The inbound rate limiter (`None`: `rate_limit.enabled = false`).
+    pub limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 /// Builds the application on `storage` and the configured adapters; cache metrics go to
@@ -59,11 +65,14 @@ pub fn build(
         "repository" => &settings.resilience.repository,
         _ => &settings.resilience.database,
     };
-    let storage = &resilience::storage(
+    let storage = resilience::storage(
         storage,
         resilience::guard(storage.dependency, table, &metrics),
     );
-    let shared = state::build(settings, storage, registry, &metrics)?;
+    let storage = &storage;
+    let redis_guard = resilience::redis_guard(settings, &metrics);
+    let shared = state::build(settings, storage, registry, redis_guard.as_ref())?;
+    let limiter = crate::limits::limiter(settings, redis_guard.as_ref())?;
     let events = InProcessEventBus::new(EVENT_BUS_CAPACITY);
     let ports = Ports {
         users: shared.users,
@@ -90,6 +99,7 @@ pub fn build(
         job_events,
     ));
     Ok(App {
+        storage: storage.clone(),
         auth: Arc::new(AuthService::new(ports.clone(), auth_settings.clone())),
         users: Arc::new(UserService::new(ports, auth_settings)),
         audit: Arc::new(AuditService::new(storage.audit.clone())),
@@ -101,6 +111,7 @@ pub fn build(
         jobs,
         jobs_admin,
         job_metrics,
+        limiter,
     })
 }
 
@@ -114,6 +125,7 @@ impl App {
             jobs: Some(self.jobs_admin.clone()),
             plugins: None,
             health: self.health.clone(),
+            limiter: self.limiter.clone(),
         }
     }
 }

@@ -49,3 +49,11 @@ pub enum StoreError {
     #[error("storage failure")]
     Other(#[source] anyhow::Error),
 }
+
+impl StoreError {
+    /// Whether an open circuit breaker refused the call without trying the dependency: the
+    /// outage is already known (and logged once, when the breaker opened).
+    pub fn is_circuit_open(&self) -> bool {
+        matches!(self, Self::Unavailable(cause) if crate::resilience::CircuitOpen::find(cause).is_some())
+    }
+}

@@ -258,7 +258,8 @@ pub trait PluginKv: Send + Sync {
     /// Removes the key; `false` when it did not exist.
     ///
     /// # Errors
-    /// `Unavailable` when the storage cannot be reached. Safe to retry.
+    /// `Unavailable` when the storage cannot be reached. Not retried by the resilience guard:
+    /// the key is gone either way, but a repeat after an unknown outcome would answer `false`.
     async fn delete(&self, plugin: &PluginName, key: &PluginKey) -> Result<bool, StoreError>;
 
     /// Keys starting with `prefix` (all keys for `""`), in byte order, at most `limit`.

@@ -200,3 +200,66 @@ async fn redis_errors_open_the_sessions_breaker_which_fails_fast_and_closes_by_i
     assert!(recovered, "the sessions breaker closed without a restart");
     assert_eq!(breaker(&app, "sessions").await, "closed");
 }
+
+/// The shared rate limiter sits behind the process's one Redis guard: with Redis gone its
+/// breaker opens, and from then on requests are let through at once (the limiter fails open)
+/// instead of each waiting out the Redis timeout; it closes again when Redis is back.
+#[tokio::test]
+async fn the_shared_rate_limiter_fails_open_through_the_redis_breaker() {
+    let Some(redis) = TestRedis::create() else {
+        return;
+    };
+    let proxy = ChaosProxy::start(&chaos::target_of(&redis.url)).await;
+    let url = chaos::redirect(&redis.url, proxy.addr());
+    let env = [
+        ("ARCANA_REDIS__URL", url.as_str()),
+        ("ARCANA_REDIS__KEY_PREFIX", redis.prefix.as_str()),
+        ("ARCANA_RATE_LIMIT__STORE", "redis"),
+        ("ARCANA_RESILIENCE__REDIS__BREAKER_FAILURES", "2"),
+        ("ARCANA_RESILIENCE__REDIS__BREAKER_OPEN_SECS", "2"),
+        ("ARCANA_RESILIENCE__REDIS__BREAKER_MAX_OPEN_SECS", "2"),
+    ];
+    let app = TestApp::spawn(BIN, &env).await;
+    let tokens = app.register("limited", PASSWORD).await;
+    let me = app.get(ME, Some(&tokens.access)).await;
+    assert_eq!(me.status(), 200);
+    assert!(
+        me.headers().get("ratelimit").is_some(),
+        "the limiter counted it"
+    );
+    let state = r#"dependency="redis""#;
+    assert_eq!(
+        sample(&app, "arcana_circuit_breaker_state", state).await,
+        Some(0.0)
+    );
+
+    proxy.cut();
+    let mut opened = false;
+    for _ in 0..80 {
+        // Served whatever the limiter's state: an outage of the limiter is not one of the API.
+        assert_eq!(app.get(ME, Some(&tokens.access)).await.status(), 200);
+        if sample(&app, "arcana_circuit_breaker_state", state).await == Some(1.0) {
+            opened = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(opened, "the redis breaker opened: {}", app.logs());
+    assert_eq!(app.get(ME, Some(&tokens.access)).await.status(), 200);
+    assert!(sample(&app, "arcana_circuit_breaker_rejections_total", state).await >= Some(1.0));
+
+    proxy.restore().await;
+    let mut closed = false;
+    for _ in 0..80 {
+        let me = app.get(ME, Some(&tokens.access)).await;
+        assert_eq!(me.status(), 200);
+        if sample(&app, "arcana_circuit_breaker_state", state).await == Some(0.0)
+            && me.headers().get("ratelimit").is_some()
+        {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(closed, "the redis breaker closed without a restart");
+}

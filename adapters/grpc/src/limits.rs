@@ -45,7 +45,15 @@ impl GrpcLimits {
                 Err(throttled(retry_after))
             }
             Err(err) => {
-                tracing::warn!(error = %err, class = class.as_str(), "rate limiter unavailable; call let through");
+                // While the breaker is open every call would log the same outage again.
+                if err.is_circuit_open() {
+                    tracing::debug!(
+                        class = class.as_str(),
+                        "rate limiter's breaker open; call let through"
+                    );
+                } else {
+                    tracing::warn!(error = %err, class = class.as_str(), "rate limiter unavailable; call let through");
+                }
                 Ok(())
             }
         }

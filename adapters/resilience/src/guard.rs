@@ -8,6 +8,7 @@ use arcana_ports::resilience::BreakerState;
 use backon::{ExponentialBuilder, Retryable as _};
 use failsafe::futures::CircuitBreaker as _;
 use tokio::sync::Semaphore;
+use tracing::Instrument as _;
 
 use crate::breaker::Breaker;
 use crate::failure::{BulkheadFull, Failure, Safety};
@@ -89,9 +90,28 @@ impl Guard {
     /// [`Safety::Idempotent`] operations are retried, only after a dependency failure, and
     /// never after the guard itself refused the call.
     ///
+    /// The whole call, retries included, is one `dependency_call` span (debug level, fields
+    /// `dependency` and `operation`, e.g. `users.find_by_id`): exported with the request's
+    /// trace when trace export is on, and otherwise a disabled span that costs a load.
+    ///
     /// # Errors
     /// The operation's own error, a timeout as [`Failure::timed_out`], or a refusal.
-    pub async fn call<T, E, F, Fut>(&self, safety: Safety, op: F) -> Result<T, E>
+    pub async fn call<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        safety: Safety,
+        op: F,
+    ) -> Result<T, E>
+    where
+        E: Failure,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let span = tracing::debug_span!("dependency_call", dependency = self.dependency, operation);
+        self.attempts(safety, op).instrument(span).await
+    }
+
+    async fn attempts<T, E, F, Fut>(&self, safety: Safety, op: F) -> Result<T, E>
     where
         E: Failure,
         F: Fn() -> Fut,

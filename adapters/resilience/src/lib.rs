@@ -16,6 +16,7 @@ mod health;
 mod metrics;
 mod ratelimit;
 mod storage;
+mod stores;
 mod transport;
 
 pub use failure::{Failure, Safety};
@@ -24,4 +25,5 @@ pub use health::GuardedHealth;
 pub use metrics::ResilienceMetrics;
 pub use ratelimit::GovernorRateLimiter;
 pub use storage::{ResilientAuditLog, ResilientSessionStore, ResilientUserRepository};
+pub use stores::{ResilientPluginKv, ResilientRateLimiter, ResilientThrottleStore};
 pub use transport::ResilientTransport;

@@ -30,32 +30,42 @@ impl ResilientUserRepository {
 #[async_trait]
 impl UserRepository for ResilientUserRepository {
     async fn insert(&self, user: &User) -> Result<(), StoreError> {
-        self.guard.call(Once, || self.inner.insert(user)).await
+        self.guard
+            .call("users.insert", Once, || self.inner.insert(user))
+            .await
     }
 
     async fn update(&self, user: &User) -> Result<User, StoreError> {
-        self.guard.call(Once, || self.inner.update(user)).await
+        self.guard
+            .call("users.update", Once, || self.inner.update(user))
+            .await
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
         self.guard
-            .call(Idempotent, || self.inner.find_by_id(id))
+            .call("users.find_by_id", Idempotent, || self.inner.find_by_id(id))
             .await
     }
 
     async fn find_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
         let find = || self.inner.find_by_username(username);
-        self.guard.call(Idempotent, find).await
+        self.guard
+            .call("users.find_by_username", Idempotent, find)
+            .await
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
         self.guard
-            .call(Idempotent, || self.inner.find_by_email(email))
+            .call("users.find_by_email", Idempotent, || {
+                self.inner.find_by_email(email)
+            })
             .await
     }
 
     async fn list(&self, query: &UserQuery) -> Result<Vec<User>, StoreError> {
-        self.guard.call(Idempotent, || self.inner.list(query)).await
+        self.guard
+            .call("users.list", Idempotent, || self.inner.list(query))
+            .await
     }
 }
 
@@ -73,21 +83,29 @@ impl ResilientSessionStore {
 #[async_trait]
 impl SessionStore for ResilientSessionStore {
     async fn create(&self, session: &Session) -> Result<(), StoreError> {
-        self.guard.call(Once, || self.inner.create(session)).await
+        self.guard
+            .call("sessions.create", Once, || self.inner.create(session))
+            .await
     }
 
     async fn find(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
-        self.guard.call(Idempotent, || self.inner.find(id)).await
+        self.guard
+            .call("sessions.find", Idempotent, || self.inner.find(id))
+            .await
     }
 
     async fn rotate(&self, expected: &TokenHash, next: &Session) -> Result<bool, StoreError> {
         self.guard
-            .call(Once, || self.inner.rotate(expected, next))
+            .call("sessions.rotate", Once, || {
+                self.inner.rotate(expected, next)
+            })
             .await
     }
 
     async fn revoke(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.guard.call(Once, || self.inner.revoke(id, now)).await
+        self.guard
+            .call("sessions.revoke", Once, || self.inner.revoke(id, now))
+            .await
     }
 
     async fn revoke_all_for_user(
@@ -97,7 +115,9 @@ impl SessionStore for ResilientSessionStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<SessionId>, StoreError> {
         let revoke = || self.inner.revoke_all_for_user(user, keep, now);
-        self.guard.call(Once, revoke).await
+        self.guard
+            .call("sessions.revoke_all_for_user", Once, revoke)
+            .await
     }
 
     async fn list_live_for_user(
@@ -106,7 +126,9 @@ impl SessionStore for ResilientSessionStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<Session>, StoreError> {
         let list = || self.inner.list_live_for_user(user, now);
-        self.guard.call(Idempotent, list).await
+        self.guard
+            .call("sessions.list_live_for_user", Idempotent, list)
+            .await
     }
 
     async fn deny_access_token(
@@ -115,7 +137,9 @@ impl SessionStore for ResilientSessionStore {
         until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let deny = || self.inner.deny_access_token(token_id, until);
-        self.guard.call(Idempotent, deny).await
+        self.guard
+            .call("sessions.deny_access_token", Idempotent, deny)
+            .await
     }
 
     async fn is_access_token_denied(
@@ -124,12 +148,16 @@ impl SessionStore for ResilientSessionStore {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let denied = || self.inner.is_access_token_denied(token_id, now);
-        self.guard.call(Idempotent, denied).await
+        self.guard
+            .call("sessions.is_access_token_denied", Idempotent, denied)
+            .await
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         self.guard
-            .call(Once, || self.inner.purge_expired(now))
+            .call("sessions.purge_expired", Once, || {
+                self.inner.purge_expired(now)
+            })
             .await
     }
 }
@@ -148,12 +176,14 @@ impl ResilientAuditLog {
 #[async_trait]
 impl AuditLog for ResilientAuditLog {
     async fn append(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        self.guard.call(Once, || self.inner.append(entry)).await
+        self.guard
+            .call("audit.append", Once, || self.inner.append(entry))
+            .await
     }
 
     async fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         self.guard
-            .call(Idempotent, || self.inner.query(query))
+            .call("audit.query", Idempotent, || self.inner.query(query))
             .await
     }
 }

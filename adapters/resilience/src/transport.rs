@@ -69,7 +69,7 @@ impl Transport for ResilientTransport {
         meta: &CallMeta,
     ) -> Result<Vec<u8>, RemoteError> {
         let call = || self.inner.call(path, body.clone(), meta);
-        self.guard.call(safety(path), call).await
+        self.guard.call(path, safety(path), call).await
     }
 
     /// Opening the feed goes through the guard once; the open feed is the transport's own.
@@ -80,6 +80,6 @@ impl Transport for ResilientTransport {
         meta: &CallMeta,
     ) -> Result<MessageStream, RemoteError> {
         let open = || self.inner.open_stream(path, body.clone(), meta);
-        self.guard.call(Safety::Once, open).await
+        self.guard.call(path, Safety::Once, open).await
     }
 }

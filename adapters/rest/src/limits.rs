@@ -66,7 +66,15 @@ pub(crate) async fn count(
     let verdict = match limits.limiter.check(class, subject).await {
         Ok(verdict) => verdict,
         Err(err) => {
-            tracing::warn!(error = %err, class = class.as_str(), "rate limiter unavailable; request let through");
+            // While the breaker is open every request would log the same outage again.
+            if err.is_circuit_open() {
+                tracing::debug!(
+                    class = class.as_str(),
+                    "rate limiter's breaker open; request let through"
+                );
+            } else {
+                tracing::warn!(error = %err, class = class.as_str(), "rate limiter unavailable; request let through");
+            }
             return Ok(());
         }
     };

@@ -9,7 +9,7 @@ use arcana_adapter_resilience::ResilienceMetrics;
 use crate::config::{Settings, Tier};
 use crate::public::{self, PublicApi};
 use crate::shutdown::Shutdown;
-use crate::{links, telemetry};
+use crate::{limits, links, resilience, telemetry};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     super::require_layered(&settings, Tier::Controller)?;
@@ -18,6 +18,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let registry = prometheus::Registry::new();
     let metrics = ResilienceMetrics::register(&registry)?;
     let (service, health) = links::service(&settings, &metrics)?;
+    let redis_guard = resilience::redis_guard(&settings, &metrics);
     let api = PublicApi {
         auth: Arc::new(RemoteAuth::new(service.clone())),
         users: Arc::new(RemoteUsers::new(service.clone())),
@@ -25,6 +26,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         jobs: Some(Arc::new(RemoteJobs::new(service))),
         plugins: None,
         health: vec![health],
+        limiter: limits::limiter(&settings, redis_guard.as_ref())?,
     };
     let listeners = public::bind(&settings, Some(Tier::Controller.as_str())).await?;
     public::serve(&settings, listeners, api, &registry, &shutdown).await?;
