@@ -69,16 +69,28 @@ async fn one_trace_spans_every_tier(link: Link) {
         .find(|span| span.name == "http_request")
         .unwrap_or_else(|| panic!("the controller's request span: {spans:#?}"));
     assert_eq!(request.parent_span_id, CALLER_SPAN);
-    // … and each tier's spans hang under a span of the tier that called it.
+    // … each tier's entry spans (those whose parent is not its own) hang under a span of
+    // the tier that called it …
     let parented_by = |children: &[&ExportedSpan], parents: &[&ExportedSpan]| {
-        children.iter().all(|child| {
-            parents
-                .iter()
-                .any(|parent| parent.span_id == child.parent_span_id)
-        })
+        let own = |span: &ExportedSpan| children.iter().any(|c| c.span_id == span.parent_span_id);
+        let entries: Vec<_> = children.iter().filter(|child| !own(child)).collect();
+        !entries.is_empty()
+            && entries.iter().all(|child| {
+                parents
+                    .iter()
+                    .any(|parent| parent.span_id == child.parent_span_id)
+            })
     };
     assert!(parented_by(&service, &controller), "{spans:#?}");
     assert!(parented_by(&repository, &service), "{spans:#?}");
+    // … and each tier's call to the next one, and the repository's to the database, is a
+    // span of its own.
+    for tier in [&controller, &service, &repository] {
+        assert!(
+            tier.iter().any(|span| span.name == "dependency_call"),
+            "{spans:#?}"
+        );
+    }
 
     let logs = stack.service.logs();
     let served = logs
@@ -99,6 +111,49 @@ async fn one_trace_spans_every_tier_over_grpc() {
 #[tokio::test]
 async fn one_trace_spans_every_tier_over_http() {
     one_trace_spans_every_tier(Link::Http).await;
+}
+
+/// In one process the trace goes on below the request: each storage call of the use case is a
+/// `dependency_call` span, a descendant of the request's span.
+#[tokio::test]
+async fn the_monolith_traces_a_request_down_to_its_storage_calls() {
+    let (collector, app) = traced_monolith().await;
+    app.register("traced-storage", PASSWORD).await;
+    let trace_id = "6bf92f3577b34da6a3ce929d0e0e4738";
+    let login = app
+        .request(Method::POST, "/api/v1/auth/login", None)
+        .header("traceparent", format!("00-{trace_id}-{CALLER_SPAN}-01"))
+        .json(&serde_json::json!({"username_or_email": "traced-storage", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(login.status(), 200);
+
+    let spans = collector
+        .wait_for(trace_id, Duration::from_secs(15), |spans| {
+            spans.iter().any(|span| span.name == "dependency_call")
+                && spans.iter().any(|span| span.name == "http_request")
+        })
+        .await;
+    let request = spans
+        .iter()
+        .find(|span| span.name == "http_request")
+        .unwrap_or_else(|| panic!("the request's span: {spans:#?}"));
+    let calls: Vec<_> = spans
+        .iter()
+        .filter(|span| span.name == "dependency_call")
+        .collect();
+    // A sign-in writes a session at least.
+    assert!(
+        !calls.is_empty(),
+        "the storage calls of a login: {spans:#?}"
+    );
+    for call in calls {
+        assert_eq!(
+            call.parent_span_id, request.span_id,
+            "a storage call hangs under the request: {spans:#?}"
+        );
+    }
 }
 
 /// A monolith exporting to a fresh collector within 100 ms of each span's end.
