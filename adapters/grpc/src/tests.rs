@@ -1,4 +1,5 @@
-//! Unit tests of the translation layer: error mapping, bearer parsing, update masks, labels.
+//! Unit tests of the translation layer: error mapping, bearer parsing, update masks, labels,
+//! and the services over mocked use cases.
 
 use std::time::Duration;
 
@@ -159,4 +160,46 @@ fn metric_labels_stay_bounded() {
         ("unknown", "unknown")
     );
     assert_eq!(code_name(b"16"), "UNAUTHENTICATED");
+}
+
+/// A service over a mocked use case: the command it builds from the call (request id from the
+/// metadata, the password only as a candidate) and the status the use case's answer becomes.
+#[tokio::test]
+async fn a_login_reaches_the_use_case_as_typed_and_its_throttling_becomes_resource_exhausted() {
+    use std::sync::Arc;
+
+    use arcana_ports::usecases::auth::MockAuthUseCases;
+
+    use crate::auth::GrpcAuthService;
+    use crate::proto::auth::v1::LoginRequest;
+    use crate::proto::auth::v1::auth_service_server::AuthService as _;
+
+    let mut auth = MockAuthUseCases::new();
+    auth.expect_login()
+        .withf(|login| {
+            login.username_or_email == "ada"
+                && login.request.request_id.as_deref() == Some("req-42")
+        })
+        .times(1)
+        .returning(|_| {
+            Err(AuthError::Throttled {
+                retry_after: Duration::from_secs(7),
+            })
+        });
+    let service = GrpcAuthService {
+        auth: Arc::new(auth),
+    };
+    let mut request = tonic::Request::new(LoginRequest {
+        username_or_email: "ada".to_owned(),
+        password: "a-long-enough-password".to_owned(),
+    });
+    request
+        .metadata_mut()
+        .insert("x-request-id", "req-42".parse().expect("ASCII"));
+
+    let status = service.login(request).await.expect_err("throttled");
+
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    let retry = status.get_details_retry_info().expect("retry info");
+    assert_eq!(retry.retry_delay, Some(Duration::from_secs(7)));
 }

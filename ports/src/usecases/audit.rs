@@ -21,9 +21,14 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
+#[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait AuditUseCases: Send + Sync {
     /// Admin or above; newest first.
+    ///
+    /// # Errors
+    /// `Forbidden` (below admin), `Validation` (a limit out of range, an unknown action, a
+    /// cursor this API did not issue), `Unavailable`, `Internal`. Safe to retry.
     async fn query(
         &self,
         actor: &Principal,

@@ -100,16 +100,39 @@ pub enum AuthError {
     Internal(#[source] anyhow::Error),
 }
 
+/// Sign-up, sign-in, token rotation and the caller's own sessions.
+///
+/// Every method may also fail with `Unavailable` (a dependency could not be reached or its
+/// breaker is open: 503, retry later) and `Internal` (a bug or corrupt data: 500); the lists
+/// below name the answers particular to each. "Safe to retry" means a repeat after an
+/// unknown outcome changes neither state nor answer.
+#[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait AuthUseCases: Send + Sync {
     /// Creates an active `user` account and signs it in. Open registration never grants more
     /// than the `user` role.
+    ///
+    /// # Errors
+    /// `Validation` (username, email or password refused by the domain's rules, every field at
+    /// once), `Conflict` (username or email taken). Not safe to retry: a repeat after an
+    /// unknown outcome may answer `Conflict` for the account it created.
     async fn register(&self, command: Register) -> Result<AuthSession, AuthError>;
 
     /// Signs in by username or email. Throttled per account identifier and per client address.
+    ///
+    /// # Errors
+    /// `InvalidCredentials` (unknown account or wrong password, indistinguishably),
+    /// `AccountDisabled` (suspended, locked or pending), `Throttled` (too many failures; the
+    /// wait is in `retry_after`). Not safe to retry: each attempt creates a session and counts
+    /// against throttling.
     async fn login(&self, command: Login) -> Result<AuthSession, AuthError>;
 
     /// Rotates a refresh token: the presented one stops working, a new pair is returned.
+    ///
+    /// # Errors
+    /// `InvalidToken` (`Invalid`, `Expired`, `Revoked`; `Reused` when an already rotated token
+    /// is presented again, which revokes its whole session family), `AccountDisabled`. Never
+    /// retry: a repeat presents a rotated token and revokes the family.
     async fn refresh(
         &self,
         refresh_token: &str,
@@ -120,6 +143,10 @@ pub trait AuthUseCases: Send + Sync {
     /// Turns a bearer access token into a principal, checking signature, expiry, the deny list,
     /// the session and the account's current status.
     /// The principal acts in `request`, which it carries on to every call made with it.
+    ///
+    /// # Errors
+    /// `InvalidToken` (`Missing`, `Invalid`, `Expired`, `Revoked`), `AccountDisabled`. Safe to
+    /// retry.
     async fn authenticate(
         &self,
         access_token: &str,
@@ -127,15 +154,31 @@ pub trait AuthUseCases: Send + Sync {
     ) -> Result<Principal, AuthError>;
 
     /// Revokes the caller's session (its current access token fails at once), or all of them.
+    ///
+    /// # Errors
+    /// Only the common ones. Not retried by the resilience guard (the revocation's answer
+    /// says what it revoked), though a repeat leaves the same state.
     async fn logout(&self, principal: &Principal, all_sessions: bool) -> Result<(), AuthError>;
 
     /// The caller's live sessions.
+    ///
+    /// # Errors
+    /// Only the common ones. Safe to retry.
     async fn list_sessions(&self, principal: &Principal) -> Result<Vec<SessionView>, AuthError>;
 
     /// Revokes one of the caller's own sessions; another user's session is `SessionNotFound`.
+    ///
+    /// # Errors
+    /// `SessionNotFound` (no such live session of the caller's). Not safe to retry: a repeat
+    /// after an unknown outcome answers `SessionNotFound`.
     async fn revoke_session(&self, principal: &Principal, id: SessionId) -> Result<(), AuthError>;
 
     /// Changes the password after checking the current one, and revokes every other session.
+    ///
+    /// # Errors
+    /// `Validation` (`current_password` incorrect, or `new_password` refused by the policy),
+    /// `InvalidToken(Revoked)` (the account is gone), `Unavailable` also when the account
+    /// changed concurrently (retry against the fresh state). Not safe to retry.
     async fn change_password(
         &self,
         principal: &Principal,

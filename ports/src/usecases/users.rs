@@ -62,15 +62,32 @@ pub enum ManagementError {
     Internal(#[source] anyhow::Error),
 }
 
+/// User management: reads, profile changes, roles, statuses, deletion.
+///
+/// Every method may also fail with `Forbidden` (the actor's role does not allow it),
+/// `Unavailable` (503, retry later) and `Internal` (500); the lists below name the answers
+/// particular to each.
+#[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait UserUseCases: Send + Sync {
     /// Moderator or above. `limit` defaults to 20 and may not exceed 100.
+    ///
+    /// # Errors
+    /// `Validation` (a limit out of range, an unknown role or status filter, a cursor that is
+    /// not one this API issued). Safe to retry.
     async fn list(&self, actor: &Principal, query: ListUsers) -> Result<UserPage, ManagementError>;
 
     /// The caller itself, or anyone for a moderator or above.
+    ///
+    /// # Errors
+    /// `NotFound` (no such user, or deleted). Safe to retry.
     async fn get(&self, actor: &Principal, id: UserId) -> Result<UserView, ManagementError>;
 
     /// Admin or above; the new role must be one the actor may grant.
+    ///
+    /// # Errors
+    /// `Validation` (any field refused, every field at once), `Conflict` (username or email
+    /// taken). Not safe to retry: a repeat after an unknown outcome answers `Conflict`.
     async fn create(
         &self,
         actor: &Principal,
@@ -78,6 +95,11 @@ pub trait UserUseCases: Send + Sync {
     ) -> Result<UserView, ManagementError>;
 
     /// The caller itself, or an admin acting on a user of lower rank.
+    ///
+    /// # Errors
+    /// `NotFound`, `Validation`, `Conflict` (the new username or email is taken),
+    /// `VersionConflict` (the user changed since the caller read it). Not retried by the
+    /// resilience guard.
     async fn update(
         &self,
         actor: &Principal,
@@ -86,6 +108,10 @@ pub trait UserUseCases: Send + Sync {
     ) -> Result<UserView, ManagementError>;
 
     /// Rank rule on both the target and the role granted.
+    ///
+    /// # Errors
+    /// `NotFound`, `Validation` (an unknown role), `VersionConflict`. Not retried by the
+    /// resilience guard.
     async fn set_role(
         &self,
         actor: &Principal,
@@ -95,6 +121,10 @@ pub trait UserUseCases: Send + Sync {
 
     /// Suspend, lock, activate (which also lifts login throttling) or mark pending, with a
     /// reason for the audit log. Suspension and locking revoke every session.
+    ///
+    /// # Errors
+    /// `NotFound`, `Validation` (an unknown status), `VersionConflict`. Not retried by the
+    /// resilience guard.
     async fn set_status(
         &self,
         actor: &Principal,
@@ -104,5 +134,9 @@ pub trait UserUseCases: Send + Sync {
     ) -> Result<UserView, ManagementError>;
 
     /// Soft delete; revokes every session.
+    ///
+    /// # Errors
+    /// `NotFound` (no such user, or already deleted). Not safe to retry: a repeat after an
+    /// unknown outcome answers `NotFound`.
     async fn delete(&self, actor: &Principal, id: UserId) -> Result<(), ManagementError>;
 }

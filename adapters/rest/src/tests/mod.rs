@@ -1,8 +1,9 @@
-//! Unit tests of the HTTP plumbing: problems, extractors, middleware and the OpenAPI document.
-//! They drive small routers through the real middleware stack; the use cases are not involved
-//! (end-to-end suites cover them against the real binary).
+//! Unit tests of the HTTP plumbing: problems, extractors, middleware, the handlers over mocked
+//! use cases, and the OpenAPI document. They drive routers through the real middleware stack;
+//! the application itself is not involved (end-to-end suites cover it against the real binary).
 
 mod extract;
+mod handlers;
 mod middleware;
 mod openapi;
 mod problems;
