@@ -93,13 +93,29 @@ pub async fn health_ok(addr: SocketAddr) -> bool {
     matches!(send(addr, get("/health", None)).await, Ok((200, _)))
 }
 
-/// Drives `connections` connections for `warm_up + measure`, counting only the measured part.
+/// Drives `connections` connections for `warm_up + measure`, counting only the measured part;
+/// a 2xx answer is a success.
 pub async fn run(
     addr: SocketAddr,
     make: MakeRequest,
     connections: usize,
     warm_up: Duration,
     measure: Duration,
+) -> anyhow::Result<Sample> {
+    run_expecting(addr, make, connections, (warm_up, measure), |status| {
+        (200..300).contains(&status)
+    })
+    .await
+}
+
+/// [`run`], where an answer whose status satisfies `expected` is a success (its latency is
+/// recorded) and any other an error.
+pub async fn run_expecting(
+    addr: SocketAddr,
+    make: MakeRequest,
+    connections: usize,
+    (warm_up, measure): (Duration, Duration),
+    expected: fn(u16) -> bool,
 ) -> anyhow::Result<Sample> {
     let start = Instant::now();
     let (from, until) = (start + warm_up, start + warm_up + measure);
@@ -116,7 +132,7 @@ pub async fn run(
                 }
                 let outcome = match sender.send_request(make()).await {
                     Ok(response) => {
-                        let ok = response.status().is_success();
+                        let ok = expected(response.status().as_u16());
                         response.into_body().collect().await.is_ok() && ok
                     }
                     Err(_) => false,

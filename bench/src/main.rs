@@ -6,6 +6,7 @@
 //! every server has a process, a runtime and a `/proc` entry of its own, like Arcana.
 
 mod bare;
+mod collector;
 mod database;
 mod grpc_load;
 mod http_load;
@@ -13,11 +14,12 @@ mod plugin_modules;
 mod proc_stats;
 mod report;
 mod scenarios;
+mod scenarios_costs;
 mod scenarios_grpc;
 mod scenarios_jobs;
 mod scenarios_layered;
-mod scenarios_limits;
 mod scenarios_plugins;
+mod scenarios_resilience;
 mod servers;
 
 use std::path::PathBuf;

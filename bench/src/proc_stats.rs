@@ -23,6 +23,14 @@ pub fn tree_cpu_seconds(pid: u32) -> Option<f64> {
     Some(total)
 }
 
+/// The process `pid` started whose command name is `name` (`arcana-service`).
+pub fn child_named(pid: u32, name: &str) -> Option<u32> {
+    children(pid).into_iter().find(|child| {
+        std::fs::read_to_string(format!("/proc/{child}/comm"))
+            .is_ok_and(|comm| comm.trim_end() == name)
+    })
+}
+
 fn children(pid: u32) -> Vec<u32> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Vec::new();

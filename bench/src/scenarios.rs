@@ -59,12 +59,16 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
             let layered =
                 crate::scenarios_layered::measure(&plan, &binary, &arcana, &scratch).await;
             let plugins = crate::scenarios_plugins::measure(&plan, &binary, &scratch).await;
-            let limits = crate::scenarios_limits::measure(&plan, &binary, &scratch).await;
-            match (layered, plugins, limits) {
-                (Ok(layered), Ok(plugins), Ok(limits)) => {
-                    rows.extend(layered.into_iter().chain(plugins).chain(limits));
+            let costs = crate::scenarios_costs::measure(&plan, &binary, &scratch).await;
+            let breaker = crate::scenarios_resilience::measure(&plan, &binary, &scratch).await;
+            match (layered, plugins, costs, breaker) {
+                (Ok(layered), Ok(plugins), Ok(costs), Ok(breaker)) => {
+                    rows.extend(layered.into_iter().chain(plugins).chain(costs));
+                    rows.push(breaker);
                 }
-                (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => outcome = Err(err),
+                (Err(err), ..) | (_, Err(err), ..) | (.., Err(err), _) | (.., Err(err)) => {
+                    outcome = Err(err);
+                }
             }
         }
         drop(arcana);
