@@ -15,7 +15,7 @@ use crate::http_load;
 use crate::report::Row;
 use crate::scenarios::{Plan, prepare, request};
 use crate::scenarios_layered::{Side, alternate};
-use crate::servers::{self, Backends};
+use crate::servers::{self, Backends, Server};
 
 pub async fn measure(plan: &Plan, binary: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
     let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
@@ -58,6 +58,11 @@ async fn switched(
     std::fs::create_dir_all(&off_scratch)?;
     let with = servers::arcana_with(binary, &Backends::Embedded, &on_scratch, on).await?;
     let without = servers::arcana_with(binary, &Backends::Embedded, &off_scratch, off).await?;
+    me_versus(plan, &with, &without).await
+}
+
+/// `/me` (a fresh user on each server) on `with` alternating with `without`.
+pub(crate) async fn me_versus(plan: &Plan, with: &Server, without: &Server) -> anyhow::Result<Row> {
     let on_rest = http_load::address(with.rest.as_deref().context("REST")?)?;
     let off_rest = http_load::address(without.rest.as_deref().context("REST")?)?;
     let (ours, theirs) = (prepare(on_rest).await?, prepare(off_rest).await?);

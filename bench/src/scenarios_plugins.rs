@@ -13,8 +13,7 @@ use serde_json::{Value, json};
 use crate::http_load::{self, Sample, quantile_ms};
 use crate::proc_stats;
 use crate::report::Row;
-use crate::scenarios::{HTTP_CONNECTIONS, Plan, prepare, request};
-use crate::scenarios_layered::{Side, alternate};
+use crate::scenarios::{HTTP_CONNECTIONS, Plan, request};
 use crate::servers::{self, Backends};
 
 const LOOP_BUDGET_MS: u64 = 100;
@@ -53,22 +52,7 @@ pub async fn measure(plan: &Plan, binary: &Path, scratch: &Path) -> anyhow::Resu
     .to_vec();
     let server = servers::arcana_with(binary, &Backends::Embedded, scratch, &env).await?;
     let rest = http_load::address(server.rest.as_deref().context("REST")?)?;
-    let mono_rest = http_load::address(without.rest.as_deref().context("plain REST")?)?;
-    let (ours, theirs) = (prepare(rest).await?, prepare(mono_rest).await?);
-    let me = |token: &str| request("/api/v1/auth/me", Some(token.to_owned()));
-    let plugin_side = Side {
-        rest,
-        request: me(&ours.token),
-        pid: server.pid,
-        tree: false,
-    };
-    let plain_side = Side {
-        rest: mono_rest,
-        request: me(&theirs.token),
-        pid: without.pid,
-        tree: false,
-    };
-    let (mut interceptor, _) = alternate(plan, &plugin_side, &plain_side).await?;
+    let mut interceptor = crate::scenarios_costs::me_versus(plan, &server, &without).await?;
     interceptor.baseline = "no plugins";
     "one no-op interceptor, before and after".clone_into(&mut interceptor.note);
     let mut rows = vec![interceptor.named("GET /api/v1/auth/me", "plugins (SQLite)", ">= 0.85x")];

@@ -156,23 +156,35 @@ async fn an_open_breaker_fails_fast_shows_in_readiness_and_metrics_and_closes_by
     assert!(sample(&app, transitions, closed).await >= Some(1.0));
 }
 
-#[tokio::test]
-async fn redis_errors_open_the_sessions_breaker_which_fails_fast_and_closes_by_itself() {
-    let Some(redis) = TestRedis::create() else {
-        return;
-    };
+/// A server on its own Redis key prefix, reached through a proxy the test can cut, with a
+/// Redis breaker that opens after two failures for three seconds; `None` (the suite skips)
+/// when no Redis is configured.
+async fn behind_a_redis_proxy(extra: &[(&str, &str)]) -> Option<(TestRedis, ChaosProxy, TestApp)> {
+    let redis = TestRedis::create()?;
     let proxy = ChaosProxy::start(&chaos::target_of(&redis.url)).await;
     let url = chaos::redirect(&redis.url, proxy.addr());
-    let env = [
+    let mut env = vec![
         ("ARCANA_REDIS__URL", url.as_str()),
         ("ARCANA_REDIS__KEY_PREFIX", redis.prefix.as_str()),
-        ("ARCANA_SESSIONS__BACKEND", "redis"),
-        ("ARCANA_CACHE__BACKEND", "none"),
         ("ARCANA_RESILIENCE__REDIS__BREAKER_FAILURES", "2"),
         ("ARCANA_RESILIENCE__REDIS__BREAKER_OPEN_SECS", "3"),
         ("ARCANA_RESILIENCE__REDIS__BREAKER_MAX_OPEN_SECS", "3"),
     ];
+    env.extend_from_slice(extra);
     let app = TestApp::spawn(BIN, &env).await;
+    Some((redis, proxy, app))
+}
+
+#[tokio::test]
+async fn redis_errors_open_the_sessions_breaker_which_fails_fast_and_closes_by_itself() {
+    let Some((_redis, proxy, app)) = behind_a_redis_proxy(&[
+        ("ARCANA_SESSIONS__BACKEND", "redis"),
+        ("ARCANA_CACHE__BACKEND", "none"),
+    ])
+    .await
+    else {
+        return;
+    };
     let tokens = app.register("sessions", PASSWORD).await;
     assert_eq!(app.get(ME, Some(&tokens.access)).await.status(), 200);
     assert_eq!(breaker(&app, "sessions").await, "closed");
@@ -206,20 +218,11 @@ async fn redis_errors_open_the_sessions_breaker_which_fails_fast_and_closes_by_i
 /// instead of each waiting out the Redis timeout; it closes again when Redis is back.
 #[tokio::test]
 async fn the_shared_rate_limiter_fails_open_through_the_redis_breaker() {
-    let Some(redis) = TestRedis::create() else {
+    let Some((_redis, proxy, app)) =
+        behind_a_redis_proxy(&[("ARCANA_RATE_LIMIT__STORE", "redis")]).await
+    else {
         return;
     };
-    let proxy = ChaosProxy::start(&chaos::target_of(&redis.url)).await;
-    let url = chaos::redirect(&redis.url, proxy.addr());
-    let env = [
-        ("ARCANA_REDIS__URL", url.as_str()),
-        ("ARCANA_REDIS__KEY_PREFIX", redis.prefix.as_str()),
-        ("ARCANA_RATE_LIMIT__STORE", "redis"),
-        ("ARCANA_RESILIENCE__REDIS__BREAKER_FAILURES", "2"),
-        ("ARCANA_RESILIENCE__REDIS__BREAKER_OPEN_SECS", "2"),
-        ("ARCANA_RESILIENCE__REDIS__BREAKER_MAX_OPEN_SECS", "2"),
-    ];
-    let app = TestApp::spawn(BIN, &env).await;
     let tokens = app.register("limited", PASSWORD).await;
     let me = app.get(ME, Some(&tokens.access)).await;
     assert_eq!(me.status(), 200);

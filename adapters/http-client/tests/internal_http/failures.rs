@@ -54,7 +54,10 @@ async fn a_tier_that_accepts_but_never_answers_costs_the_timeout_and_no_more() {
     );
     // Nothing was sent: the connect timeout (half the call's budget) ends it.
     let elapsed = started.elapsed();
-    assert!(elapsed >= SHORT / 2 && elapsed < SHORT + SLACK, "{elapsed:?}");
+    assert!(
+        elapsed >= SHORT / 2 && elapsed < SHORT + SLACK,
+        "{elapsed:?}"
+    );
 }
 
 #[tokio::test]
