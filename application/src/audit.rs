@@ -22,6 +22,7 @@ impl AuditService {
 
 #[async_trait]
 impl AuditUseCases for AuditService {
+    #[tracing::instrument(level = "debug", name = "audit.query", skip_all)]
     async fn query(
         &self,
         actor: &Principal,

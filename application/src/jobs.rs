@@ -149,11 +149,13 @@ fn add(totals: &mut QueueStats, queue: &QueueStats) {
 
 #[async_trait]
 impl JobsUseCases for JobsService {
+    #[tracing::instrument(level = "debug", name = "jobs.queues", skip_all)]
     async fn queues(&self, actor: &Principal) -> Result<Vec<QueueStats>, JobsError> {
         admin(actor)?;
         Ok(self.queue.stats().await?)
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.queue", skip_all)]
     async fn queue(&self, actor: &Principal, name: &str) -> Result<QueueStats, JobsError> {
         let queues = self.queues(actor).await?;
         queues
@@ -162,6 +164,7 @@ impl JobsUseCases for JobsService {
             .ok_or(JobsError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.dashboard", skip_all)]
     async fn dashboard(&self, actor: &Principal) -> Result<Dashboard, JobsError> {
         let queues = self.queues(actor).await?;
         let schedules = self.scheduler.list().await?;
@@ -180,6 +183,7 @@ impl JobsUseCases for JobsService {
         })
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.search", skip_all)]
     async fn search(
         &self,
         actor: &Principal,
@@ -206,6 +210,7 @@ impl JobsUseCases for JobsService {
         Ok(self.queue.search(&filter).await?)
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.get", skip_all)]
     async fn get(&self, actor: &Principal, id: &str) -> Result<JobRecord, JobsError> {
         admin(actor)?;
         self.queue
@@ -214,12 +219,14 @@ impl JobsUseCases for JobsService {
             .ok_or(JobsError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.enqueue", skip_all)]
     async fn enqueue(&self, actor: &Principal, command: EnqueueJob) -> Result<Enqueued, JobsError> {
         admin(actor)?;
         let spec = self.parse_enqueue(command)?;
         Ok(self.queue.enqueue(spec, self.clock.now()).await?)
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.cancel", skip_all)]
     async fn cancel(&self, actor: &Principal, id: &str) -> Result<(), JobsError> {
         let job = self.get(actor, id).await?;
         if self.queue.cancel(job.id, self.clock.now()).await? {
@@ -229,6 +236,7 @@ impl JobsUseCases for JobsService {
         Err(JobsError::WrongState(now))
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.retry", skip_all)]
     async fn retry(&self, actor: &Principal, id: &str) -> Result<(), JobsError> {
         let job = self.get(actor, id).await?;
         if self.queue.replay_dead(job.id, self.clock.now()).await? {
@@ -238,16 +246,19 @@ impl JobsUseCases for JobsService {
         Err(JobsError::WrongState(now))
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.purge_dead", skip_all)]
     async fn purge_dead(&self, actor: &Principal, queue: &str) -> Result<u64, JobsError> {
         admin(actor)?;
         Ok(self.queue.purge_dead(queue).await?)
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.schedules", skip_all)]
     async fn schedules(&self, actor: &Principal) -> Result<Vec<Schedule>, JobsError> {
         admin(actor)?;
         Ok(self.scheduler.list().await?)
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.set_schedule_paused", skip_all)]
     async fn set_schedule_paused(
         &self,
         actor: &Principal,
@@ -262,6 +273,7 @@ impl JobsUseCases for JobsService {
         }
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.trigger_schedule", skip_all)]
     async fn trigger_schedule(&self, actor: &Principal, name: &str) -> Result<Enqueued, JobsError> {
         admin(actor)?;
         let schedule = self.schedule(name).await?;
@@ -272,11 +284,13 @@ impl JobsUseCases for JobsService {
         Ok(self.queue.enqueue(spec, self.clock.now()).await?)
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.workers", skip_all)]
     async fn workers(&self, actor: &Principal) -> Result<Vec<WorkerInfo>, JobsError> {
         admin(actor)?;
         Ok(self.queue.workers(self.clock.now()).await?)
     }
 
+    #[tracing::instrument(level = "debug", name = "jobs.watch", skip_all)]
     async fn watch(&self, actor: &Principal) -> Result<Box<dyn JobEventSubscription>, JobsError> {
         admin(actor)?;
         Ok(self.events.subscribe())

@@ -72,11 +72,13 @@ fn translate(error: PluginError) -> PluginAdminError {
 
 #[async_trait]
 impl PluginUseCases for PluginAdminService {
+    #[tracing::instrument(level = "debug", name = "plugins.list", skip_all)]
     async fn list(&self, actor: &Principal) -> Result<Vec<PluginInfo>, PluginAdminError> {
         Self::admit(actor, None)?;
         Ok(self.host.list().await)
     }
 
+    #[tracing::instrument(level = "debug", name = "plugins.set_enabled", skip_all)]
     async fn set_enabled(
         &self,
         actor: &Principal,
@@ -98,6 +100,7 @@ impl PluginUseCases for PluginAdminService {
         Ok(info)
     }
 
+    #[tracing::instrument(level = "debug", name = "plugins.install", skip_all)]
     async fn install(
         &self,
         actor: &Principal,
@@ -117,6 +120,7 @@ impl PluginUseCases for PluginAdminService {
         Ok(info)
     }
 
+    #[tracing::instrument(level = "debug", name = "plugins.remove", skip_all)]
     async fn remove(&self, actor: &Principal, name: &str) -> Result<(), PluginAdminError> {
         let name = Self::admit(actor, Some(name))?.ok_or(PluginAdminError::NotFound)?;
         self.host.remove(&name).await.map_err(translate)?;

@@ -96,12 +96,14 @@ pub fn init(settings: &Settings, service: &'static str) -> Telemetry {
     Telemetry { provider }
 }
 
-/// What becomes an exported span: Arcana's request, call and job spans (info), and each call
-/// to a guarded dependency (`dependency_call`, debug, so that it is no work at all for the
-/// logs at their usual levels). Libraries' own debug spans (sqlx, hyper, h2) stay out.
+/// What becomes an exported span: Arcana's request, call and job spans (info), each use case
+/// (`auth.login`, …) and each call to a guarded dependency (`dependency_call`), both debug so that
+/// they are no work at all for the logs at their usual levels. Libraries' own debug spans
+/// (sqlx, hyper, h2) stay out.
 fn traced() -> Targets {
     Targets::new()
         .with_default(LevelFilter::INFO)
+        .with_target("arcana_application", LevelFilter::DEBUG)
         .with_target("arcana_adapter_resilience", LevelFilter::DEBUG)
 }
 

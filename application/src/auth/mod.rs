@@ -37,14 +37,17 @@ impl AuthService {
 
 #[async_trait]
 impl AuthUseCases for AuthService {
+    #[tracing::instrument(level = "debug", name = "auth.register", skip_all)]
     async fn register(&self, command: Register) -> Result<AuthSession, AuthError> {
         self.register_account(command).await
     }
 
+    #[tracing::instrument(level = "debug", name = "auth.login", skip_all)]
     async fn login(&self, command: Login) -> Result<AuthSession, AuthError> {
         self.sign_in(command).await
     }
 
+    #[tracing::instrument(level = "debug", name = "auth.refresh", skip_all)]
     async fn refresh(
         &self,
         refresh_token: &str,
@@ -54,6 +57,7 @@ impl AuthUseCases for AuthService {
         self.rotate(refresh_token, client).await
     }
 
+    #[tracing::instrument(level = "debug", name = "auth.authenticate", skip_all)]
     async fn authenticate(
         &self,
         access_token: &str,
@@ -62,10 +66,12 @@ impl AuthUseCases for AuthService {
         self.principal_for(access_token, request).await
     }
 
+    #[tracing::instrument(level = "debug", name = "auth.logout", skip_all)]
     async fn logout(&self, principal: &Principal, all_sessions: bool) -> Result<(), AuthError> {
         self.sign_out(principal, all_sessions).await
     }
 
+    #[tracing::instrument(level = "debug", name = "auth.list_sessions", skip_all)]
     async fn list_sessions(&self, principal: &Principal) -> Result<Vec<SessionView>, AuthError> {
         let now = self.ports.clock.now();
         let sessions = self
@@ -76,10 +82,12 @@ impl AuthUseCases for AuthService {
         Ok(sessions.into_iter().map(SessionView::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", name = "auth.revoke_session", skip_all)]
     async fn revoke_session(&self, principal: &Principal, id: SessionId) -> Result<(), AuthError> {
         self.revoke_own_session(principal, id).await
     }
 
+    #[tracing::instrument(level = "debug", name = "auth.change_password", skip_all)]
     async fn change_password(
         &self,
         principal: &Principal,

@@ -52,10 +52,12 @@ fn require(actor: &Principal, minimum: Role) -> Result<(), ManagementError> {
 
 #[async_trait]
 impl UserUseCases for UserService {
+    #[tracing::instrument(level = "debug", name = "users.list", skip_all)]
     async fn list(&self, actor: &Principal, query: ListUsers) -> Result<UserPage, ManagementError> {
         self.list_users(actor, query).await
     }
 
+    #[tracing::instrument(level = "debug", name = "users.get", skip_all)]
     async fn get(&self, actor: &Principal, id: UserId) -> Result<UserView, ManagementError> {
         if actor.user.id() != id {
             require(actor, Role::Moderator)?;
@@ -63,6 +65,7 @@ impl UserUseCases for UserService {
         self.live_user(id).await.map(UserView::from)
     }
 
+    #[tracing::instrument(level = "debug", name = "users.create", skip_all)]
     async fn create(
         &self,
         actor: &Principal,
@@ -71,6 +74,7 @@ impl UserUseCases for UserService {
         self.create_user(actor, command).await.map(UserView::from)
     }
 
+    #[tracing::instrument(level = "debug", name = "users.update", skip_all)]
     async fn update(
         &self,
         actor: &Principal,
@@ -82,6 +86,7 @@ impl UserUseCases for UserService {
             .map(UserView::from)
     }
 
+    #[tracing::instrument(level = "debug", name = "users.set_role", skip_all)]
     async fn set_role(
         &self,
         actor: &Principal,
@@ -91,6 +96,7 @@ impl UserUseCases for UserService {
         self.change_role(actor, id, role).await.map(UserView::from)
     }
 
+    #[tracing::instrument(level = "debug", name = "users.set_status", skip_all)]
     async fn set_status(
         &self,
         actor: &Principal,
@@ -103,6 +109,7 @@ impl UserUseCases for UserService {
             .map(UserView::from)
     }
 
+    #[tracing::instrument(level = "debug", name = "users.delete", skip_all)]
     async fn delete(&self, actor: &Principal, id: UserId) -> Result<(), ManagementError> {
         self.delete_user(actor, id).await
     }

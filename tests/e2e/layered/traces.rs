@@ -113,8 +113,9 @@ async fn one_trace_spans_every_tier_over_http() {
     one_trace_spans_every_tier(Link::Http).await;
 }
 
-/// In one process the trace goes on below the request: each storage call of the use case is a
-/// `dependency_call` span, a descendant of the request's span.
+/// In one process the trace goes on below the request: the use case is a span of its own
+/// (`auth.login`) under the request's, and each of its storage calls a `dependency_call` span
+/// under the use case.
 #[tokio::test]
 async fn the_monolith_traces_a_request_down_to_its_storage_calls() {
     let (collector, app) = traced_monolith().await;
@@ -131,27 +132,33 @@ async fn the_monolith_traces_a_request_down_to_its_storage_calls() {
 
     let spans = collector
         .wait_for(trace_id, Duration::from_secs(15), |spans| {
-            spans.iter().any(|span| span.name == "dependency_call")
-                && spans.iter().any(|span| span.name == "http_request")
+            ["http_request", "auth.login", "dependency_call"]
+                .iter()
+                .all(|name| spans.iter().any(|span| span.name == *name))
         })
         .await;
-    let request = spans
-        .iter()
-        .find(|span| span.name == "http_request")
-        .unwrap_or_else(|| panic!("the request's span: {spans:#?}"));
-    let calls: Vec<_> = spans
-        .iter()
-        .filter(|span| span.name == "dependency_call")
-        .collect();
+    let named = |name: &str| -> Vec<&ExportedSpan> {
+        spans.iter().filter(|span| span.name == name).collect()
+    };
+    let request = named("http_request");
+    let [request] = request.as_slice() else {
+        panic!("one request span: {spans:#?}");
+    };
+    let use_case = named("auth.login");
+    let [use_case] = use_case.as_slice() else {
+        panic!("one use case (the login): {spans:#?}");
+    };
+    assert_eq!(use_case.parent_span_id, request.span_id, "{spans:#?}");
     // A sign-in writes a session at least.
+    let calls = named("dependency_call");
     assert!(
         !calls.is_empty(),
         "the storage calls of a login: {spans:#?}"
     );
     for call in calls {
         assert_eq!(
-            call.parent_span_id, request.span_id,
-            "a storage call hangs under the request: {spans:#?}"
+            call.parent_span_id, use_case.span_id,
+            "a storage call hangs under the use case: {spans:#?}"
         );
     }
 }
@@ -212,7 +219,8 @@ async fn the_monolith_continues_grpc_traces_and_ignores_malformed_ones() {
 }
 
 /// A job enqueued by a traced request runs in that request's trace: the run's span is a child
-/// of the span that enqueued it, even though it runs later on a worker.
+/// of the span that enqueued it (the `jobs.enqueue` use case), even though it runs later on a
+/// worker.
 #[tokio::test]
 async fn a_job_runs_in_the_trace_of_the_request_that_enqueued_it() {
     let (collector, app) = traced_monolith().await;
@@ -236,9 +244,14 @@ async fn a_job_runs_in_the_trace_of_the_request_that_enqueued_it() {
         .iter()
         .find(|span| span.name == "http_request")
         .unwrap_or_else(|| panic!("the enqueuing request's span: {spans:#?}"));
+    let enqueue = spans
+        .iter()
+        .find(|span| span.name == "jobs.enqueue")
+        .unwrap_or_else(|| panic!("the enqueuing use case's span: {spans:#?}"));
+    assert_eq!(enqueue.parent_span_id, request.span_id, "{spans:#?}");
     let run = spans
         .iter()
         .find(|span| span.name == "job_run")
         .unwrap_or_else(|| panic!("the job's run in the request's trace: {spans:#?}"));
-    assert_eq!(run.parent_span_id, request.span_id, "{spans:#?}");
+    assert_eq!(run.parent_span_id, enqueue.span_id, "{spans:#?}");
 }
