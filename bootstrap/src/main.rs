@@ -5,10 +5,15 @@ use std::process::ExitCode;
 use arcana_bootstrap::cli::{
     Cli, Command, ConfigCommand, DevCommand, JobsCommand, TlsCommand, UserCommand,
 };
-use arcana_bootstrap::{admin, config, dev, jobs_cli, migrate, plugin_cli, process, serve, tls};
+use arcana_bootstrap::{
+    admin, config, dev, jobs_cli, migrate, plugin_cli, process, serve, tiers, tls, worker,
+};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    if let Some(code) = run_as_tier() {
+        return code;
+    }
     let command = Cli::parse().command.unwrap_or(Command::Serve);
     // Writing certificates needs no configuration, so it works before there is any.
     if let Command::Tls {
@@ -61,4 +66,21 @@ fn main() -> ExitCode {
             Command::Tls { .. } | Command::Plugin { .. } => Ok(()),
         }
     })
+}
+
+/// One binary under several names: the container image ships `arcana` once, with
+/// `arcana-controller`, `arcana-service`, `arcana-repository` and `arcana-worker` as links to
+/// it (one release link instead of five, a fifth of the image). Invoked under a tier's name, it
+/// is that tier's binary, exactly as the separate `[[bin]]` targets are.
+fn run_as_tier() -> Option<ExitCode> {
+    let argv0 = std::env::args_os().next()?;
+    let name = std::path::Path::new(&argv0).file_name()?.to_str()?;
+    let code = match name {
+        "arcana-controller" => process::run(tiers::controller::run),
+        "arcana-service" => process::run(tiers::service::run),
+        "arcana-repository" => process::run(tiers::repository::run),
+        "arcana-worker" => process::run(worker::run),
+        _ => return None,
+    };
+    Some(code)
 }

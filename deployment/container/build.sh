@@ -3,8 +3,10 @@
 #
 #   deployment/container/build.sh [--tag NAME:TAG] [--archive FILE.tar] [--engine buildah|docker]
 #
-# 1. compiles the five binaries statically: for x86_64-unknown-linux-musl when that target and a
-#    musl C compiler (Debian: musl-tools) are available, otherwise for the gnu target with
+# 1. compiles the `arcana` binary statically (the tier binaries are links to it: it runs as the
+#    tier it is named after, so one release link serves all five names): for
+#    x86_64-unknown-linux-musl when that target and a musl C compiler (Debian: musl-tools) are
+#    available, otherwise for the gnu target with
 #    `+crt-static` (glibc's resolver then cannot load NSS modules: fine for DNS, not for
 #    /etc/nsswitch.conf tricks);
 # 2. refuses any binary that still asks for a dynamic loader;
@@ -28,30 +30,30 @@ while [ $# -gt 0 ]; do
 done
 
 target_dir="${CARGO_TARGET_DIR:-target}"
-bins=(arcana arcana-controller arcana-service arcana-repository arcana-worker)
+tiers=(arcana-controller arcana-service arcana-repository arcana-worker)
 
 if rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1 && command -v musl-gcc >/dev/null; then
   triple=x86_64-unknown-linux-musl
-  cargo build --release --locked --target "$triple" -p arcana-bootstrap
+  cargo build --release --locked --target "$triple" -p arcana-bootstrap --bin arcana
 else
   echo "build.sh: no musl target or musl-gcc; building glibc binaries with +crt-static" >&2
   triple=x86_64-unknown-linux-gnu
   RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
-    cargo build --release --locked --target "$triple" -p arcana-bootstrap
+    cargo build --release --locked --target "$triple" -p arcana-bootstrap --bin arcana
 fi
 
 context="$target_dir/image-context"
 rm -rf "$context"
 mkdir -p "$context/usr/local/bin" "$context/etc/arcana/config" "$context/var/lib/arcana/data"
-for bin in "${bins[@]}"; do
-  path="$target_dir/$triple/release/$bin"
-  if readelf -l "$path" | grep -q 'program interpreter'; then
-    echo "build.sh: $path is dynamically linked; refusing to put it in a scratch image" >&2
-    exit 1
-  fi
-  # Debug information stays out of the image (it is most of the binary's size).
-  objcopy --strip-debug "$path" "$context/usr/local/bin/$bin"
-done
+path="$target_dir/$triple/release/arcana"
+if readelf -l "$path" | grep -q 'program interpreter'; then
+  echo "build.sh: $path is dynamically linked; refusing to put it in a scratch image" >&2
+  exit 1
+fi
+# Debug information stays out of the image (it is most of the binary's size).
+objcopy --strip-debug "$path" "$context/usr/local/bin/arcana"
+# Relative links: COPY keeps them as links, so the image holds one copy of the binary.
+for tier in "${tiers[@]}"; do ln -s arcana "$context/usr/local/bin/$tier"; done
 cp config/*.toml "$context/etc/arcana/config/"
 
 case "$engine" in

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs binaries from a built image the way a container runtime would, without one: mounts the
 # image's root filesystem (buildah, vfs storage) and chroots into it as the image's user. Needs
-# root (as CI has). Checks the image's metadata, `arcana --version`, and `arcana serve` on
-# `memory:` answering /health.
+# root (as CI has). Checks the image's metadata, `arcana --version`, that each tier name runs as
+# its tier, and `arcana serve` on `memory:` answering /health.
 #
 #   deployment/container/smoke.sh [IMAGE]      (default arcana:dev)
 set -euo pipefail
@@ -36,6 +36,18 @@ as_image_user() { env -i $env_vars "$@" chroot --userspec=65532:65532 "$root" "$
 
 cmd=(/usr/local/bin/arcana --version)
 as_image_user
+# Each tier name is a link to `arcana` and must run as that tier: on the image's default
+# (monolith) configuration each refuses to start, naming itself.
+for tier in arcana-controller arcana-service arcana-repository arcana-worker; do
+  [ "$(readlink "$root/usr/local/bin/$tier")" = arcana ] || { echo "smoke: $tier is not a link to arcana" >&2; exit 1; }
+  cmd=("/usr/local/bin/$tier")
+  if as_image_user ARCANA_DATABASE__URL=memory: > "$log" 2>&1; then
+    echo "smoke: $tier started on the monolith configuration" >&2; exit 1
+  fi
+  grep -q "$tier" "$log" || { echo "smoke: $tier did not run as itself:" >&2; cat "$log" >&2; exit 1; }
+  echo "smoke: $tier -> $(head -n 1 "$log")"
+done
+
 cmd=(/usr/local/bin/arcana serve)
 as_image_user ARCANA_DATABASE__URL=memory: ARCANA_SERVER__REST__PORT=0 ARCANA_SERVER__GRPC__PORT=0 > "$log" 2>&1 &
 server=$!

@@ -9,6 +9,8 @@ mod dev;
 mod failure;
 #[path = "layered/jobs.rs"]
 mod jobs;
+#[path = "layered/one_binary.rs"]
+mod one_binary;
 #[path = "layered/ops.rs"]
 mod ops;
 #[path = "layered/security.rs"]
