@@ -20,6 +20,63 @@ fn of<'a>(spans: &'a [ExportedSpan], service: &str) -> Vec<&'a ExportedSpan> {
         .collect()
 }
 
+/// The spans of one trace, by tier.
+struct Tree<'a> {
+    controller: Vec<&'a ExportedSpan>,
+    service: Vec<&'a ExportedSpan>,
+    repository: Vec<&'a ExportedSpan>,
+}
+
+impl<'a> Tree<'a> {
+    fn of(spans: &'a [ExportedSpan]) -> Self {
+        Self {
+            controller: of(spans, "arcana-controller"),
+            service: of(spans, "arcana-service"),
+            repository: of(spans, "arcana-repository"),
+        }
+    }
+
+    /// What the trace lacks, empty when it is whole.
+    fn problems(&self) -> Vec<&'static str> {
+        let mut problems = Vec::new();
+        // The controller's request span continues the caller's span …
+        if !self
+            .controller
+            .iter()
+            .any(|span| span.name == "http_request" && span.parent_span_id == CALLER_SPAN)
+        {
+            problems.push("no controller request span under the caller's span");
+        }
+        // … each tier's entry spans (those whose parent is not its own) hang under a span of
+        // the tier that called it …
+        if !parented_by(&self.service, &self.controller) {
+            problems.push("service spans not under controller spans");
+        }
+        if !parented_by(&self.repository, &self.service) {
+            problems.push("repository spans not under service spans");
+        }
+        // … and each tier's call to the next one, and the repository's to the database, is a
+        // span of its own.
+        for tier in [&self.controller, &self.service, &self.repository] {
+            if !tier.iter().any(|span| span.name == "dependency_call") {
+                problems.push("a tier without a dependency_call span");
+            }
+        }
+        problems
+    }
+}
+
+fn parented_by(children: &[&ExportedSpan], parents: &[&ExportedSpan]) -> bool {
+    let own = |span: &ExportedSpan| children.iter().any(|c| c.span_id == span.parent_span_id);
+    let entries: Vec<_> = children.iter().filter(|child| !own(child)).collect();
+    !entries.is_empty()
+        && entries.iter().all(|child| {
+            parents
+                .iter()
+                .any(|parent| parent.span_id == child.parent_span_id)
+        })
+}
+
 async fn one_trace_spans_every_tier(link: Link) {
     let collector = Collector::start().await;
     let endpoint = collector.endpoint();
@@ -49,48 +106,18 @@ async fn one_trace_spans_every_tier(link: Link) {
         .expect("the controller answers");
     assert_eq!(login.status(), 200);
 
+    // Each tier exports in batches, and a span is exported when it ends: a tier's outer span
+    // can arrive after its children. Wait for the whole structure, then say what is missing.
     let spans = collector
         .wait_for(TRACE_ID, Duration::from_secs(15), |spans| {
-            ["arcana-controller", "arcana-service", "arcana-repository"]
-                .iter()
-                .all(|service| !of(spans, service).is_empty())
+            Tree::of(spans).problems().is_empty()
         })
         .await;
-    let controller = of(&spans, "arcana-controller");
-    let service = of(&spans, "arcana-service");
-    let repository = of(&spans, "arcana-repository");
+    let problems = Tree::of(&spans).problems();
     assert!(
-        !controller.is_empty() && !service.is_empty() && !repository.is_empty(),
-        "spans of every tier in trace {TRACE_ID}: {spans:#?}"
+        problems.is_empty(),
+        "{problems:?} in trace {TRACE_ID}: {spans:#?}"
     );
-    // The controller's request span continues the caller's span …
-    let request = controller
-        .iter()
-        .find(|span| span.name == "http_request")
-        .unwrap_or_else(|| panic!("the controller's request span: {spans:#?}"));
-    assert_eq!(request.parent_span_id, CALLER_SPAN);
-    // … each tier's entry spans (those whose parent is not its own) hang under a span of
-    // the tier that called it …
-    let parented_by = |children: &[&ExportedSpan], parents: &[&ExportedSpan]| {
-        let own = |span: &ExportedSpan| children.iter().any(|c| c.span_id == span.parent_span_id);
-        let entries: Vec<_> = children.iter().filter(|child| !own(child)).collect();
-        !entries.is_empty()
-            && entries.iter().all(|child| {
-                parents
-                    .iter()
-                    .any(|parent| parent.span_id == child.parent_span_id)
-            })
-    };
-    assert!(parented_by(&service, &controller), "{spans:#?}");
-    assert!(parented_by(&repository, &service), "{spans:#?}");
-    // … and each tier's call to the next one, and the repository's to the database, is a
-    // span of its own.
-    for tier in [&controller, &service, &repository] {
-        assert!(
-            tier.iter().any(|span| span.name == "dependency_call"),
-            "{spans:#?}"
-        );
-    }
 
     let logs = stack.service.logs();
     let served = logs
