@@ -3,7 +3,7 @@
 //! in flight.
 
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use arcana_ports::ratelimit::{LimitClass, Quota, RateLimiter, Subject, Verdict};
@@ -36,17 +36,27 @@ pub(crate) struct Limits {
     pub(crate) limited: IntCounterVec,
 }
 
+/// The order of the limits in the headers: the order they are counted in.
+const CLASSES: [LimitClass; 3] = [LimitClass::PerIp, LimitClass::Auth, LimitClass::PerUser];
+
 /// The limits a request was counted against, filled by the middleware and, once the caller is
-/// authenticated, by the bearer extractor (per user); rendered into the response headers.
+/// authenticated, by the bearer extractor (per user); rendered into the response headers. One
+/// slot per class (a request is counted at most once against each): no lock, no list.
 #[derive(Clone, Default)]
-pub(crate) struct Applied(Arc<Mutex<Vec<(LimitClass, Quota, Verdict)>>>);
+pub(crate) struct Applied(Arc<[OnceLock<(Quota, Verdict)>; 3]>);
 
 impl Applied {
-    fn push(&self, class: LimitClass, quota: Quota, verdict: Verdict) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((class, quota, verdict));
+    fn record(&self, class: LimitClass, quota: Quota, verdict: Verdict) {
+        let slot = CLASSES.iter().position(|c| *c == class).unwrap_or(0);
+        // A class counted twice keeps its first verdict, the one that decided.
+        let _ = self.0[slot].set((quota, verdict));
+    }
+
+    fn counted(&self) -> impl Iterator<Item = (LimitClass, Quota, Verdict)> + '_ {
+        CLASSES
+            .iter()
+            .zip(self.0.iter())
+            .filter_map(|(class, slot)| slot.get().map(|(q, v)| (*class, *q, *v)))
     }
 }
 
@@ -78,7 +88,7 @@ pub(crate) async fn count(
             return Ok(());
         }
     };
-    applied.push(class, quota, verdict);
+    applied.record(class, quota, verdict);
     match verdict {
         Verdict::Allowed { .. } => Ok(()),
         Verdict::Limited { retry_after } => {
@@ -138,16 +148,12 @@ pub(crate) async fn rate_limit(
 /// the request was counted against (draft-ietf-httpapi-ratelimit-headers): `q` requests per
 /// window of `w` seconds, `r` left now, full again in `t` seconds.
 fn headers(applied: &Applied, response: &mut Response) {
-    let applied = applied.0.lock().unwrap_or_else(PoisonError::into_inner);
-    if applied.is_empty() {
-        return;
-    }
-    let (mut policy, mut state) = (String::new(), String::new());
-    for (class, quota, verdict) in applied.iter() {
+    let (mut policy, mut state) = (String::with_capacity(64), String::with_capacity(64));
+    for (class, quota, verdict) in applied.counted() {
         let per_second = u64::from(quota.per_second.max(1));
         let window = u64::from(quota.burst).div_ceil(per_second).max(1);
         let remaining = match verdict {
-            Verdict::Allowed { remaining } => *remaining,
+            Verdict::Allowed { remaining } => remaining,
             Verdict::Limited { .. } => 0,
         };
         let refill = u64::from(quota.burst.saturating_sub(remaining)).div_ceil(per_second);
@@ -155,6 +161,9 @@ fn headers(applied: &Applied, response: &mut Response) {
         let name = class.as_str();
         let _ = write!(policy, "{separator}\"{name}\";q={};w={window}", quota.burst);
         let _ = write!(state, "{separator}\"{name}\";r={remaining};t={refill}");
+    }
+    if policy.is_empty() {
+        return;
     }
     let headers = response.headers_mut();
     if let (Ok(policy), Ok(state)) = (HeaderValue::try_from(policy), HeaderValue::try_from(state)) {
