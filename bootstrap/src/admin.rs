@@ -31,7 +31,7 @@ pub async fn create_admin(settings: Settings, args: CreateAdminArgs) -> anyhow::
         .context("building the application")?;
     match app
         .users
-        .ensure_superadmin(&args.username, &args.email, &password)
+        .ensure_superadmin(&args.username, &args.email, password)
         .await
     {
         Ok(SeedOutcome::Created) => println!("superadmin {} created", args.username.to_lowercase()),

@@ -71,11 +71,7 @@ pub(crate) async fn seed_admin(settings: &Settings, app: &App) -> anyhow::Result
         return Ok(());
     };
     let password = Password::candidate(password.expose());
-    match app
-        .users
-        .ensure_superadmin(username, email, &password)
-        .await
-    {
+    match app.users.ensure_superadmin(username, email, password).await {
         Ok(SeedOutcome::Created) => {
             tracing::info!(username = %username, "seeded the configured superadmin");
         }

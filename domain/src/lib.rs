@@ -17,6 +17,6 @@ pub mod user;
 pub use error::{FieldError, ValueError};
 pub use ids::{SessionId, UserId};
 pub use user::{
-    DisplayName, Email, NewUser, Password, PasswordHash, ProfileUrl, Role, Status, User, UserParts,
-    Username,
+    DisplayName, Email, NewPassword, NewUser, Password, PasswordHash, ProfileUrl, Role, Status,
+    User, UserParts, Username,
 };

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use arcana_domain::UserId;
+use arcana_domain::session::{ClientInfo, Session};
 use chrono::TimeDelta;
 
 use crate::cases;
@@ -26,34 +27,39 @@ async fn sessions_round_trip_with_every_field(s: Arc<Stores>) {
     let original = session(UserId::generate(), 'a', at);
     s.sessions.create(&original).await.unwrap();
     assert_eq!(
-        s.sessions.find(original.id).await.unwrap(),
+        s.sessions.find(original.id()).await.unwrap(),
         Some(original.clone())
     );
-    let rotated = original.rotated(hash('b'), lifetimes().idle, at + TimeDelta::seconds(3));
+    let rotated = original.rotated(
+        hash('b'),
+        lifetimes().idle,
+        &ClientInfo::default(),
+        at + TimeDelta::seconds(3),
+    );
     assert!(s.sessions.rotate(&hash('a'), &rotated).await.unwrap());
-    assert_eq!(s.sessions.find(original.id).await.unwrap(), Some(rotated));
+    assert_eq!(s.sessions.find(original.id()).await.unwrap(), Some(rotated));
 }
 
 async fn rotation_swaps_only_from_the_current_token_of_a_live_family(s: Arc<Stores>) {
     let at = now();
     let first = session(UserId::generate(), 'a', at);
     s.sessions.create(&first).await.unwrap();
-    let second = first.rotated(hash('b'), lifetimes().idle, at);
+    let second = first.rotated(hash('b'), lifetimes().idle, &ClientInfo::default(), at);
     assert!(s.sessions.rotate(&hash('a'), &second).await.unwrap());
-    let replay = first.rotated(hash('c'), lifetimes().idle, at);
+    let replay = first.rotated(hash('c'), lifetimes().idle, &ClientInfo::default(), at);
     assert!(
         !s.sessions.rotate(&hash('a'), &replay).await.unwrap(),
         "the replaced token cannot rotate"
     );
-    assert!(s.sessions.revoke(first.id, at).await.unwrap());
-    let after_revoke = second.rotated(hash('d'), lifetimes().idle, at);
+    assert!(s.sessions.revoke(first.id(), at).await.unwrap());
+    let after_revoke = second.rotated(hash('d'), lifetimes().idle, &ClientInfo::default(), at);
     assert!(
         !s.sessions.rotate(&hash('b'), &after_revoke).await.unwrap(),
         "a revoked family cannot rotate"
     );
-    let stored = s.sessions.find(first.id).await.unwrap().unwrap();
-    assert_eq!(stored.refresh_hash, hash('b'));
-    assert!(stored.revoked_at.is_some());
+    let stored = s.sessions.find(first.id()).await.unwrap().unwrap();
+    assert_eq!(stored.refresh_hash(), &hash('b'));
+    assert!(stored.revoked_at().is_some());
 }
 
 async fn concurrent_rotations_with_one_token_let_exactly_one_through(s: Arc<Stores>) {
@@ -63,7 +69,7 @@ async fn concurrent_rotations_with_one_token_let_exactly_one_through(s: Arc<Stor
     let seeds = ['1', '2', '3', '4', '5', '6', '7', '8'];
     let racers = seeds.map(|seed| {
         let s = s.clone();
-        let next = original.rotated(hash(seed), lifetimes().idle, at);
+        let next = original.rotated(hash(seed), lifetimes().idle, &ClientInfo::default(), at);
         tokio::spawn(async move {
             s.sessions
                 .rotate(&hash('a'), &next)
@@ -78,8 +84,8 @@ async fn concurrent_rotations_with_one_token_let_exactly_one_through(s: Arc<Stor
         }
     }
     assert_eq!(winners.len(), 1, "one live branch only: {winners:?}");
-    let stored = s.sessions.find(original.id).await.unwrap().unwrap();
-    assert_eq!(stored.refresh_hash, hash(winners[0]));
+    let stored = s.sessions.find(original.id()).await.unwrap().unwrap();
+    assert_eq!(stored.refresh_hash(), &hash(winners[0]));
 }
 
 async fn revoking_one_session_or_a_whole_user_is_counted_and_final(s: Arc<Stores>) {
@@ -92,37 +98,37 @@ async fn revoking_one_session_or_a_whole_user_is_counted_and_final(s: Arc<Stores
     let theirs = session(bob, 'd', at);
     s.sessions.create(&theirs).await.unwrap();
 
-    assert!(s.sessions.revoke(mine[0].id, at).await.unwrap());
+    assert!(s.sessions.revoke(mine[0].id(), at).await.unwrap());
     assert!(
-        !s.sessions.revoke(mine[0].id, at).await.unwrap(),
+        !s.sessions.revoke(mine[0].id(), at).await.unwrap(),
         "revoking twice changes nothing"
     );
     let revoked = s
         .sessions
-        .revoke_all_for_user(alice, Some(mine[2].id), at)
+        .revoke_all_for_user(alice, Some(mine[2].id()), at)
         .await
         .unwrap();
     assert_eq!(
         revoked,
-        [mine[1].id],
+        [mine[1].id()],
         "only the one still live and not kept"
     );
     assert!(
         s.sessions
-            .find(mine[2].id)
+            .find(mine[2].id())
             .await
             .unwrap()
             .unwrap()
-            .revoked_at
+            .revoked_at()
             .is_none()
     );
     assert!(
         s.sessions
-            .find(theirs.id)
+            .find(theirs.id())
             .await
             .unwrap()
             .unwrap()
-            .revoked_at
+            .revoked_at()
             .is_none(),
         "other users untouched"
     );
@@ -131,7 +137,7 @@ async fn revoking_one_session_or_a_whole_user_is_counted_and_final(s: Arc<Stores
             .revoke_all_for_user(alice, None, at)
             .await
             .unwrap(),
-        [mine[2].id]
+        [mine[2].id()]
     );
 }
 
@@ -145,16 +151,16 @@ async fn live_sessions_exclude_revoked_and_expired_ones_newest_first(s: Arc<Stor
     for row in [&old, &recent, &idle, &revoked] {
         s.sessions.create(row).await.unwrap();
     }
-    s.sessions.revoke(revoked.id, at).await.unwrap();
+    s.sessions.revoke(revoked.id(), at).await.unwrap();
     let live: Vec<_> = s
         .sessions
         .list_live_for_user(user, at)
         .await
         .unwrap()
         .iter()
-        .map(|r| r.id)
+        .map(Session::id)
         .collect();
-    assert_eq!(live, [recent.id, old.id]);
+    assert_eq!(live, [recent.id(), old.id()]);
     assert!(
         s.sessions
             .list_live_for_user(UserId::generate(), at)
@@ -203,7 +209,7 @@ async fn purging_forgets_dead_sessions_and_expired_denials_only(s: Arc<Stores>) 
     for row in [&live, &expired, &revoked] {
         s.sessions.create(row).await.unwrap();
     }
-    s.sessions.revoke(revoked.id, at).await.unwrap();
+    s.sessions.revoke(revoked.id(), at).await.unwrap();
     s.sessions
         .deny_access_token("old", at - TimeDelta::seconds(1))
         .await
@@ -214,9 +220,9 @@ async fn purging_forgets_dead_sessions_and_expired_denials_only(s: Arc<Stores>) 
         .unwrap();
 
     assert_eq!(s.sessions.purge_expired(at).await.unwrap(), 3);
-    assert!(s.sessions.find(live.id).await.unwrap().is_some());
-    assert!(s.sessions.find(expired.id).await.unwrap().is_none());
-    assert!(s.sessions.find(revoked.id).await.unwrap().is_none());
+    assert!(s.sessions.find(live.id()).await.unwrap().is_some());
+    assert!(s.sessions.find(expired.id()).await.unwrap().is_none());
+    assert!(s.sessions.find(revoked.id()).await.unwrap().is_none());
     assert!(
         s.sessions
             .is_access_token_denied("current", at)

@@ -147,7 +147,9 @@ async fn an_update_from_a_stale_version_is_refused(s: Arc<Stores>) {
     let original = user("dave");
     s.users.insert(&original).await.unwrap();
     let mut first = original.clone();
-    first.change_status(Status::Suspended, Some("abuse".into()), t0());
+    first
+        .change_status(Status::Suspended, Some("abuse".into()), t0())
+        .expect("a live account changes status");
     let stored = s.users.update(&first).await.unwrap();
     assert_eq!(stored.version(), original.version() + 1);
 
@@ -214,7 +216,8 @@ async fn optional_fields_can_be_cleared(s: Arc<Stores>) {
         },
         t0(),
     );
-    user.change_status(Status::Locked, Some("too many attempts".into()), t0());
+    user.change_status(Status::Locked, Some("too many attempts".into()), t0())
+        .expect("a live account changes status");
     s.users.insert(&user).await.unwrap();
     let mut cleared = user.clone();
     cleared.update_profile(
@@ -225,7 +228,9 @@ async fn optional_fields_can_be_cleared(s: Arc<Stores>) {
         },
         t0(),
     );
-    cleared.change_status(Status::Active, None, t0());
+    cleared
+        .change_status(Status::Active, None, t0())
+        .expect("a live account changes status");
     let stored = s.users.update(&cleared).await.unwrap();
     let read = s.users.find_by_id(user.id()).await.unwrap().unwrap();
     assert_eq!(read, stored);
@@ -247,7 +252,7 @@ async fn soft_deleted_users_are_hidden_from_lists_but_still_found_by_id(s: Arc<S
     let mut gone = user("frank");
     s.users.insert(&gone).await.unwrap();
     s.users.insert(&user("grace")).await.unwrap();
-    gone.delete(t0());
+    gone.delete(t0()).expect("a live account is deleted");
     s.users.update(&gone).await.unwrap();
 
     let listed: Vec<String> = s

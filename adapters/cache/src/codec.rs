@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use anyhow::Context as _;
-use arcana_domain::session::{ClientInfo, Session, TokenHash};
+use arcana_domain::session::{ClientInfo, Session, SessionParts, TokenHash};
 use arcana_domain::user::UserParts;
 use arcana_domain::{
     DisplayName, Email, PasswordHash, ProfileUrl, Role, SessionId, Status, User, UserId, Username,
@@ -69,7 +69,7 @@ pub(crate) fn encode_user(user: &User) -> Vec<u8> {
 
 pub(crate) fn decode_user(bytes: &[u8]) -> anyhow::Result<User> {
     let doc: UserDoc<'_> = serde_json::from_slice(bytes).context("a malformed user document")?;
-    Ok(User::from_parts(UserParts {
+    Ok(User::restore(UserParts {
         id: UserId::from_uuid(doc.id),
         username: Username::parse(&doc.username)?,
         email: Email::parse(&doc.email)?,
@@ -91,7 +91,7 @@ pub(crate) fn decode_user(bytes: &[u8]) -> anyhow::Result<User> {
         updated_at: time(doc.updated_at)?,
         last_login_at: doc.last_login_at.map(time).transpose()?,
         version: doc.version,
-    }))
+    })?)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -116,21 +116,18 @@ struct SessionDoc<'a> {
 
 pub fn encode_session(session: &Session) -> Vec<u8> {
     let doc = SessionDoc {
-        id: *session.id.as_uuid(),
-        user_id: *session.user_id.as_uuid(),
-        created_at: micros(session.created_at),
-        last_used_at: micros(session.last_used_at),
-        expires_at: micros(session.expires_at),
-        idle_expires_at: micros(session.idle_expires_at),
-        revoked_at: session.revoked_at.map(micros),
-        user_agent: session.client.user_agent.as_deref().map(Cow::Borrowed),
-        ip: session.client.ip.as_deref().map(Cow::Borrowed),
-        refresh_hash: Cow::Borrowed(session.refresh_hash.as_str()),
-        previous_hash: session
-            .previous_hash
-            .as_ref()
-            .map(|h| Cow::Borrowed(h.as_str())),
-        rotated_at: session.rotated_at.map(micros),
+        id: *session.id().as_uuid(),
+        user_id: *session.user_id().as_uuid(),
+        created_at: micros(session.created_at()),
+        last_used_at: micros(session.last_used_at()),
+        expires_at: micros(session.expires_at()),
+        idle_expires_at: micros(session.idle_expires_at()),
+        revoked_at: session.revoked_at().map(micros),
+        user_agent: session.client().user_agent.as_deref().map(Cow::Borrowed),
+        ip: session.client().ip.as_deref().map(Cow::Borrowed),
+        refresh_hash: Cow::Borrowed(session.refresh_hash().as_str()),
+        previous_hash: session.previous_hash().map(|h| Cow::Borrowed(h.as_str())),
+        rotated_at: session.rotated_at().map(micros),
     };
     serde_json::to_vec(&doc).expect("a session document always serializes")
 }
@@ -140,7 +137,7 @@ pub fn encode_session(session: &Session) -> Vec<u8> {
 pub fn decode_session(bytes: &[u8]) -> anyhow::Result<Session> {
     let doc: SessionDoc<'_> =
         serde_json::from_slice(bytes).context("a malformed session document")?;
-    Ok(Session {
+    Ok(Session::restore(SessionParts {
         id: SessionId::from_uuid(doc.id),
         user_id: UserId::from_uuid(doc.user_id),
         created_at: time(doc.created_at)?,
@@ -159,7 +156,7 @@ pub fn decode_session(bytes: &[u8]) -> anyhow::Result<Session> {
             .map(TokenHash::parse)
             .transpose()?,
         rotated_at: doc.rotated_at.map(time).transpose()?,
-    })
+    })?)
 }
 
 #[cfg(test)]
@@ -196,6 +193,7 @@ mod tests {
             .rotated(
                 TokenHash::parse(&"b".repeat(64)).unwrap(),
                 lifetimes.idle,
+                &ClientInfo::default(),
                 now,
             );
         assert_eq!(decode_session(&encode_session(&session)).unwrap(), session);

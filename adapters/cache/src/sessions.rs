@@ -57,7 +57,7 @@ impl SessionStore for CachedSessionStore {
         let key = session_key(id);
         let ticket = match self.cache.get(&key).await {
             Ok(Lookup::Hit(bytes)) => match decode_session(&bytes) {
-                Ok(session) if session.id == id => return Ok(Some(session)),
+                Ok(session) if session.id() == id => return Ok(Some(session)),
                 Ok(_) | Err(_) => {
                     tracing::warn!(session = %id, "unreadable cached session; reading the store");
                     self.forget(&key).await;
@@ -80,7 +80,7 @@ impl SessionStore for CachedSessionStore {
     async fn rotate(&self, expected: &TokenHash, next: &Session) -> Result<bool, StoreError> {
         let rotated = self.inner.rotate(expected, next).await?;
         if rotated {
-            self.forget(&session_key(next.id)).await;
+            self.forget(&session_key(next.id())).await;
         }
         Ok(rotated)
     }

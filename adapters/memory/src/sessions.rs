@@ -28,7 +28,7 @@ impl InMemorySessionStore {
 impl SessionStore for InMemorySessionStore {
     async fn create(&self, session: &Session) -> Result<(), StoreError> {
         let mut sessions = self.sessions.lock().map_err(|_| poisoned())?;
-        sessions.insert(session.id, session.clone());
+        sessions.insert(session.id(), session.clone());
         Ok(())
     }
 
@@ -39,8 +39,8 @@ impl SessionStore for InMemorySessionStore {
 
     async fn rotate(&self, expected: &TokenHash, next: &Session) -> Result<bool, StoreError> {
         let mut sessions = self.sessions.lock().map_err(|_| poisoned())?;
-        match sessions.get_mut(&next.id) {
-            Some(stored) if stored.refresh_hash == *expected && stored.revoked_at.is_none() => {
+        match sessions.get_mut(&next.id()) {
+            Some(stored) if stored.refresh_hash() == expected && !stored.is_revoked() => {
                 *stored = next.clone();
                 Ok(true)
             }
@@ -51,8 +51,8 @@ impl SessionStore for InMemorySessionStore {
     async fn revoke(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut sessions = self.sessions.lock().map_err(|_| poisoned())?;
         Ok(match sessions.get_mut(&id) {
-            Some(session) if session.revoked_at.is_none() => {
-                session.revoked_at = Some(now);
+            Some(session) if !session.is_revoked() => {
+                session.revoke(now);
                 true
             }
             _ => false,
@@ -68,9 +68,9 @@ impl SessionStore for InMemorySessionStore {
         let mut sessions = self.sessions.lock().map_err(|_| poisoned())?;
         let mut revoked = Vec::new();
         for session in sessions.values_mut() {
-            if session.user_id == user && Some(session.id) != keep && session.revoked_at.is_none() {
-                session.revoked_at = Some(now);
-                revoked.push(session.id);
+            if session.user_id() == user && Some(session.id()) != keep && !session.is_revoked() {
+                session.revoke(now);
+                revoked.push(session.id());
             }
         }
         Ok(revoked)
@@ -84,10 +84,10 @@ impl SessionStore for InMemorySessionStore {
         let sessions = self.sessions.lock().map_err(|_| poisoned())?;
         let mut live: Vec<Session> = sessions
             .values()
-            .filter(|s| s.user_id == user && s.is_live(now))
+            .filter(|s| s.user_id() == user && s.is_live(now))
             .cloned()
             .collect();
-        live.sort_by_key(|s| std::cmp::Reverse(s.last_used_at));
+        live.sort_by_key(|s| std::cmp::Reverse(s.last_used_at()));
         Ok(live)
     }
 

@@ -1,7 +1,7 @@
 //! `SessionStore` on MySQL: refresh-token families, rotated by a single conditional UPDATE,
 //! and the access-token deny list.
 
-use arcana_domain::session::{ClientInfo, Session, TokenHash};
+use arcana_domain::session::{ClientInfo, Session, SessionParts, TokenHash};
 use arcana_domain::{SessionId, UserId};
 use arcana_ports::StoreError;
 use arcana_ports::sessions::SessionStore;
@@ -42,21 +42,18 @@ struct SessionRecord<'a> {
 impl<'a> SessionRecord<'a> {
     fn of(session: &'a Session) -> Self {
         Self {
-            id: id_bytes(session.id.as_uuid()),
-            user_id: id_bytes(session.user_id.as_uuid()),
-            created_at: to_db(session.created_at),
-            last_used_at: to_db(session.last_used_at),
-            expires_at: to_db(session.expires_at),
-            idle_expires_at: to_db(session.idle_expires_at),
-            revoked_at: session.revoked_at.map(to_db),
-            user_agent: session.client.user_agent.clone(),
-            ip: session.client.ip.clone(),
-            refresh_hash: session.refresh_hash.as_str(),
-            previous_hash: session
-                .previous_hash
-                .as_ref()
-                .map(|h| h.as_str().to_owned()),
-            rotated_at: session.rotated_at.map(to_db),
+            id: id_bytes(session.id().as_uuid()),
+            user_id: id_bytes(session.user_id().as_uuid()),
+            created_at: to_db(session.created_at()),
+            last_used_at: to_db(session.last_used_at()),
+            expires_at: to_db(session.expires_at()),
+            idle_expires_at: to_db(session.idle_expires_at()),
+            revoked_at: session.revoked_at().map(to_db),
+            user_agent: session.client().user_agent.clone(),
+            ip: session.client().ip.clone(),
+            refresh_hash: session.refresh_hash().as_str(),
+            previous_hash: session.previous_hash().map(|h| h.as_str().to_owned()),
+            rotated_at: session.rotated_at().map(to_db),
         }
     }
 }
@@ -266,7 +263,7 @@ impl SessionRow {
         let hash = |column: &'static str, raw: &str| {
             TokenHash::parse(raw).map_err(|err| invalid_row(column, err))
         };
-        Ok(Session {
+        let parts = SessionParts {
             id: SessionId::from_uuid(uuid_from("sessions.id", &self.id)?),
             user_id: UserId::from_uuid(uuid_from("sessions.user_id", &self.user_id)?),
             created_at: from_db(self.created_at),
@@ -284,6 +281,7 @@ impl SessionRow {
                 .map(|raw| hash("sessions.previous_hash", &raw))
                 .transpose()?,
             rotated_at: self.rotated_at.map(from_db),
-        })
+        };
+        Session::restore(parts).map_err(|err| invalid_row("sessions", err))
     }
 }

@@ -228,7 +228,7 @@ impl UserRow {
     /// Rebuilds a `User` through the domain's parsers: a row the domain would refuse is an
     /// error, never patched with a default.
     fn into_user(self) -> Result<User, StoreError> {
-        Ok(User::from_parts(UserParts {
+        let parts = UserParts {
             id: UserId::from_uuid(uuid_from("users.id", &self.id)?),
             username: parsed("users.username", Username::parse(&self.username))?,
             email: parsed("users.email", Email::parse(&self.email))?,
@@ -252,6 +252,7 @@ impl UserRow {
             last_login_at: self.last_login_at.map(from_db),
             version: u64::try_from(self.version)
                 .map_err(|err| invalid_row("users.version", err))?,
-        }))
+        };
+        parsed("users", User::restore(parts))
     }
 }

@@ -93,8 +93,7 @@ fn micros(at: DateTime<Utc>) -> i64 {
 
 /// When the session stops being live: the score in `sessions:dead-at`.
 fn dead_at(session: &Session) -> i64 {
-    let end = session.expires_at.min(session.idle_expires_at);
-    micros(session.revoked_at.map_or(end, |at| at.min(end)))
+    micros(session.dead_at())
 }
 
 fn unavailable(err: &redis::RedisError, doing: &'static str) -> StoreError {
@@ -142,7 +141,7 @@ impl RedisSessionStore {
         };
         let mut session = decode_session(&data).map_err(StoreError::Other)?;
         if let Some(at) = revoked_at {
-            session.revoked_at = Some(
+            session.revoke(
                 DateTime::from_timestamp_micros(at)
                     .context("a stored revocation time out of range")
                     .map_err(StoreError::Other)?,
@@ -155,7 +154,7 @@ impl RedisSessionStore {
 #[async_trait]
 impl SessionStore for RedisSessionStore {
     async fn create(&self, session: &Session) -> Result<(), StoreError> {
-        let id = session.id.to_string();
+        let id = session.id().to_string();
         let mut conn = self.connection.conn();
         let mut pipe = redis::pipe();
         pipe.atomic()
@@ -163,20 +162,20 @@ impl SessionStore for RedisSessionStore {
                 self.session_key(&id),
                 &[
                     ("data", encode_session(session)),
-                    ("hash", session.refresh_hash.as_str().as_bytes().to_vec()),
-                    ("user", session.user_id.to_string().into_bytes()),
+                    ("hash", session.refresh_hash().as_str().as_bytes().to_vec()),
+                    ("user", session.user_id().to_string().into_bytes()),
                 ],
             )
             .ignore()
             .zadd(
-                self.user_key(session.user_id),
+                self.user_key(session.user_id()),
                 &id,
-                micros(session.last_used_at),
+                micros(session.last_used_at()),
             )
             .ignore()
             .zadd(self.dead_at_key(), &id, dead_at(session))
             .ignore();
-        if let Some(at) = session.revoked_at {
+        if let Some(at) = session.revoked_at() {
             pipe.hset(self.session_key(&id), "revoked_at", micros(at))
                 .ignore();
         }
@@ -190,17 +189,17 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn rotate(&self, expected: &TokenHash, next: &Session) -> Result<bool, StoreError> {
-        let id = next.id.to_string();
+        let id = next.id().to_string();
         let mut conn = self.connection.conn();
         let rotated: i64 = self
             .rotate
             .key(self.session_key(&id))
-            .key(self.user_key(next.user_id))
+            .key(self.user_key(next.user_id()))
             .key(self.dead_at_key())
             .arg(expected.as_str())
-            .arg(next.refresh_hash.as_str())
+            .arg(next.refresh_hash().as_str())
             .arg(encode_session(next))
-            .arg(micros(next.last_used_at))
+            .arg(micros(next.last_used_at()))
             .arg(dead_at(next))
             .arg(&id)
             .invoke_async(&mut conn)
@@ -265,7 +264,7 @@ impl SessionStore for RedisSessionStore {
                 live.push(session);
             }
         }
-        live.sort_by_key(|s| std::cmp::Reverse(s.last_used_at));
+        live.sort_by_key(|s| std::cmp::Reverse(s.last_used_at()));
         Ok(live)
     }
 

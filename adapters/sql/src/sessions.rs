@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use arcana_domain::session::{ClientInfo, Session, TokenHash};
+use arcana_domain::session::{ClientInfo, Session, SessionParts, TokenHash};
 use arcana_domain::{SessionId, UserId};
 use arcana_ports::StoreError;
 use arcana_ports::sessions::SessionStore;
@@ -212,23 +212,18 @@ impl<D: Dialect> SessionStore for SqlSessionStore<D> {
 /// Binds every column of `session` as `$1`..`$12`, in the order of `INSERT` and `ROTATE`.
 fn bind_session<D: Dialect>(statement: Statement<D::Db>, session: &Session) -> Statement<D::Db> {
     statement
-        .arg(*session.id.as_uuid())
-        .arg(*session.user_id.as_uuid())
-        .arg(D::encode_time(session.created_at))
-        .arg(D::encode_time(session.last_used_at))
-        .arg(D::encode_time(session.expires_at))
-        .arg(D::encode_time(session.idle_expires_at))
-        .arg(opt_time::<D>(session.revoked_at))
-        .arg(session.client.user_agent.clone())
-        .arg(session.client.ip.clone())
-        .arg(session.refresh_hash.as_str().to_owned())
-        .arg(
-            session
-                .previous_hash
-                .as_ref()
-                .map(|h| h.as_str().to_owned()),
-        )
-        .arg(opt_time::<D>(session.rotated_at))
+        .arg(*session.id().as_uuid())
+        .arg(*session.user_id().as_uuid())
+        .arg(D::encode_time(session.created_at()))
+        .arg(D::encode_time(session.last_used_at()))
+        .arg(D::encode_time(session.expires_at()))
+        .arg(D::encode_time(session.idle_expires_at()))
+        .arg(opt_time::<D>(session.revoked_at()))
+        .arg(session.client().user_agent.clone())
+        .arg(session.client().ip.clone())
+        .arg(session.refresh_hash().as_str().to_owned())
+        .arg(session.previous_hash().map(|h| h.as_str().to_owned()))
+        .arg(opt_time::<D>(session.rotated_at()))
 }
 
 fn session_from_row<D: Dialect>(row: &<D::Db as Database>::Row) -> Result<Session, StoreError> {
@@ -237,7 +232,7 @@ fn session_from_row<D: Dialect>(row: &<D::Db as Database>::Row) -> Result<Sessio
     let hash = |column: &'static str, raw: &str| {
         TokenHash::parse(raw).map_err(|err| invalid_row(column, err))
     };
-    Ok(Session {
+    let parts = SessionParts {
         id: SessionId::from_uuid(row.get::<Uuid>("id")?),
         user_id: UserId::from_uuid(row.get::<Uuid>("user_id")?),
         created_at: row.time("created_at")?,
@@ -254,5 +249,6 @@ fn session_from_row<D: Dialect>(row: &<D::Db as Database>::Row) -> Result<Sessio
             .map(|raw| hash("sessions.previous_hash", &raw))
             .transpose()?,
         rotated_at: row.opt_time("rotated_at")?,
-    })
+    };
+    Session::restore(parts).map_err(|err| invalid_row("sessions", err))
 }

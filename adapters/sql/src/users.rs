@@ -195,7 +195,7 @@ fn user_from_row<D: Dialect>(row: &<D::Db as Database>::Row) -> Result<User, Sto
     let opt_text = |column: &str| row.get::<Option<String>>(column);
     let version = u64::try_from(row.get::<i64>("version")?)
         .map_err(|err| invalid_row("users.version", err))?;
-    Ok(User::from_parts(UserParts {
+    let parts = UserParts {
         id: UserId::from_uuid(row.get::<Uuid>("id")?),
         username: parsed("users.username", Username::parse(&text("username")?))?,
         email: parsed("users.email", Email::parse(&text("email")?))?,
@@ -216,5 +216,6 @@ fn user_from_row<D: Dialect>(row: &<D::Db as Database>::Row) -> Result<User, Sto
         updated_at: row.time("updated_at")?,
         last_login_at: row.opt_time("last_login_at")?,
         version,
-    }))
+    };
+    parsed("users", User::restore(parts))
 }

@@ -2,7 +2,7 @@
 
 use arcana_domain::error::FieldErrors;
 use arcana_domain::event::{DomainEvent, EventKind, Subject};
-use arcana_domain::{NewUser, Password, Role, Status, User};
+use arcana_domain::{NewPassword, NewUser, Role, Status, User};
 use arcana_ports::StoreError;
 use arcana_ports::security::Verification;
 use arcana_ports::usecases::auth::{ChangePassword, Register};
@@ -21,7 +21,7 @@ impl AuthService {
             &mut errors,
             &command.username,
             &command.email,
-            &command.password,
+            command.password,
             command.display_name.as_deref(),
         );
         let NewIdentity {
@@ -34,7 +34,7 @@ impl AuthService {
             .map_err(AuthError::Validation)?;
 
         let now = self.ports.clock.now();
-        let password_hash = self.ports.hasher.hash(&password).await?;
+        let password_hash = self.ports.hasher.hash(password.as_password()).await?;
         let user = User::register(
             NewUser {
                 username,
@@ -70,8 +70,7 @@ impl AuthService {
             .find_by_id(principal.user.id())
             .await?
             .ok_or(AuthError::InvalidToken(TokenRejection::Revoked))?;
-        let new_password = Password::parse(command.new_password.expose())
-            .and_then(|p| p.check_against(user.username(), user.email()).map(|()| p))
+        let new_password = NewPassword::parse(command.new_password, user.username(), user.email())
             .map_err(|err| AuthError::Validation(vec![err.at("new_password")]))?;
         let verification = self
             .ports
@@ -84,7 +83,7 @@ impl AuthService {
                     .at("current_password"),
             ]));
         }
-        let hash = self.ports.hasher.hash(&new_password).await?;
+        let hash = self.ports.hasher.hash(new_password.as_password()).await?;
         let now = self.ports.clock.now();
         user.set_password_hash(hash, now);
         match self.ports.users.update(&user).await {

@@ -40,18 +40,14 @@ impl AuthService {
                 .find(id)
                 .await?
                 .ok_or(rejected(TokenRejection::Invalid))?;
-            if session.refresh_hash != presented {
+            if *session.refresh_hash() != presented {
                 return Err(self.refuse_stale(&session, &presented, now).await);
             }
             if !session.is_live(now) {
                 return Err(rejected(TokenRejection::Revoked));
             }
             let fresh = self.ports.refresh_tokens.generate();
-            let mut next = session.rotated(fresh.hash, self.settings.session.idle, now);
-            // The session list shows where a family was last used, not only where it began.
-            if client.ip.is_some() || client.user_agent.is_some() {
-                next.client = client.clone();
-            }
+            let next = session.rotated(fresh.hash, self.settings.session.idle, &client, now);
             if self.ports.sessions.rotate(&presented, &next).await? {
                 return self.finish_rotation(&next, &fresh.secret, now).await;
             }
@@ -65,19 +61,19 @@ impl AuthService {
         secret: &str,
         now: DateTime<Utc>,
     ) -> Result<AuthSession, AuthError> {
-        let user = self.ports.users.find_by_id(session.user_id).await?;
+        let user = self.ports.users.find_by_id(session.user_id()).await?;
         let Some(user) = user.filter(|u| u.status().may_authenticate()) else {
-            self.ports.sessions.revoke(session.id, now).await?;
+            self.ports.sessions.revoke(session.id(), now).await?;
             return Err(rejected(TokenRejection::Revoked));
         };
         let event = DomainEvent::new(
             EventKind::SessionRefreshed,
             Some(user.id()),
-            Subject::Session(session.id),
+            Subject::Session(session.id()),
             now,
         );
         self.record.publish(event);
-        self.mint(user, session.id, secret, now)
+        self.mint(user, session.id(), secret, now)
     }
 
     /// The presented secret is not the family's current one: decide what it is.
@@ -87,25 +83,25 @@ impl AuthService {
         presented: &arcana_domain::session::TokenHash,
         now: DateTime<Utc>,
     ) -> AuthError {
-        if session.revoked_at.is_some() {
+        if session.is_revoked() {
             return rejected(TokenRejection::Revoked);
         }
         if session.is_recent_predecessor(presented, self.settings.refresh_grace, now) {
             return rejected(TokenRejection::Superseded);
         }
-        if session.previous_hash.as_ref() != Some(presented) {
+        if session.previous_hash() != Some(presented) {
             return rejected(TokenRejection::Invalid);
         }
-        if let Err(err) = self.ports.sessions.revoke(session.id, now).await {
+        if let Err(err) = self.ports.sessions.revoke(session.id(), now).await {
             return err.into();
         }
         let event = DomainEvent::new(
             EventKind::SessionReuseDetected,
             None,
-            Subject::Session(session.id),
+            Subject::Session(session.id()),
             now,
         )
-        .with_detail(format!("family of user {} revoked", session.user_id));
+        .with_detail(format!("family of user {} revoked", session.user_id()));
         self.record.audit(event, None).await;
         rejected(TokenRejection::Reused)
     }

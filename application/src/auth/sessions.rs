@@ -27,7 +27,7 @@ impl AuthService {
         let secret = self.ports.refresh_tokens.generate();
         let session = Session::start(user.id(), secret.hash, client, self.settings.session, now);
         self.ports.sessions.create(&session).await?;
-        self.mint(user, session.id, &secret.secret, now)
+        self.mint(user, session.id(), &secret.secret, now)
     }
 
     /// Signs an access token for `session` and packages it with the refresh secret.
@@ -90,7 +90,7 @@ impl AuthService {
             .find(claims.session_id)
             .await?
             .ok_or_else(revoked)?;
-        if session.user_id != claims.user_id || !session.is_live(now) {
+        if session.user_id() != claims.user_id || !session.is_live(now) {
             return Err(revoked());
         }
         let user = self
@@ -157,7 +157,7 @@ impl AuthService {
         let now = self.ports.clock.now();
         let user = principal.user.id();
         match self.ports.sessions.find(id).await? {
-            Some(session) if session.user_id == user && session.revoked_at.is_none() => {}
+            Some(session) if session.user_id() == user && !session.is_revoked() => {}
             _ => return Err(AuthError::SessionNotFound),
         }
         if id == principal.session_id {

@@ -55,21 +55,18 @@ impl UserService {
     ) -> Result<User, ManagementError> {
         let status =
             Status::parse(raw).map_err(|e| ManagementError::Validation(vec![e.at("status")]))?;
-        if status == Status::Deleted {
-            return Err(ManagementError::Validation(vec![
-                arcana_domain::ValueError::new(
-                    "use_delete",
-                    "delete a user with DELETE /api/v1/users/{id}",
-                )
-                .at("status"),
-            ]));
-        }
         let reason = reason
-            .map(|r| r.trim().chars().take(500).collect::<String>())
+            .map(|r| {
+                r.trim()
+                    .chars()
+                    .take(User::MAX_STATUS_REASON_CHARS)
+                    .collect::<String>()
+            })
             .filter(|r| !r.is_empty());
         let mut user = self.manageable(actor, id).await?;
         let now = self.ports.clock.now();
-        user.change_status(status, reason.clone(), now);
+        user.change_status(status, reason.clone(), now)
+            .map_err(|e| ManagementError::Validation(vec![e.at("status")]))?;
         let stored = self.ports.users.update(&user).await?;
         if status.may_authenticate() {
             self.lift_throttling(&stored).await?;
@@ -101,7 +98,9 @@ impl UserService {
     ) -> Result<(), ManagementError> {
         let mut user = self.manageable(actor, id).await?;
         let now = self.ports.clock.now();
-        user.delete(now);
+        // `manageable` found a live account; a deletion that raced this one is caught by the
+        // version check of `update`.
+        user.delete(now).map_err(|_| ManagementError::NotFound)?;
         self.ports.users.update(&user).await?;
         self.ports
             .sessions

@@ -88,7 +88,7 @@ impl UserService {
             &mut errors,
             &command.username,
             &command.email,
-            &command.password,
+            command.password,
             command.display_name.as_deref(),
         );
         let role = match command.role.as_deref() {
@@ -108,7 +108,7 @@ impl UserService {
             return Err(ManagementError::Forbidden);
         }
         let now = self.ports.clock.now();
-        let password_hash = self.ports.hasher.hash(&password).await?;
+        let password_hash = self.ports.hasher.hash(password.as_password()).await?;
         let user = User::register(
             NewUser {
                 username,

@@ -28,7 +28,7 @@ impl UserService {
         &self,
         username: &str,
         email: &str,
-        password: &Password,
+        password: Password,
     ) -> Result<SeedOutcome, ManagementError> {
         let mut errors = FieldErrors::new();
         let identity = identity::parse(&mut errors, username, email, password, None);
@@ -49,7 +49,7 @@ impl UserService {
             ));
         }
         let now = self.ports.clock.now();
-        let password_hash = self.ports.hasher.hash(&password).await?;
+        let password_hash = self.ports.hasher.hash(password.as_password()).await?;
         let new = NewUser {
             username,
             email,

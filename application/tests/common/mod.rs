@@ -136,7 +136,7 @@ impl World {
     /// A superadmin seeded the way bootstrap does it, signed in.
     pub async fn root(&self) -> Principal {
         self.users
-            .ensure_superadmin("root", "root@example.com", &Password::candidate(PASSWORD))
+            .ensure_superadmin("root", "root@example.com", Password::candidate(PASSWORD))
             .await
             .unwrap();
         let session = self.login("root", PASSWORD).await.unwrap();

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{DisplayName, Email, PasswordHash, ProfileUrl, Role, Status, Username};
-use crate::UserId;
+use crate::{UserId, ValueError};
 
 /// An account. Fields are private: state changes only through intent-named methods, and every
 /// persisted change is guarded by `version` (optimistic concurrency), so a slow login can never
@@ -93,7 +93,18 @@ impl User {
         }
     }
 
-    pub fn from_parts(parts: UserParts) -> Self {
+    /// The longest status reason kept; longer ones are cut by the use case that sets them.
+    pub const MAX_STATUS_REASON_CHARS: usize = 500;
+
+    /// Rebuilds a stored user (a row, a cache entry, a record from the repository tier). The
+    /// fields are parsed values already; this checks what only the whole record can break, so a
+    /// corrupt record is refused where it is read instead of travelling on.
+    ///
+    /// # Errors
+    /// `invalid_version` for version 0 (stored versions start at 1);
+    /// `invalid_status_reason` for a blank reason or one over
+    /// [`User::MAX_STATUS_REASON_CHARS`].
+    pub fn restore(parts: UserParts) -> Result<Self, ValueError> {
         let UserParts {
             id,
             username,
@@ -109,7 +120,21 @@ impl User {
             last_login_at,
             version,
         } = parts;
-        Self {
+        if version == 0 {
+            return Err(ValueError::new(
+                "invalid_version",
+                "stored versions start at 1",
+            ));
+        }
+        if let Some(reason) = &status_reason
+            && (reason.trim().is_empty() || reason.chars().count() > Self::MAX_STATUS_REASON_CHARS)
+        {
+            return Err(ValueError::new(
+                "invalid_status_reason",
+                "must be 1 to 500 characters",
+            ));
+        }
+        Ok(Self {
             id,
             username,
             email,
@@ -123,7 +148,7 @@ impl User {
             updated_at,
             last_login_at,
             version,
-        }
+        })
     }
 
     pub fn into_parts(self) -> UserParts {
@@ -213,16 +238,45 @@ impl User {
 
     /// Moves the account to `status` for `reason`. Deletion has its own method because it is
     /// final: a deleted account cannot be brought back through a status change.
-    pub fn change_status(&mut self, status: Status, reason: Option<String>, now: DateTime<Utc>) {
-        debug_assert!(status != Status::Deleted, "use delete()");
+    ///
+    /// # Errors
+    /// `use_delete` when `status` is `Deleted`; `deleted` when the account already is.
+    pub fn change_status(
+        &mut self,
+        status: Status,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ValueError> {
+        if status == Status::Deleted {
+            return Err(ValueError::new(
+                "use_delete",
+                "a status cannot delete a user: use the delete operation",
+            ));
+        }
+        self.refuse_if_deleted()?;
         self.status = status;
         self.status_reason = reason;
         self.updated_at = now;
+        Ok(())
     }
 
-    pub fn delete(&mut self, now: DateTime<Utc>) {
+    /// Deletes the account (softly: the record stays, unusable, its names freed).
+    ///
+    /// # Errors
+    /// `deleted` when the account already is: deletion happens once, so its event and audit
+    /// entry do too.
+    pub fn delete(&mut self, now: DateTime<Utc>) -> Result<(), ValueError> {
+        self.refuse_if_deleted()?;
         self.status = Status::Deleted;
         self.updated_at = now;
+        Ok(())
+    }
+
+    fn refuse_if_deleted(&self) -> Result<(), ValueError> {
+        if self.is_deleted() {
+            return Err(ValueError::new("deleted", "the account is deleted"));
+        }
+        Ok(())
     }
 
     pub fn update_profile(&mut self, changes: ProfileChanges, now: DateTime<Utc>) {
@@ -264,17 +318,56 @@ mod tests {
     fn new_users_start_at_version_one_and_round_trip_through_parts() {
         let user = sample(DateTime::UNIX_EPOCH);
         assert_eq!(user.version(), 1);
-        assert_eq!(User::from_parts(user.clone().into_parts()), user);
+        assert_eq!(User::restore(user.clone().into_parts()).unwrap(), user);
         assert_eq!(user.clone().next_version().version(), 2);
+    }
+
+    #[test]
+    fn a_stored_record_that_breaks_an_invariant_is_refused() {
+        let user = sample(DateTime::UNIX_EPOCH);
+        let mut parts = user.clone().into_parts();
+        parts.version = 0;
+        assert_eq!(User::restore(parts).unwrap_err().code, "invalid_version");
+        for reason in [
+            "  ".to_owned(),
+            "x".repeat(User::MAX_STATUS_REASON_CHARS + 1),
+        ] {
+            let mut parts = user.clone().into_parts();
+            parts.status_reason = Some(reason);
+            assert_eq!(
+                User::restore(parts).unwrap_err().code,
+                "invalid_status_reason"
+            );
+        }
+        let mut parts = user.into_parts();
+        parts.status_reason = Some("é".repeat(User::MAX_STATUS_REASON_CHARS));
+        assert!(User::restore(parts).is_ok(), "the bound counts characters");
     }
 
     #[test]
     fn status_changes_keep_their_reason_and_deletion_is_a_status() {
         let mut user = sample(DateTime::UNIX_EPOCH);
-        user.change_status(Status::Suspended, Some("spam".into()), DateTime::UNIX_EPOCH);
+        user.change_status(Status::Suspended, Some("spam".into()), DateTime::UNIX_EPOCH)
+            .expect("a live account changes status");
         assert_eq!(user.status_reason(), Some("spam"));
         assert!(!user.status().may_authenticate());
-        user.delete(DateTime::UNIX_EPOCH);
+        user.delete(DateTime::UNIX_EPOCH)
+            .expect("a live account is deleted");
         assert!(user.is_deleted());
+    }
+
+    #[test]
+    fn deletion_is_its_own_operation_and_happens_once() {
+        let now = DateTime::UNIX_EPOCH;
+        let mut user = sample(now);
+        let refused = user.change_status(Status::Deleted, None, now).unwrap_err();
+        assert_eq!(refused.code, "use_delete");
+        assert!(!user.is_deleted(), "a refused change changes nothing");
+        user.delete(now).expect("the first deletion");
+        let stored = user.clone();
+        assert_eq!(user.delete(now).unwrap_err().code, "deleted");
+        let revived = user.change_status(Status::Active, None, now).unwrap_err();
+        assert_eq!(revived.code, "deleted");
+        assert_eq!(user, stored, "a deleted account stays as it was");
     }
 }

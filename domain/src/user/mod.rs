@@ -5,7 +5,7 @@ mod entity;
 mod names;
 mod role;
 
-pub use credentials::{Password, PasswordHash};
+pub use credentials::{NewPassword, Password, PasswordHash};
 pub use entity::{NewUser, ProfileChanges, User, UserParts};
 pub use names::{DisplayName, Email, ProfileUrl, Username};
 pub use role::{Role, Status};

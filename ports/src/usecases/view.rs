@@ -151,6 +151,7 @@ pub struct SessionView {
 
 impl From<Session> for SessionView {
     fn from(session: Session) -> Self {
+        let session = session.into_parts();
         Self {
             id: session.id,
             created_at: session.created_at,

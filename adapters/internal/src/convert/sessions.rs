@@ -1,6 +1,6 @@
 //! Sessions: the stored family (storage API, digests included) and the view (service API).
 
-use arcana_domain::session::{Session, TokenHash};
+use arcana_domain::session::{Session, SessionParts, TokenHash};
 use arcana_domain::{SessionId, UserId};
 use arcana_ports::usecases::SessionView;
 
@@ -9,25 +9,22 @@ use crate::wire;
 
 pub(crate) fn session_record(session: &Session) -> wire::SessionRecord {
     wire::SessionRecord {
-        id: session.id.to_string(),
-        user_id: session.user_id.to_string(),
-        created_at_us: micros(session.created_at),
-        last_used_at_us: micros(session.last_used_at),
-        expires_at_us: micros(session.expires_at),
-        idle_expires_at_us: micros(session.idle_expires_at),
-        revoked_at_us: session.revoked_at.map(micros),
-        client: Some(client(session.client.clone())),
-        refresh_hash: session.refresh_hash.as_str().to_owned(),
-        previous_hash: session
-            .previous_hash
-            .as_ref()
-            .map(|hash| hash.as_str().to_owned()),
-        rotated_at_us: session.rotated_at.map(micros),
+        id: session.id().to_string(),
+        user_id: session.user_id().to_string(),
+        created_at_us: micros(session.created_at()),
+        last_used_at_us: micros(session.last_used_at()),
+        expires_at_us: micros(session.expires_at()),
+        idle_expires_at_us: micros(session.idle_expires_at()),
+        revoked_at_us: session.revoked_at().map(micros),
+        client: Some(client(session.client().clone())),
+        refresh_hash: session.refresh_hash().as_str().to_owned(),
+        previous_hash: session.previous_hash().map(|hash| hash.as_str().to_owned()),
+        rotated_at_us: session.rotated_at().map(micros),
     }
 }
 
 pub(crate) fn session(record: wire::SessionRecord) -> Result<Session, Invalid> {
-    Ok(Session {
+    let parts = SessionParts {
         id: session_id("id", &record.id)?,
         user_id: parsed("user_id", UserId::parse(&record.user_id))?,
         created_at: time("created_at_us", record.created_at_us)?,
@@ -43,7 +40,8 @@ pub(crate) fn session(record: wire::SessionRecord) -> Result<Session, Invalid> {
             .map(|hash| token_hash("previous_hash", hash))
             .transpose()?,
         rotated_at: optional_time("rotated_at_us", record.rotated_at_us)?,
-    })
+    };
+    parsed("session", Session::restore(parts))
 }
 
 pub(crate) fn session_id(field: &str, raw: &str) -> Result<SessionId, Invalid> {

@@ -45,21 +45,24 @@ pub(crate) fn user(record: wire::UserRecord) -> Result<User, Invalid> {
         last_login_at_us: record.last_login_at_us,
         version: record.version,
     }))?;
-    Ok(User::from_parts(UserParts {
-        id: profile.id(),
-        username: profile.username().clone(),
-        email: profile.email().clone(),
-        display_name: profile.display_name().cloned(),
-        avatar_url: profile.avatar_url().cloned(),
-        role: profile.role(),
-        status: profile.status(),
-        status_reason,
-        password_hash,
-        created_at: profile.created_at(),
-        updated_at: profile.updated_at(),
-        last_login_at: profile.last_login_at(),
-        version: profile.version(),
-    }))
+    parsed(
+        "user",
+        User::restore(UserParts {
+            id: profile.id(),
+            username: profile.username().clone(),
+            email: profile.email().clone(),
+            display_name: profile.display_name().cloned(),
+            avatar_url: profile.avatar_url().cloned(),
+            role: profile.role(),
+            status: profile.status(),
+            status_reason,
+            password_hash,
+            created_at: profile.created_at(),
+            updated_at: profile.updated_at(),
+            last_login_at: profile.last_login_at(),
+            version: profile.version(),
+        }),
+    )
 }
 
 pub(crate) fn maybe_user(record: Option<wire::UserRecord>) -> Result<Option<User>, Invalid> {

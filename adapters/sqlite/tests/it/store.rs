@@ -83,7 +83,7 @@ async fn a_database_that_cannot_be_opened_is_down_and_unavailable() {
     assert!(matches!(store.check().await, Health::Down { .. }));
     let outcome = store
         .sessions()
-        .find(session(UserId::generate(), 'a', now()).id)
+        .find(session(UserId::generate(), 'a', now()).id())
         .await;
     assert!(
         matches!(outcome, Err(StoreError::Unavailable(_))),
