@@ -112,22 +112,17 @@ impl JobsService {
                 "validated fields missing"
             )));
         };
-        Ok(JobSpec {
-            name: job.into_string(),
-            queue: queue.into_string(),
-            payload: command.payload,
-            priority: command.priority.unwrap_or_default(),
-            run_at: command.delay_secs.map(|d| self.clock.now() + secs(d)),
-            retry: RetryPolicy {
+        Ok(JobSpec::new(job, command.payload)
+            .with_queue(queue)
+            .with_priority(command.priority.unwrap_or_default())
+            .with_run_at(command.delay_secs.map(|d| self.clock.now() + secs(d)))
+            .with_retry(RetryPolicy {
                 max_attempts,
                 ..RetryPolicy::default()
-            },
-            timeout: JobSpec::DEFAULT_TIMEOUT,
-            unique,
-            tags: command.tags,
-            correlation_id: command.correlation_id,
-            trace_context: None,
-        })
+            })
+            .with_unique(unique)
+            .with_tags(command.tags)
+            .with_correlation_id(command.correlation_id))
     }
 
     async fn schedule(&self, name: &str) -> Result<Schedule, JobsError> {
@@ -277,10 +272,11 @@ impl JobsUseCases for JobsService {
     async fn trigger_schedule(&self, actor: &Principal, name: &str) -> Result<Enqueued, JobsError> {
         admin(actor)?;
         let schedule = self.schedule(name).await?;
-        let mut spec = schedule.job;
-        spec.unique = None;
-        spec.run_at = None;
-        spec.correlation_id = Some(format!("manual:{name}"));
+        let spec = schedule
+            .job
+            .with_unique(None)
+            .with_run_at(None)
+            .with_correlation_id(Some(format!("manual:{name}")));
         Ok(self.queue.enqueue(spec, self.clock.now()).await?)
     }
 

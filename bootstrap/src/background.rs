@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use arcana_adapter_jobs::{Job, JobContext, JobError};
 use arcana_adapter_memory::InProcessEventBus;
+use arcana_domain::jobs::{JobName, QueueName};
 use arcana_ports::clock::Clock;
 use arcana_ports::sessions::SessionStore;
 use prometheus::{IntCounterVec, Opts, Registry};
@@ -12,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 /// Counts domain events by name on `/metrics` (`arcana_domain_events_total{event}`), and logs
 /// each one at debug level — names and ids only, never personal data.
-pub fn count_events(bus: &InProcessEventBus, registry: &Registry) -> anyhow::Result<()> {
+pub(crate) fn count_events(bus: &InProcessEventBus, registry: &Registry) -> anyhow::Result<()> {
     let counter = IntCounterVec::new(
         Opts::new(
             "arcana_domain_events_total",
@@ -45,11 +46,11 @@ pub fn count_events(bus: &InProcessEventBus, registry: &Registry) -> anyhow::Res
 /// Forgets expired sessions and deny-list entries so that the store does not grow for ever;
 /// fired by the `sessions.purge` cron schedule (`jobs.scheduler.purge_sessions_cron`).
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct PurgeSessions {}
+pub(crate) struct PurgeSessions {}
 
 impl Job for PurgeSessions {
-    const NAME: &'static str = "sessions.purge";
-    const QUEUE: &'static str = "maintenance";
+    const NAME: JobName = JobName::from_static("sessions.purge");
+    const QUEUE: QueueName = QueueName::from_static("maintenance");
     type Deps = (Arc<dyn SessionStore>, Arc<dyn Clock>);
 
     async fn execute(

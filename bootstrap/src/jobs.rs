@@ -12,6 +12,7 @@ use arcana_adapter_jobs::{
 };
 use arcana_adapter_memory::{InMemoryJobQueue, InMemoryLeaderLock, InMemoryScheduler, SystemClock};
 use arcana_adapter_redis::{RedisJobQueue, RedisLeaderLock, RedisScheduler};
+use arcana_domain::jobs::{JobName, QueueName};
 use arcana_ports::clock::Clock;
 use arcana_ports::jobs::{JobQueue, RateLimit, Retention, Schedule, Scheduler};
 use arcana_ports::locks::LeaderLock;
@@ -25,11 +26,11 @@ use crate::wiring::App;
 
 /// The configured backend of the queue, the schedules and the cron leader lock.
 #[derive(Clone)]
-pub struct JobsBackendParts {
-    pub queue: Arc<dyn JobQueue>,
-    pub scheduler: Arc<dyn Scheduler>,
-    pub lock: Arc<dyn LeaderLock>,
-    pub clock: Arc<dyn Clock>,
+pub(crate) struct JobsBackendParts {
+    pub(crate) queue: Arc<dyn JobQueue>,
+    pub(crate) scheduler: Arc<dyn Scheduler>,
+    pub(crate) lock: Arc<dyn LeaderLock>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 fn secs(value: u64) -> TimeDelta {
@@ -61,7 +62,7 @@ fn rate_limits(jobs: &JobsSettings) -> HashMap<String, RateLimit> {
         .collect()
 }
 
-pub fn backend(settings: &Settings) -> anyhow::Result<JobsBackendParts> {
+pub(crate) fn backend(settings: &Settings) -> anyhow::Result<JobsBackendParts> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let retention = retention(&settings.jobs);
     let limits = rate_limits(&settings.jobs);
@@ -89,13 +90,13 @@ pub fn backend(settings: &Settings) -> anyhow::Result<JobsBackendParts> {
 
 /// What a process does with the queue besides enqueueing.
 #[derive(Debug, Clone, Copy)]
-pub struct Roles {
-    pub worker: bool,
-    pub scheduler: bool,
+pub(crate) struct Roles {
+    pub(crate) worker: bool,
+    pub(crate) scheduler: bool,
 }
 
 /// The running job tasks of this process.
-pub struct JobsRuntime {
+pub(crate) struct JobsRuntime {
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
     deadline: Duration,
@@ -104,7 +105,7 @@ pub struct JobsRuntime {
 impl JobsRuntime {
     /// Stops claiming and firing, and waits for running jobs (bounded by the deadline, after
     /// which the pool releases them).
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         let drained = async { while self.tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(self.deadline + Duration::from_secs(5), drained)
@@ -117,12 +118,13 @@ impl JobsRuntime {
 }
 
 /// A name for this process in lease tokens and the leader lock.
-pub fn process_name(role: &str) -> String {
+pub(crate) fn process_name(role: &str) -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
     format!("{role}@{host}:{}", std::process::id())
 }
 
-fn schedules(settings: &Settings, client: &JobClient) -> Vec<Schedule> {
+/// The configured schedules (their names were checked when the configuration loaded).
+fn schedules(settings: &Settings, client: &JobClient) -> anyhow::Result<Vec<Schedule>> {
     let scheduler = &settings.jobs.scheduler;
     let mut list = Vec::new();
     if !scheduler.purge_sessions_cron.is_empty() {
@@ -136,25 +138,27 @@ fn schedules(settings: &Settings, client: &JobClient) -> Vec<Schedule> {
         });
     }
     for custom in &settings.jobs.schedules {
+        let job = JobName::parse(&custom.job)?;
+        let queue = QueueName::parse(&custom.queue)?;
         list.push(Schedule {
             name: custom.name.clone(),
             cron: custom.cron.clone(),
             timezone: custom.timezone.clone(),
             job: client
-                .named(&custom.job, custom.payload.clone().into_bytes())
-                .queue(&custom.queue)
+                .named(job, custom.payload.clone().into_bytes())
+                .queue(queue)
                 .spec()
                 .clone(),
             paused: false,
             last_fired_at: None,
         });
     }
-    list
+    Ok(list)
 }
 
 /// Registers the handlers (and, with a plugin host, the jobs its plugins declare), records the
 /// schedules and starts the tasks of `roles` for `app`.
-pub async fn start(
+pub(crate) async fn start(
     settings: &Settings,
     app: &App,
     roles: Roles,
@@ -162,7 +166,7 @@ pub async fn start(
 ) -> anyhow::Result<JobsRuntime> {
     let parts = &app.jobs;
     let client = JobClient::new(parts.queue.clone(), parts.clock.clone());
-    for schedule in schedules(settings, &client) {
+    for schedule in schedules(settings, &client)? {
         parts
             .scheduler
             .upsert(&schedule)

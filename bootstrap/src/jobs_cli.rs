@@ -15,7 +15,7 @@ use crate::config::{JobsBackend, Settings};
 const CONCURRENCY: usize = 64;
 
 /// `500ms`, `10s`, `5m`, `1h`, or plain seconds.
-pub fn parse_delay(raw: &str) -> anyhow::Result<TimeDelta> {
+pub(crate) fn parse_delay(raw: &str) -> anyhow::Result<TimeDelta> {
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (digits, unit) = raw.split_at(split);
     let n: i64 = digits
@@ -46,8 +46,8 @@ pub async fn enqueue(settings: &Settings, args: EnqueueArgs) -> anyhow::Result<(
     let sent = futures_util::stream::iter(0..args.count)
         .map(|_| {
             let mut job = client
-                .named(name.as_str(), args.payload.clone().into_bytes())
-                .queue(queue.as_str())
+                .named(name.clone(), args.payload.clone().into_bytes())
+                .queue(queue.clone())
                 .priority(priority);
             if let Some(delay) = delay {
                 job = job.delay(delay);

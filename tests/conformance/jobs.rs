@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use arcana_adapter_memory::{InMemoryJobQueue, InMemoryScheduler};
 use arcana_adapter_redis::{RedisJobQueue, RedisScheduler};
-use arcana_domain::jobs::{JobSpec, JobState, Priority, RetryPolicy, UniqueKey};
+use arcana_domain::jobs::{
+    JobName, JobSpec, JobState, Priority, QueueName, RetryPolicy, UniqueKey,
+};
 use arcana_ports::jobs::{JobFilter, JobQueue, QueueError, RateLimit, Retention, Scheduler};
 use arcana_tests::redis::TestRedis;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -66,19 +68,15 @@ impl QueueKind {
 }
 
 pub(crate) fn spec(name: &str, queue: &str) -> JobSpec {
-    JobSpec {
-        name: name.to_owned(),
-        queue: queue.to_owned(),
-        payload: format!(r#"{{"job":"{name}"}}"#).into_bytes(),
-        priority: Priority::Normal,
-        run_at: None,
-        retry: RetryPolicy::default(),
-        timeout: TimeDelta::seconds(60),
-        unique: None,
-        tags: vec!["conformance".to_owned()],
-        correlation_id: Some("corr-1".to_owned()),
-        trace_context: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned()),
-    }
+    let payload = format!(r#"{{"job":"{name}"}}"#).into_bytes();
+    JobSpec::new(JobName::parse(name).unwrap(), payload)
+        .with_queue(QueueName::parse(queue).unwrap())
+        .with_timeout(TimeDelta::seconds(60))
+        .with_tags(vec!["conformance".to_owned()])
+        .with_correlation_id(Some("corr-1".to_owned()))
+        .with_trace_context(Some(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+        ))
 }
 
 pub(crate) fn queues(names: &[&str]) -> Vec<String> {
@@ -91,7 +89,7 @@ pub(crate) async fn claim_name(
     at: DateTime<Utc>,
 ) -> Option<String> {
     let lease = q.claim(&queues(from), "w1", LEASE, at).await.unwrap()?;
-    Some(lease.job.spec.name)
+    Some(lease.job.spec.name().to_string())
 }
 
 async fn pending_jobs_are_taken_by_priority_then_arrival(q: Queues) {
@@ -103,15 +101,9 @@ async fn pending_jobs_are_taken_by_priority_then_arrival(q: Queues) {
         ("normal-2", Priority::Normal),
         ("high", Priority::High),
     ] {
-        q.enqueue(
-            JobSpec {
-                priority,
-                ..spec(name, "default")
-            },
-            at,
-        )
-        .await
-        .unwrap();
+        q.enqueue(spec(name, "default").with_priority(priority), at)
+            .await
+            .unwrap();
     }
     q.enqueue(spec("other-queue", "mail"), at).await.unwrap();
     let mut order = Vec::new();
@@ -127,14 +119,12 @@ async fn pending_jobs_are_taken_by_priority_then_arrival(q: Queues) {
 
 async fn a_claimed_job_carries_its_whole_spec_and_counts_the_attempt(q: Queues) {
     let (q, at) = (q.jobs, now());
-    let original = JobSpec {
-        unique: Some(UniqueKey {
+    let original = spec("full", "default")
+        .with_unique(Some(UniqueKey {
             key: "k".into(),
             window: TimeDelta::minutes(5),
-        }),
-        tags: vec!["a".into(), "b".into()],
-        ..spec("full", "default")
-    };
+        }))
+        .with_tags(vec!["a".into(), "b".into()]);
     let id = q.enqueue(original.clone(), at).await.unwrap().id;
     let lease = q
         .claim(&queues(&["default"]), "w1", LEASE, at)
@@ -147,8 +137,8 @@ async fn a_claimed_job_carries_its_whole_spec_and_counts_the_attempt(q: Queues) 
     q.complete(&lease, at).await.unwrap();
     let done = q.get(id).await.unwrap().unwrap();
     assert_eq!(
-        (done.state, done.spec.payload),
-        (JobState::Completed, original.payload)
+        (done.state, done.spec.payload()),
+        (JobState::Completed, original.payload())
     );
 }
 
@@ -156,13 +146,7 @@ async fn a_delayed_job_waits_for_promotion_at_its_time(q: Queues) {
     let (q, at) = (q.jobs, now());
     let later = at + TimeDelta::minutes(5);
     let id = q
-        .enqueue(
-            JobSpec {
-                run_at: Some(later),
-                ..spec("later", "default")
-            },
-            at,
-        )
+        .enqueue(spec("later", "default").with_run_at(Some(later)), at)
         .await
         .unwrap()
         .id;
@@ -228,13 +212,7 @@ async fn a_lease_reaped_after_the_last_attempt_dead_letters_the_job(q: Queues) {
         ..RetryPolicy::default()
     };
     let id = q
-        .enqueue(
-            JobSpec {
-                retry,
-                ..spec("poison", "default")
-            },
-            at,
-        )
+        .enqueue(spec("poison", "default").with_retry(retry), at)
         .await
         .unwrap()
         .id;
@@ -305,7 +283,7 @@ async fn a_failure_reschedules_then_dead_letters_and_replay_keeps_the_payload(q:
         .unwrap()
         .unwrap();
     assert_eq!((again.job.id, again.job.attempt), (id, 1));
-    assert_eq!(again.job.spec.payload, original.payload);
+    assert_eq!(again.job.spec.payload(), original.payload());
     assert!(matches!(
         q.replay_dead(arcana_domain::ids::JobId::generate(), at)
             .await,
@@ -322,15 +300,9 @@ async fn a_unique_key_admits_one_job_per_window_even_concurrently(q: Queues) {
     let tasks = (0..16).map(|_| {
         let (q, unique) = (q.clone(), unique.clone());
         tokio::spawn(async move {
-            q.enqueue(
-                JobSpec {
-                    unique,
-                    ..spec("report", "default")
-                },
-                at,
-            )
-            .await
-            .unwrap()
+            q.enqueue(spec("report", "default").with_unique(unique), at)
+                .await
+                .unwrap()
         })
     });
     let mut outcomes = Vec::new();

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arcana_domain::jobs::{JobSpec, JobState};
+use arcana_domain::jobs::JobState;
 use arcana_ports::jobs::{JobFilter, JobQueue, QueueError, Schedule, WorkerInfo};
 use chrono::{DateTime, TimeDelta};
 
@@ -42,7 +42,7 @@ pub(crate) async fn dead_letters_are_bounded_and_purged_per_queue(q: Queues) {
         .await
         .unwrap()
         .into_iter()
-        .map(|j| j.spec.name)
+        .map(|j| j.spec.name().to_string())
         .collect();
     kept.sort();
     assert_eq!(kept, ["dead-2", "dead-3", "dead-4"], "the oldest go first");
@@ -64,13 +64,7 @@ pub(crate) async fn only_waiting_jobs_can_be_cancelled_and_release_gives_the_att
     let (q, at) = (q.jobs, now());
     let waiting = q.enqueue(spec("waiting", "default"), at).await.unwrap().id;
     let delayed = q
-        .enqueue(
-            JobSpec {
-                run_at: Some(at + LEASE),
-                ..spec("delayed", "default")
-            },
-            at,
-        )
+        .enqueue(spec("delayed", "default").with_run_at(Some(at + LEASE)), at)
         .await
         .unwrap()
         .id;
@@ -119,7 +113,7 @@ async fn found_names(q: Arc<dyn JobQueue>, filter: JobFilter) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .map(|j| j.spec.name)
+        .map(|j| j.spec.name().to_string())
         .collect();
     names.sort();
     names
@@ -130,24 +124,15 @@ pub(crate) async fn search_filters_by_state_queue_name_and_tag_and_stats_count_e
 ) {
     let (q, at) = (q.jobs, now());
     q.enqueue(
-        JobSpec {
-            tags: vec!["billing".into()],
-            ..spec("invoice", "default")
-        },
+        spec("invoice", "default").with_tags(vec!["billing".into()]),
         at,
     )
     .await
     .unwrap();
     q.enqueue(spec("welcome", "mail"), at).await.unwrap();
-    q.enqueue(
-        JobSpec {
-            run_at: Some(at + LEASE),
-            ..spec("digest", "mail")
-        },
-        at,
-    )
-    .await
-    .unwrap();
+    q.enqueue(spec("digest", "mail").with_run_at(Some(at + LEASE)), at)
+        .await
+        .unwrap();
     q.enqueue(spec("done", "default"), at).await.unwrap();
     let lease = q
         .claim(&queues(&["default"]), "w1", LEASE, at)

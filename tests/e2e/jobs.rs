@@ -197,8 +197,7 @@ async fn fire_times(queue: &RedisJobQueue) -> (BTreeSet<DateTime<Utc>>, usize) {
         .map(|job| {
             let id = job
                 .spec
-                .correlation_id
-                .as_deref()
+                .correlation_id()
                 .expect("a cron job's correlation id");
             let at = id
                 .strip_prefix("cron:tick:")

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use arcana_domain::jobs::JobName;
 use serde::{Deserialize, Serialize};
 
 use crate::job::{Job, JobContext, JobError};
@@ -12,7 +13,7 @@ use crate::job::{Job, JobContext, JobError};
 pub struct Noop {}
 
 impl Job for Noop {
-    const NAME: &'static str = "noop";
+    const NAME: JobName = JobName::from_static("noop");
     type Deps = ();
 
     async fn execute(self, (): &(), _ctx: JobContext) -> Result<(), JobError> {
@@ -28,7 +29,7 @@ pub struct Sleep {
 }
 
 impl Job for Sleep {
-    const NAME: &'static str = "sleep";
+    const NAME: JobName = JobName::from_static("sleep");
     type Deps = ();
 
     async fn execute(self, (): &(), ctx: JobContext) -> Result<(), JobError> {

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use arcana_domain::jobs::{JobSpec, Priority, RetryPolicy, UniqueKey};
+use arcana_domain::jobs::{JobName, JobSpec, Priority, QueueName, RetryPolicy, UniqueKey};
 use arcana_ports::clock::Clock;
 use arcana_ports::jobs::{Enqueued, JobQueue, QueueError};
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::job::{DEFAULT_QUEUE, Job};
+use crate::job::Job;
 
 /// Enqueues jobs; cheap to clone. Count enqueues by giving it a [`crate::MeteredJobQueue`].
 #[derive(Clone)]
@@ -32,30 +32,17 @@ impl JobClient {
     /// A typed job, on its own queue, with default options.
     pub fn job<J: Job>(&self, job: &J) -> Enqueue<'_> {
         let payload = serde_json::to_vec(job).map_err(|err| err.to_string());
-        let mut enqueue = self.named(J::NAME, Vec::new());
-        J::QUEUE.clone_into(&mut enqueue.spec.queue);
+        let mut enqueue = self.named(J::NAME, Vec::new()).queue(J::QUEUE);
         enqueue.payload_error = payload.as_ref().err().cloned();
-        enqueue.spec.payload = payload.unwrap_or_default();
+        enqueue.spec = enqueue.spec.with_payload(payload.unwrap_or_default());
         enqueue
     }
 
     /// A job by name with a ready JSON payload (the CLI, the admin API, cron schedules).
-    pub fn named(&self, name: &str, payload: Vec<u8>) -> Enqueue<'_> {
+    pub fn named(&self, name: JobName, payload: Vec<u8>) -> Enqueue<'_> {
         Enqueue {
             client: self,
-            spec: JobSpec {
-                name: name.to_owned(),
-                queue: DEFAULT_QUEUE.to_owned(),
-                payload,
-                priority: Priority::default(),
-                run_at: None,
-                retry: RetryPolicy::default(),
-                timeout: JobSpec::DEFAULT_TIMEOUT,
-                unique: None,
-                tags: Vec::new(),
-                correlation_id: None,
-                trace_context: None,
-            },
+            spec: JobSpec::new(name, payload),
             delay: None,
             payload_error: None,
         }
@@ -77,13 +64,13 @@ pub struct Enqueue<'a> {
 }
 
 impl Enqueue<'_> {
-    pub fn queue(mut self, queue: &str) -> Self {
-        queue.clone_into(&mut self.spec.queue);
+    pub fn queue(mut self, queue: QueueName) -> Self {
+        self.spec = self.spec.with_queue(queue);
         self
     }
 
     pub fn priority(mut self, priority: Priority) -> Self {
-        self.spec.priority = priority;
+        self.spec = self.spec.with_priority(priority);
         self
     }
 
@@ -94,41 +81,47 @@ impl Enqueue<'_> {
     }
 
     pub fn run_at(mut self, at: DateTime<Utc>) -> Self {
-        self.spec.run_at = Some(at);
+        self.spec = self.spec.with_run_at(Some(at));
         self
     }
 
     pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.spec.retry.max_attempts = attempts.max(1);
+        let retry = RetryPolicy {
+            max_attempts: attempts.max(1),
+            ..*self.spec.retry()
+        };
+        self.spec = self.spec.with_retry(retry);
         self
     }
 
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.spec.retry = policy;
+        self.spec = self.spec.with_retry(policy);
         self
     }
 
     pub fn timeout(mut self, timeout: TimeDelta) -> Self {
-        self.spec.timeout = timeout;
+        self.spec = self.spec.with_timeout(timeout);
         self
     }
 
     /// While a job with `key` was enqueued less than `window` ago, sending returns that job.
     pub fn unique(mut self, key: &str, window: TimeDelta) -> Self {
-        self.spec.unique = Some(UniqueKey {
+        self.spec = self.spec.with_unique(Some(UniqueKey {
             key: key.to_owned(),
             window,
-        });
+        }));
         self
     }
 
     pub fn tag(mut self, tag: &str) -> Self {
-        self.spec.tags.push(tag.to_owned());
+        let mut tags = self.spec.tags().to_vec();
+        tags.push(tag.to_owned());
+        self.spec = self.spec.with_tags(tags);
         self
     }
 
     pub fn correlation_id(mut self, id: &str) -> Self {
-        self.spec.correlation_id = Some(id.to_owned());
+        self.spec = self.spec.with_correlation_id(Some(id.to_owned()));
         self
     }
 
@@ -143,7 +136,7 @@ impl Enqueue<'_> {
             )));
         }
         if let Some(delay) = self.delay {
-            self.spec.run_at = Some(self.client.clock.now() + delay);
+            self.spec = self.spec.with_run_at(Some(self.client.clock.now() + delay));
         }
         self.client.enqueue_spec(self.spec).await
     }

@@ -149,13 +149,15 @@ impl CronRunner {
             return self.scheduler.mark_fired(&schedule.name, now).await;
         };
         for at in next_fire_times(&cron, tz, last, now, MAX_CATCH_UP) {
-            let mut spec = schedule.job.clone();
             let key = format!("cron:{}:{}", schedule.name, at.timestamp());
-            spec.unique = Some(arcana_domain::jobs::UniqueKey {
-                key,
-                window: FIRE_DEDUP_WINDOW,
-            });
-            spec.correlation_id = Some(format!("cron:{}:{}", schedule.name, at.to_rfc3339()));
+            let spec = schedule
+                .job
+                .clone()
+                .with_unique(Some(arcana_domain::jobs::UniqueKey {
+                    key,
+                    window: FIRE_DEDUP_WINDOW,
+                }))
+                .with_correlation_id(Some(format!("cron:{}:{}", schedule.name, at.to_rfc3339())));
             self.client.enqueue_spec(spec).await?;
             self.scheduler.mark_fired(&schedule.name, at).await?;
         }

@@ -6,17 +6,17 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use arcana_domain::ids::JobId;
+use arcana_domain::jobs::{JobName, QueueName};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
-pub const DEFAULT_QUEUE: &str = arcana_domain::jobs::QueueName::DEFAULT;
-
 /// A kind of background work: its payload is the implementing type itself (serde JSON).
 pub trait Job: Serialize + DeserializeOwned + Send + 'static {
-    /// Stable name stored with each job; renaming it orphans queued jobs.
-    const NAME: &'static str;
-    const QUEUE: &'static str = DEFAULT_QUEUE;
+    /// Stable name stored with each job; renaming it orphans queued jobs. Written with
+    /// `JobName::from_static`, a name that breaks the naming rule fails the build.
+    const NAME: JobName;
+    const QUEUE: QueueName = QueueName::default_queue();
     /// What the handler needs besides its payload (a store, a client); `()` for nothing.
     type Deps: Send + Sync + 'static;
 
@@ -132,7 +132,7 @@ impl Classify for serde_json::Error {
 /// Handlers by job name, and which queues have any.
 #[derive(Default, Clone)]
 pub struct Registry {
-    handlers: HashMap<&'static str, Arc<dyn Handler>>,
+    handlers: HashMap<JobName, Arc<dyn Handler>>,
     dynamic: Option<Arc<dyn DynamicJobs>>,
 }
 
@@ -173,11 +173,5 @@ impl Registry {
             source: source.clone(),
             name: name.to_owned(),
         }))
-    }
-
-    pub fn names(&self) -> Vec<&'static str> {
-        let mut names: Vec<_> = self.handlers.keys().copied().collect();
-        names.sort_unstable();
-        names
     }
 }

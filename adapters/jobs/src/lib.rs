@@ -18,7 +18,7 @@ mod worker;
 pub use builtin::{Noop, Sleep};
 pub use client::{Enqueue, JobClient};
 pub use cron::{CronRunner, CronSettings, next_fire_times, parse_schedule};
-pub use job::{DEFAULT_QUEUE, DynamicJobs, Job, JobContext, JobError, JobFuture, Registry};
+pub use job::{DynamicJobs, Job, JobContext, JobError, JobFuture, Registry};
 pub use maintenance::Maintenance;
 pub use metered::MeteredJobQueue;
 pub use metrics::JobMetrics;

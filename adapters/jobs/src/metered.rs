@@ -40,8 +40,8 @@ impl MeteredJobQueue {
         if let Some(events) = &self.events {
             events.publish(JobEvent {
                 id: job.id,
-                name: job.spec.name.clone(),
-                queue: job.spec.queue.clone(),
+                name: job.spec.name().to_string(),
+                queue: job.spec.queue().to_string(),
                 kind,
                 attempt: job.attempt,
                 at,
@@ -62,11 +62,11 @@ impl MeteredJobQueue {
 #[async_trait]
 impl JobQueue for MeteredJobQueue {
     async fn enqueue(&self, mut spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError> {
-        if spec.trace_context.is_none() {
+        if spec.trace_context().is_none() {
             // Enqueued while a request (or another job) is traced: its runs join that trace.
-            spec.trace_context = arcana_adapter_otel::outgoing((None, None)).0;
+            spec = spec.with_trace_context(arcana_adapter_otel::outgoing((None, None)).0);
         }
-        let (name, queue) = (spec.name.clone(), spec.queue.clone());
+        let (name, queue) = (spec.name().to_string(), spec.queue().to_string());
         let enqueued = self.inner.enqueue(spec, now).await?;
         if !enqueued.deduplicated {
             self.metrics.enqueued.with_label_values(&[&queue]).inc();

@@ -155,13 +155,13 @@ enum Outcome {
 fn run_span(job: &JobRecord) -> tracing::Span {
     let span = tracing::info_span!(
         "job_run",
-        job = job.spec.name.as_str(),
-        queue = job.spec.queue.as_str(),
+        job = job.spec.name().as_str(),
+        queue = job.spec.queue().as_str(),
         job_id = %job.id,
         attempt = job.attempt,
         trace_id = tracing::field::Empty,
     );
-    arcana_adapter_otel::continue_trace(&span, job.spec.trace_context.as_deref(), None);
+    arcana_adapter_otel::continue_trace(&span, job.spec.trace_context(), None);
     span
 }
 
@@ -172,22 +172,22 @@ async fn run_one(shared: &Shared, lease: Lease, mut stop: watch::Receiver<bool>)
         id: job.id,
         idempotency_key: job.id.to_string(),
         attempt: job.attempt,
-        max_attempts: job.spec.retry.max_attempts,
-        correlation_id: job.spec.correlation_id.clone(),
+        max_attempts: job.spec.retry().max_attempts,
+        correlation_id: job.spec.correlation_id().map(str::to_owned),
         cancelled,
     };
     let started = std::time::Instant::now();
     shared.metrics.workers_active.inc();
     shared.running.fetch_add(1, Ordering::Relaxed);
-    let outcome = match shared.registry.get(&job.spec.name) {
+    let outcome = match shared.registry.get(job.spec.name().as_str()) {
         None => Outcome::Failed(JobError::Fatal(format!(
             "no handler for job {}",
-            job.spec.name
+            job.spec.name()
         ))),
         Some(handler) => {
             // In the attempt's span, so that what the handler calls joins the job's trace.
-            let mut task = tokio::spawn(handler.run(&job.spec.payload, ctx).in_current_span());
-            let timeout = job.spec.timeout.to_std().unwrap_or(Duration::MAX);
+            let mut task = tokio::spawn(handler.run(job.spec.payload(), ctx).in_current_span());
+            let timeout = job.spec.timeout().to_std().unwrap_or(Duration::MAX);
             let deadline = async {
                 crate::stopped(&mut stop).await;
                 tokio::time::sleep(shared.settings.shutdown_deadline).await;
@@ -239,9 +239,9 @@ async fn heartbeat(shared: &Shared, lease: &Lease) {
 
 async fn record(shared: &Shared, lease: &Lease, outcome: Outcome, took: Duration) {
     let job = &lease.job;
-    let queue = job.spec.queue.as_str();
+    let queue = job.spec.queue().as_str();
     let now = shared.clock.now();
-    let label = |outcome: &str| [queue, job.spec.name.as_str(), outcome].map(str::to_owned);
+    let label = |outcome: &str| [queue, job.spec.name().as_str(), outcome].map(str::to_owned);
     let result = match outcome {
         Outcome::Done => {
             shared
@@ -263,12 +263,12 @@ async fn record(shared: &Shared, lease: &Lease, outcome: Outcome, took: Duration
                 JobError::Fatal(_) => None,
                 JobError::Retry(_) => job
                     .spec
-                    .retry
+                    .retry()
                     .delay_after(job.attempt, unit_sample())
                     .map(|d| now + d),
             };
             let message: String = err.to_string().chars().take(MAX_ERROR_LEN).collect();
-            tracing::info!(job = %job.id, name = %job.spec.name, attempt = job.attempt, error = %message, "job attempt failed");
+            tracing::info!(job = %job.id, name = %job.spec.name(), attempt = job.attempt, error = %message, "job attempt failed");
             match shared.queue.fail(lease, &message, retry_at, now).await {
                 Ok(JobState::DeadLettered) => {
                     shared

@@ -1,6 +1,7 @@
 //! The job values an operator or a configuration names: job and queue names, priorities and
 //! states, each parsed in one place with one spelling.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::ValueError;
@@ -9,14 +10,26 @@ use crate::ValueError;
 const MAX_NAME_LEN: usize = 64;
 
 /// The naming rule of jobs, queues and unique keys: 1–64 of `[A-Za-z0-9._:-]`, so a name is
-/// safe as a Redis key part and as a metric label.
+/// safe as a Redis key part and as a metric label. `const` so that names written in code are
+/// checked when it compiles ([`JobName::from_static`]).
+const fn follows_naming_rule(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_NAME_LEN {
+        return false;
+    }
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        if !(byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b':' | b'-')) {
+            return false;
+        }
+        at += 1;
+    }
+    true
+}
+
 fn check_name(raw: &str) -> Result<(), ValueError> {
-    let valid = !raw.is_empty()
-        && raw.len() <= MAX_NAME_LEN
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c));
-    if valid {
+    if follows_naming_rule(raw) {
         Ok(())
     } else {
         Err(ValueError::new(
@@ -38,13 +51,23 @@ macro_rules! job_name_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name(Cow<'static, str>);
 
         impl $name {
             /// # Errors
             /// `invalid_name` when `raw` breaks the naming rule (1–64 of `[A-Za-z0-9._:-]`).
             pub fn parse(raw: &str) -> Result<Self, ValueError> {
-                check_name(raw).map(|()| Self(raw.to_owned()))
+                check_name(raw).map(|()| Self(Cow::Owned(raw.to_owned())))
+            }
+
+            /// A name written in code. Used in a `const`, a name that breaks the naming rule
+            /// fails the build.
+            ///
+            /// # Panics
+            /// When `raw` breaks the naming rule.
+            pub const fn from_static(raw: &'static str) -> Self {
+                assert!(follows_naming_rule(raw), "a name breaks the naming rule");
+                Self(Cow::Borrowed(raw))
             }
 
             pub fn as_str(&self) -> &str {
@@ -52,7 +75,7 @@ macro_rules! job_name_type {
             }
 
             pub fn into_string(self) -> String {
-                self.0
+                self.0.into_owned()
             }
         }
 
@@ -65,6 +88,19 @@ macro_rules! job_name_type {
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0
+            }
+        }
+
+        // Hashes and compares as its text, so maps keyed by names are searched with a `&str`.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                *self.0 == *other
             }
         }
     };
@@ -84,8 +120,8 @@ impl QueueName {
     /// The queue of a job that names none.
     pub const DEFAULT: &'static str = "default";
 
-    pub fn default_queue() -> Self {
-        Self(Self::DEFAULT.to_owned())
+    pub const fn default_queue() -> Self {
+        Self::from_static(Self::DEFAULT)
     }
 }
 
@@ -221,6 +257,19 @@ mod tests {
             );
             assert!(parse_unique_key(raw).is_err(), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn a_name_written_in_code_equals_the_same_name_parsed() {
+        const PURGE: JobName = JobName::from_static("sessions.purge");
+        assert_eq!(PURGE, JobName::parse("sessions.purge").unwrap());
+        assert_eq!(PURGE.clone().into_string(), "sessions.purge");
+    }
+
+    #[test]
+    #[should_panic(expected = "naming rule")]
+    fn a_name_written_in_code_is_checked_too() {
+        let _ = JobName::from_static("with space");
     }
 
     #[test]

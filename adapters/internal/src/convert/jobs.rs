@@ -59,26 +59,27 @@ pub(crate) fn queue_name(field: &str, raw: &str) -> Result<String, Invalid> {
 }
 
 pub(crate) fn job_spec_message(spec: &JobSpec) -> wire::JobSpec {
+    let retry = spec.retry();
     wire::JobSpec {
-        name: spec.name.clone(),
-        queue: spec.queue.clone(),
-        payload: spec.payload.clone(),
-        priority: spec.priority.as_str().to_owned(),
-        run_at_us: spec.run_at.map(micros),
+        name: spec.name().to_string(),
+        queue: spec.queue().to_string(),
+        payload: spec.payload().to_vec(),
+        priority: spec.priority().as_str().to_owned(),
+        run_at_us: spec.run_at().map(micros),
         retry: Some(wire::RetryPolicy {
-            max_attempts: spec.retry.max_attempts,
-            backoff: backoff_name(spec.retry.backoff).to_owned(),
-            base_delay_ms: millis(spec.retry.base_delay),
-            max_delay_ms: millis(spec.retry.max_delay),
-            jitter: spec.retry.jitter,
+            max_attempts: retry.max_attempts,
+            backoff: backoff_name(retry.backoff).to_owned(),
+            base_delay_ms: millis(retry.base_delay),
+            max_delay_ms: millis(retry.max_delay),
+            jitter: retry.jitter,
         }),
-        timeout_ms: millis(spec.timeout),
-        unique: spec.unique.as_ref().map(|unique| wire::UniqueKey {
+        timeout_ms: millis(spec.timeout()),
+        unique: spec.unique().map(|unique| wire::UniqueKey {
             key: unique.key.clone(),
             window_ms: millis(unique.window),
         }),
-        tags: spec.tags.clone(),
-        correlation_id: spec.correlation_id.clone(),
+        tags: spec.tags().to_vec(),
+        correlation_id: spec.correlation_id().map(str::to_owned),
     }
 }
 
@@ -87,34 +88,32 @@ pub(crate) fn job_spec(message: Option<wire::JobSpec>) -> Result<JobSpec, Invali
     let retry = message
         .retry
         .ok_or_else(|| anyhow!("a job without its retry policy"))?;
-    Ok(JobSpec {
-        name: job_name("name", &message.name)?,
-        queue: queue_name("queue", &message.queue)?,
-        payload: message.payload,
-        priority: parsed("priority", Priority::parse(&message.priority))?,
-        run_at: optional_time("run_at_us", message.run_at_us)?,
-        retry: RetryPolicy {
+    let unique = message
+        .unique
+        .map(|unique| -> Result<UniqueKey, Invalid> {
+            Ok(UniqueKey {
+                key: unique.key,
+                window: delta("window_ms", unique.window_ms)?,
+            })
+        })
+        .transpose()?;
+    let name = parsed("name", JobName::parse(&message.name))?;
+    // The trace context is not on the wire: the service tier enqueues, and sets it there.
+    Ok(JobSpec::new(name, message.payload)
+        .with_queue(parsed("queue", QueueName::parse(&message.queue))?)
+        .with_priority(parsed("priority", Priority::parse(&message.priority))?)
+        .with_run_at(optional_time("run_at_us", message.run_at_us)?)
+        .with_retry(RetryPolicy {
             max_attempts: retry.max_attempts,
             backoff: backoff(&retry.backoff)?,
             base_delay: delta("base_delay_ms", retry.base_delay_ms)?,
             max_delay: delta("max_delay_ms", retry.max_delay_ms)?,
             jitter: retry.jitter,
-        },
-        timeout: delta("timeout_ms", message.timeout_ms)?,
-        unique: message
-            .unique
-            .map(|unique| -> Result<UniqueKey, Invalid> {
-                Ok(UniqueKey {
-                    key: unique.key,
-                    window: delta("window_ms", unique.window_ms)?,
-                })
-            })
-            .transpose()?,
-        tags: message.tags,
-        correlation_id: message.correlation_id,
-        // Not on the wire: the service tier enqueues, and sets it there.
-        trace_context: None,
-    })
+        })
+        .with_timeout(delta("timeout_ms", message.timeout_ms)?)
+        .with_unique(unique)
+        .with_tags(message.tags)
+        .with_correlation_id(message.correlation_id))
 }
 
 pub(crate) fn job_record_message(job: &JobRecord) -> wire::JobRecord {

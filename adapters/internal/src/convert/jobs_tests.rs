@@ -1,6 +1,6 @@
 use arcana_domain::ids::JobId;
 use arcana_domain::jobs::{
-    Backoff, JobRecord, JobSpec, JobState, Priority, RetryPolicy, UniqueKey,
+    Backoff, JobName, JobRecord, JobSpec, JobState, Priority, QueueName, RetryPolicy, UniqueKey,
 };
 use arcana_ports::jobs::{JobEvent, JobEventKind, QueueStats, Schedule, WorkerInfo};
 use arcana_ports::usecases::jobs::Dashboard;
@@ -25,28 +25,27 @@ fn at(micros: i64) -> DateTime<Utc> {
 }
 
 fn spec() -> JobSpec {
-    JobSpec {
-        name: "mail.send".into(),
-        queue: "mail".into(),
-        payload: br#"{"to":"x","lines":["a\nb"]}"#.to_vec(),
-        priority: Priority::Critical,
-        run_at: Some(at(1_700_000_000_123_456)),
-        retry: RetryPolicy {
-            max_attempts: 7,
-            backoff: Backoff::Linear,
-            base_delay: TimeDelta::milliseconds(1500),
-            max_delay: TimeDelta::minutes(3),
-            jitter: false,
-        },
-        timeout: TimeDelta::seconds(90),
-        unique: Some(UniqueKey {
-            key: "cron:report:2024-01-01T00:00:00Z".into(),
-            window: TimeDelta::hours(2),
-        }),
-        tags: vec!["smoke".into(), "eu".into()],
-        correlation_id: Some("manual:report".into()),
-        trace_context: None,
-    }
+    JobSpec::new(
+        JobName::parse("mail.send").unwrap(),
+        br#"{"to":"x","lines":["a\nb"]}"#.to_vec(),
+    )
+    .with_queue(QueueName::parse("mail").unwrap())
+    .with_priority(Priority::Critical)
+    .with_run_at(Some(at(1_700_000_000_123_456)))
+    .with_retry(RetryPolicy {
+        max_attempts: 7,
+        backoff: Backoff::Linear,
+        base_delay: TimeDelta::milliseconds(1500),
+        max_delay: TimeDelta::minutes(3),
+        jitter: false,
+    })
+    .with_timeout(TimeDelta::seconds(90))
+    .with_unique(Some(UniqueKey {
+        key: "cron:report:2024-01-01T00:00:00Z".into(),
+        window: TimeDelta::hours(2),
+    }))
+    .with_tags(vec!["smoke".into(), "eu".into()])
+    .with_correlation_id(Some("manual:report".into()))
 }
 
 fn record(state: JobState) -> JobRecord {
@@ -69,9 +68,11 @@ fn a_job_record_in_every_state_crosses_the_wire_unchanged() {
         assert_eq!(back, job);
     }
     let mut plain = record(JobState::Pending);
-    plain.spec.run_at = None;
-    plain.spec.unique = None;
-    plain.spec.correlation_id = None;
+    plain.spec = plain
+        .spec
+        .with_run_at(None)
+        .with_unique(None)
+        .with_correlation_id(None);
     plain.last_error = None;
     let back = job_record(through_the_wire(&job_record_message(&plain))).unwrap();
     assert_eq!(back, plain);
@@ -84,9 +85,12 @@ fn every_backoff_and_priority_crosses_the_wire() {
         (Backoff::Linear, Priority::Normal),
         (Backoff::Exponential, Priority::High),
     ] {
-        let mut job = spec();
-        job.retry.backoff = backoff;
-        job.priority = priority;
+        let base = spec();
+        let retry = RetryPolicy {
+            backoff,
+            ..*base.retry()
+        };
+        let job = base.with_retry(retry).with_priority(priority);
         let back = job_spec(Some(through_the_wire(&job_spec_message(&job)))).unwrap();
         assert_eq!(back, job);
     }

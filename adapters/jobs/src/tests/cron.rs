@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcana_adapter_memory::{InMemoryLeaderLock, InMemoryScheduler};
-use arcana_domain::jobs::JobState;
+use arcana_domain::jobs::{JobName, JobState};
 use arcana_ports::jobs::{JobFilter, JobQueue, Schedule, Scheduler};
 use chrono::{TimeDelta, Timelike};
 
@@ -55,7 +55,10 @@ async fn two_leaders_by_mistake_still_enqueue_each_fire_time_once_and_gaps_are_c
     let (queue, clock) = fixtures();
     let scheduler: Arc<dyn Scheduler> = Arc::new(InMemoryScheduler::new());
     let client = JobClient::new(queue.clone(), clock.clone());
-    let job = client.named("noop", b"{}".to_vec()).spec().clone();
+    let job = client
+        .named(JobName::from_static("noop"), b"{}".to_vec())
+        .spec()
+        .clone();
     scheduler
         .upsert(&Schedule {
             name: "tick".into(),
@@ -97,7 +100,7 @@ async fn two_leaders_by_mistake_still_enqueue_each_fire_time_once_and_gaps_are_c
     assert_eq!(jobs.len(), 5, "one job per fire time");
     assert!(
         jobs.iter()
-            .all(|j| j.state == JobState::Pending && j.spec.name == "noop")
+            .all(|j| j.state == JobState::Pending && j.spec.name() == "noop")
     );
 
     scheduler.set_paused("tick", true).await.unwrap();

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use arcana_domain::jobs::{Backoff, JobState, RetryPolicy};
+use arcana_domain::jobs::{Backoff, JobName, JobState, RetryPolicy};
 use arcana_ports::jobs::JobQueue;
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ struct Flaky {
 }
 
 impl Job for Flaky {
-    const NAME: &'static str = "flaky";
+    const NAME: JobName = JobName::from_static("flaky");
     type Deps = Arc<AtomicU32>;
 
     async fn execute(self, runs: &Arc<AtomicU32>, ctx: JobContext) -> Result<(), JobError> {
@@ -93,7 +93,7 @@ async fn a_failing_job_is_retried_after_the_policy_delays_then_dead_lettered() {
         })
         .await;
         assert_eq!(
-            failed.spec.run_at,
+            failed.spec.run_at(),
             Some(arcana_ports::clock::Clock::now(&*clock) + delay),
             "attempt {attempt}"
         );
@@ -169,13 +169,16 @@ async fn unknown_jobs_and_malformed_payloads_are_dead_lettered_without_retries()
     );
     let client = JobClient::new(queue.clone(), clock.clone());
     let unknown = client
-        .named("nobody-handles-this", b"{}".to_vec())
+        .named(JobName::from_static("nobody-handles-this"), b"{}".to_vec())
         .send()
         .await
         .unwrap()
         .id;
     let malformed = client
-        .named("sleep", b"{\"ms\":\"secret-ish\"}".to_vec())
+        .named(
+            JobName::from_static("sleep"),
+            b"{\"ms\":\"secret-ish\"}".to_vec(),
+        )
         .send()
         .await
         .unwrap()

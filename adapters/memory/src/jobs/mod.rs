@@ -56,20 +56,23 @@ fn matches(record: &JobRecord, filter: &JobFilter) -> bool {
     filter
         .queue
         .as_ref()
-        .is_none_or(|q| *q == record.spec.queue)
+        .is_none_or(|q| record.spec.queue() == q.as_str())
         && filter.state.is_none_or(|s| s == record.state)
-        && filter.name.as_ref().is_none_or(|n| *n == record.spec.name)
+        && filter
+            .name
+            .as_ref()
+            .is_none_or(|n| record.spec.name() == n.as_str())
         && filter
             .tag
             .as_ref()
-            .is_none_or(|t| record.spec.tags.contains(t))
+            .is_none_or(|t| record.spec.tags().contains(t))
 }
 
 #[async_trait]
 impl JobQueue for InMemoryJobQueue {
     async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError> {
         self.with(|state| {
-            if let Some(unique) = &spec.unique
+            if let Some(unique) = spec.unique()
                 && let Some((id, until)) = state.unique.get(&unique.key)
                 && *until > now
             {
@@ -79,13 +82,13 @@ impl JobQueue for InMemoryJobQueue {
                 };
             }
             let id = JobId::generate();
-            state.queues.insert(spec.queue.clone());
-            if let Some(unique) = &spec.unique {
+            state.queues.insert(spec.queue().clone());
+            if let Some(unique) = spec.unique() {
                 state
                     .unique
                     .insert(unique.key.clone(), (id, now + unique.window));
             }
-            let delayed = spec.run_at.is_some_and(|at| at > now);
+            let delayed = spec.run_at().is_some_and(|at| at > now);
             let record = JobRecord {
                 id,
                 spec,
@@ -131,7 +134,7 @@ impl JobQueue for InMemoryJobQueue {
                         return None;
                     }
                 }
-                let first = state.pending.get_mut(queue)?.pop_first()?;
+                let first = state.pending.get_mut(queue.as_str())?.pop_first()?;
                 if let Some(limit) = limit {
                     let window = limit.window(now);
                     let entry = state.started.entry(queue.clone()).or_insert((window, 0));
@@ -146,7 +149,7 @@ impl JobQueue for InMemoryJobQueue {
             state.seq += 1;
             let token = format!("{worker}:{}", state.seq);
             let entry = state.jobs.get_mut(&id)?;
-            debug_assert_eq!(&entry.record.spec.queue, queue);
+            debug_assert!(entry.record.spec.queue() == queue.as_str());
             entry.record.state = JobState::Active;
             entry.record.attempt += 1;
             entry.record.updated_at = now;
@@ -201,7 +204,7 @@ impl JobQueue for InMemoryJobQueue {
             };
             let entry = state.leased(lease, now)?;
             entry.record.state = JobState::Scheduled;
-            entry.record.spec.run_at = Some(at);
+            entry.record.spec.reschedule(at);
             entry.record.last_error = Some(error.to_owned());
             entry.record.updated_at = now;
             entry.lease = None;
@@ -227,8 +230,8 @@ impl JobQueue for InMemoryJobQueue {
             if !matches!(entry.record.state, JobState::Scheduled | JobState::Pending) {
                 return Ok(false);
             }
-            let key = (Reverse(entry.record.spec.priority), entry.seq, id);
-            if let Some(pending) = state.pending.get_mut(&entry.record.spec.queue) {
+            let key = (Reverse(entry.record.spec.priority()), entry.seq, id);
+            if let Some(pending) = state.pending.get_mut(entry.record.spec.queue()) {
                 pending.remove(&key);
             }
             entry.record.state = JobState::Cancelled;
@@ -257,7 +260,7 @@ impl JobQueue for InMemoryJobQueue {
         self.with(|state| {
             let before = state.jobs.len();
             state.jobs.retain(|_, e| {
-                e.record.state != JobState::DeadLettered || e.record.spec.queue != queue
+                e.record.state != JobState::DeadLettered || e.record.spec.queue() != queue
             });
             (before - state.jobs.len()) as u64
         })
@@ -270,7 +273,7 @@ impl JobQueue for InMemoryJobQueue {
                 .jobs
                 .values()
                 .filter(|e| e.record.state == JobState::Scheduled)
-                .filter(|e| e.record.spec.run_at.is_none_or(|at| at <= now))
+                .filter(|e| e.record.spec.run_at().is_none_or(|at| at <= now))
                 .map(|e| e.record.id)
                 .collect();
             for id in &due {
@@ -287,7 +290,7 @@ impl JobQueue for InMemoryJobQueue {
                 .values()
                 .filter(|e| e.lease.as_ref().is_some_and(|(_, until)| *until <= now))
                 .map(|e| {
-                    let last = e.record.attempt >= e.record.spec.retry.max_attempts;
+                    let last = e.record.attempt >= e.record.spec.retry().max_attempts;
                     (e.record.id, last)
                 })
                 .collect();
@@ -325,14 +328,14 @@ impl JobQueue for InMemoryJobQueue {
                 .iter()
                 .map(|queue| {
                     let stats = QueueStats {
-                        queue: queue.clone(),
+                        queue: queue.to_string(),
                         ..QueueStats::default()
                     };
                     (queue.as_str(), stats)
                 })
                 .collect();
             for entry in state.jobs.values() {
-                let Some(stats) = by_queue.get_mut(entry.record.spec.queue.as_str()) else {
+                let Some(stats) = by_queue.get_mut(entry.record.spec.queue().as_str()) else {
                     continue;
                 };
                 match entry.record.state {

@@ -4,7 +4,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 
 use arcana_domain::ids::JobId;
-use arcana_domain::jobs::{JobRecord, JobState, Priority};
+use arcana_domain::jobs::{JobRecord, JobState, Priority, QueueName};
 use arcana_ports::jobs::{Lease, QueueError, Retention};
 use chrono::{DateTime, Utc};
 
@@ -24,10 +24,10 @@ pub(super) struct Entry {
 #[derive(Default)]
 pub(super) struct State {
     pub(super) jobs: HashMap<JobId, Entry>,
-    pub(super) pending: HashMap<String, BTreeSet<PendingKey>>,
+    pub(super) pending: HashMap<QueueName, BTreeSet<PendingKey>>,
     pub(super) unique: HashMap<String, (JobId, DateTime<Utc>)>,
     /// Every queue that ever received a job, so stats list emptied queues too.
-    pub(super) queues: BTreeSet<String>,
+    pub(super) queues: BTreeSet<QueueName>,
     /// Jobs started per rate-limited queue in its current window.
     pub(super) started: HashMap<String, (i64, u64)>,
     pub(super) seq: u64,
@@ -45,9 +45,9 @@ impl State {
         entry.lease = None;
         entry.seq = seq;
         self.pending
-            .entry(entry.record.spec.queue.clone())
+            .entry(entry.record.spec.queue().clone())
             .or_default()
-            .insert((Reverse(entry.record.spec.priority), seq, id));
+            .insert((Reverse(entry.record.spec.priority()), seq, id));
     }
 
     /// The entry if `lease` is still its current delivery.
@@ -79,8 +79,8 @@ impl State {
             entry.record.updated_at = now;
             entry.lease = None;
             entry.expires_at = Some(now + retention.dead_max_age);
-            let queue = entry.record.spec.queue.clone();
-            self.trim_dead(&queue, retention);
+            let queue = entry.record.spec.queue().clone();
+            self.trim_dead(queue.as_str(), retention);
         }
     }
 
@@ -88,7 +88,7 @@ impl State {
         let mut dead: Vec<(DateTime<Utc>, JobId)> = self
             .jobs
             .values()
-            .filter(|e| e.record.state == JobState::DeadLettered && e.record.spec.queue == queue)
+            .filter(|e| e.record.state == JobState::DeadLettered && e.record.spec.queue() == queue)
             .map(|e| (e.record.updated_at, e.record.id))
             .collect();
         let keep = usize::try_from(retention.dead_max_len).unwrap_or(usize::MAX);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use arcana_domain::ids::JobId;
 use arcana_domain::jobs::{
-    Backoff, JobRecord, JobSpec, JobState, Priority, RetryPolicy, UniqueKey,
+    Backoff, JobName, JobRecord, JobSpec, JobState, Priority, QueueName, RetryPolicy, UniqueKey,
 };
 use arcana_ports::jobs::QueueError;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -41,35 +41,32 @@ fn backoff_name(backoff: Backoff) -> &'static str {
 /// The definition fields of a spec (not the life-cycle fields), as `HSET` arguments.
 pub(crate) fn spec_fields(spec: &JobSpec) -> Vec<(&'static str, Vec<u8>)> {
     let text = |s: &str| s.as_bytes().to_vec();
-    let (unique_key, unique_window) = spec
-        .unique
-        .as_ref()
-        .map_or((String::new(), String::new()), |u| {
-            (u.key.clone(), millis(u.window))
-        });
+    let (unique_key, unique_window) = spec.unique().map_or((String::new(), String::new()), |u| {
+        (u.key.clone(), millis(u.window))
+    });
     vec![
-        ("name", text(&spec.name)),
-        ("queue", text(&spec.queue)),
-        ("payload", spec.payload.clone()),
-        ("priority", text(&priority_rank(spec.priority).to_string())),
-        ("run_at", text(&spec.run_at.map(micros).unwrap_or_default())),
-        ("max_attempts", text(&spec.retry.max_attempts.to_string())),
-        ("backoff", text(backoff_name(spec.retry.backoff))),
-        ("base_delay_ms", text(&millis(spec.retry.base_delay))),
-        ("max_delay_ms", text(&millis(spec.retry.max_delay))),
-        ("jitter", text(if spec.retry.jitter { "1" } else { "0" })),
-        ("timeout_ms", text(&millis(spec.timeout))),
+        ("name", text(spec.name().as_str())),
+        ("queue", text(spec.queue().as_str())),
+        ("payload", spec.payload().to_vec()),
+        (
+            "priority",
+            text(&priority_rank(spec.priority()).to_string()),
+        ),
+        (
+            "run_at",
+            text(&spec.run_at().map(micros).unwrap_or_default()),
+        ),
+        ("max_attempts", text(&spec.retry().max_attempts.to_string())),
+        ("backoff", text(backoff_name(spec.retry().backoff))),
+        ("base_delay_ms", text(&millis(spec.retry().base_delay))),
+        ("max_delay_ms", text(&millis(spec.retry().max_delay))),
+        ("jitter", text(if spec.retry().jitter { "1" } else { "0" })),
+        ("timeout_ms", text(&millis(spec.timeout()))),
         ("unique_key", text(&unique_key)),
         ("unique_window_ms", text(&unique_window)),
-        ("tags", text(&spec.tags.join(&TAG_SEPARATOR.to_string()))),
-        (
-            "correlation_id",
-            text(spec.correlation_id.as_deref().unwrap_or("")),
-        ),
-        (
-            "traceparent",
-            text(spec.trace_context.as_deref().unwrap_or("")),
-        ),
+        ("tags", text(&spec.tags().join(&TAG_SEPARATOR.to_string()))),
+        ("correlation_id", text(spec.correlation_id().unwrap_or(""))),
+        ("traceparent", text(spec.trace_context().unwrap_or(""))),
     ]
 }
 
@@ -149,31 +146,33 @@ pub(crate) fn decode_spec(f: &Fields) -> Result<JobSpec, QueueError> {
         }),
         None => None,
     };
-    Ok(JobSpec {
-        name: f.text("name")?.to_owned(),
-        queue: f.text("queue")?.to_owned(),
-        payload: f.0.get("payload").cloned().unwrap_or_default(),
-        priority: parse_priority(f.number("priority")?)?,
-        run_at: f
-            .optional("run_at")?
-            .map(|_| f.time("run_at"))
-            .transpose()?,
-        retry: RetryPolicy {
+    let name = JobName::parse(f.text("name")?).map_err(|_| corrupt("name"))?;
+    let queue = QueueName::parse(f.text("queue")?).map_err(|_| corrupt("queue"))?;
+    let payload = f.0.get("payload").cloned().unwrap_or_default();
+    Ok(JobSpec::new(name, payload)
+        .with_queue(queue)
+        .with_priority(parse_priority(f.number("priority")?)?)
+        .with_run_at(
+            f.optional("run_at")?
+                .map(|_| f.time("run_at"))
+                .transpose()?,
+        )
+        .with_retry(RetryPolicy {
             max_attempts: f.number("max_attempts")?,
             backoff: parse_backoff(f.text("backoff")?)?,
             base_delay: f.span("base_delay_ms")?,
             max_delay: f.span("max_delay_ms")?,
             jitter: f.text("jitter")? == "1",
-        },
-        timeout: f.span("timeout_ms")?,
-        unique,
-        tags: f
-            .optional("tags")?
-            .map(|t| t.split(TAG_SEPARATOR).map(str::to_owned).collect())
-            .unwrap_or_default(),
-        correlation_id: f.optional("correlation_id")?.map(str::to_owned),
-        trace_context: f.added_later("traceparent")?.map(str::to_owned),
-    })
+        })
+        .with_timeout(f.span("timeout_ms")?)
+        .with_unique(unique)
+        .with_tags(
+            f.optional("tags")?
+                .map(|t| t.split(TAG_SEPARATOR).map(str::to_owned).collect())
+                .unwrap_or_default(),
+        )
+        .with_correlation_id(f.optional("correlation_id")?.map(str::to_owned))
+        .with_trace_context(f.added_later("traceparent")?.map(str::to_owned)))
 }
 
 /// The token and expiry of a job's current delivery.

@@ -172,14 +172,11 @@ impl JobQueue for RedisJobQueue {
     async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError> {
         let id = JobId::generate().to_string();
         let now_us = micros(now);
-        let (unique, window) = spec
-            .unique
-            .as_ref()
-            .map_or((String::new(), String::new()), |u| {
-                (u.key.clone(), millis(u.window))
-            });
+        let (unique, window) = spec.unique().map_or((String::new(), String::new()), |u| {
+            (u.key.clone(), millis(u.window))
+        });
         let run_at = spec
-            .run_at
+            .run_at()
             .filter(|at| *at > now)
             .map(micros)
             .unwrap_or_default();
@@ -201,7 +198,7 @@ impl JobQueue for RedisJobQueue {
             unique.as_bytes(),
             window.as_bytes(),
             run_at.as_bytes(),
-            spec.queue.as_bytes(),
+            spec.queue().as_str().as_bytes(),
         ];
         for (name, value) in &fields {
             args.push(name.as_bytes());

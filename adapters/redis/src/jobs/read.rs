@@ -117,11 +117,14 @@ impl RedisJobQueue {
 
 fn record_matches(record: &JobRecord, filter: &JobFilter) -> bool {
     filter.state.is_none_or(|s| s == record.state)
-        && filter.name.as_ref().is_none_or(|n| *n == record.spec.name)
+        && filter
+            .name
+            .as_ref()
+            .is_none_or(|n| record.spec.name() == n.as_str())
         && filter
             .tag
             .as_ref()
-            .is_none_or(|t| record.spec.tags.contains(t))
+            .is_none_or(|t| record.spec.tags().contains(t))
 }
 
 /// Worker presence: `workers` (ZSET id → lapse time, µs) and `worker:{id}` (hash, expiring).
