@@ -116,21 +116,21 @@ pub enum JobsCommand {
 #[derive(Debug, Args)]
 pub struct EnqueueArgs {
     /// The job name, e.g. `noop`, `sleep`.
-    pub name: String,
+    pub(crate) name: String,
     /// The JSON payload, e.g. `{"ms": 100}` for `sleep`.
     #[arg(long, default_value = "{}")]
-    pub payload: String,
+    pub(crate) payload: String,
     /// How many identical jobs to enqueue.
     #[arg(long, default_value_t = 1)]
-    pub count: u64,
+    pub(crate) count: u64,
     /// low | normal | high | critical.
     #[arg(long, default_value = "normal")]
-    pub priority: String,
+    pub(crate) priority: String,
     /// Run no earlier than this from now: `500ms`, `10s`, `5m`, `1h` (plain numbers are seconds).
     #[arg(long)]
-    pub delay: Option<String>,
+    pub(crate) delay: Option<String>,
     #[arg(long, default_value = "default")]
-    pub queue: String,
+    pub(crate) queue: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,11 +150,11 @@ pub enum UserCommand {
 #[derive(Debug, Args)]
 pub struct CreateAdminArgs {
     #[arg(long)]
-    pub username: String,
+    pub(crate) username: String,
     #[arg(long)]
-    pub email: String,
+    pub(crate) email: String,
     /// Read the password from standard input (first line), so it stays out of shell history
     /// and process listings.
     #[arg(long, required = true)]
-    pub password_stdin: bool,
+    pub(crate) password_stdin: bool,
 }

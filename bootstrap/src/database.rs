@@ -24,7 +24,7 @@ use crate::storage::Storage;
 const MEMORY_AUDIT_CAPACITY: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
+pub(crate) enum Scheme {
     Memory,
     Sqlite,
     Postgres,
@@ -33,7 +33,7 @@ pub enum Scheme {
 
 impl Scheme {
     /// `memory:`, `sqlite:`, `postgres:`/`postgresql:`, `mysql:`/`mariadb:`.
-    pub fn of(url: &str) -> Option<Self> {
+    pub(crate) fn of(url: &str) -> Option<Self> {
         let scheme = url.split(':').next()?;
         match scheme {
             "memory" => Some(Self::Memory),
@@ -46,12 +46,12 @@ impl Scheme {
 }
 
 /// One storage backend: its ports, its readiness check, and its migrations.
-pub struct Database {
-    pub users: Arc<dyn UserRepository>,
-    pub sessions: Arc<dyn SessionStore>,
-    pub audit: Arc<dyn AuditLog>,
-    pub plugin_kv: Arc<dyn PluginKv>,
-    pub health: Arc<dyn HealthCheck>,
+pub(crate) struct Database {
+    pub(crate) users: Arc<dyn UserRepository>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) audit: Arc<dyn AuditLog>,
+    pub(crate) plugin_kv: Arc<dyn PluginKv>,
+    pub(crate) health: Arc<dyn HealthCheck>,
     store: Store,
 }
 
@@ -79,7 +79,7 @@ macro_rules! sql_database {
 impl Database {
     /// Builds the pool without connecting, so that a server can start while its database is
     /// down and report itself not ready until it comes back.
-    pub fn open(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+    pub(crate) fn open(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         let url = settings.url.expose();
         let timeout = Duration::from_secs(settings.acquire_timeout_secs);
         let scheme = Scheme::of(url).context("database.url has an unsupported scheme")?;
@@ -130,12 +130,12 @@ impl Database {
     }
 
     /// Whether other processes may write to the same database (a server, not a file or memory).
-    pub fn is_shared(&self) -> bool {
+    pub(crate) fn is_shared(&self) -> bool {
         matches!(self.store, Store::Postgres(_) | Store::Mysql(_))
     }
 
     /// A reading of the connection pool's occupancy, for the metrics; `None` for `memory:`.
-    pub fn pool_usage(&self) -> Option<Box<dyn Fn() -> PoolUsage + Send + Sync>> {
+    pub(crate) fn pool_usage(&self) -> Option<Box<dyn Fn() -> PoolUsage + Send + Sync>> {
         match &self.store {
             Store::Memory => None,
             Store::Sqlite(store) => {
@@ -154,7 +154,7 @@ impl Database {
     }
 
     /// Backend name for logs (never the URL, which may hold a password).
-    pub fn backend(&self) -> &'static str {
+    pub(crate) fn backend(&self) -> &'static str {
         match self.store {
             Store::Memory => "memory",
             Store::Sqlite(_) => "sqlite",
@@ -164,7 +164,7 @@ impl Database {
     }
 
     /// The storage ports the application is built on, served by this database.
-    pub fn storage(&self) -> Storage {
+    pub(crate) fn storage(&self) -> Storage {
         Storage {
             users: self.users.clone(),
             sessions: self.sessions.clone(),
@@ -177,7 +177,7 @@ impl Database {
     }
 
     /// Applies pending migrations. The memory backend has no schema.
-    pub async fn migrate(&self) -> anyhow::Result<()> {
+    pub(crate) async fn migrate(&self) -> anyhow::Result<()> {
         match &self.store {
             Store::Memory => Ok(()),
             Store::Sqlite(store) => store.migrate().await.map_err(described),
@@ -188,7 +188,7 @@ impl Database {
 
     /// Closes the pool at shutdown. The MySQL pool (bb8) has no close: its connections end with
     /// the process.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         match &self.store {
             Store::Sqlite(store) => store.close().await,
             Store::Postgres(store) => store.close().await,
@@ -197,7 +197,7 @@ impl Database {
     }
 
     /// Names of migrations not applied yet.
-    pub async fn pending_migrations(&self) -> anyhow::Result<Vec<String>> {
+    pub(crate) async fn pending_migrations(&self) -> anyhow::Result<Vec<String>> {
         match &self.store {
             Store::Memory => Ok(Vec::new()),
             Store::Sqlite(store) => store.pending_migrations().await.map_err(described),

@@ -100,14 +100,14 @@ fn link(
 }
 
 /// The repository tier's storage, for the service tier and `arcana-worker`.
-pub fn repository(settings: &Settings) -> anyhow::Result<Storage> {
+pub(crate) fn repository(settings: &Settings) -> anyhow::Result<Storage> {
     let url = settings.tiers.repository_url.as_ref();
     let (transport, health) = link(settings, url, "repository_url", Tier::Repository)?;
     Ok(Storage::remote(&transport, health))
 }
 
 /// The service tier, for the controller, behind the guard of `resilience.service`.
-pub fn service(
+pub(crate) fn service(
     settings: &Settings,
     metrics: &ResilienceMetrics,
 ) -> anyhow::Result<(Arc<dyn Transport>, Arc<dyn HealthCheck>)> {
@@ -122,7 +122,7 @@ pub fn service(
 }
 
 /// Binds `server.internal.port` and prints `arcana: <tier> internal listening on https://…`.
-pub async fn bind_internal(settings: &Settings, tier: Tier) -> anyhow::Result<TcpListener> {
+pub(crate) async fn bind_internal(settings: &Settings, tier: Tier) -> anyhow::Result<TcpListener> {
     let host = settings.server.host.as_str();
     let port = settings.server.internal.port;
     let listener = TcpListener::bind((host, port))
@@ -139,7 +139,7 @@ pub async fn bind_internal(settings: &Settings, tier: Tier) -> anyhow::Result<Tc
 
 /// Serves `api` of tier `served` on the internal listener to `caller` only, until shutdown and
 /// drain (bounded by the shutdown grace).
-pub async fn serve_internal(
+pub(crate) async fn serve_internal(
     settings: &Settings,
     listener: TcpListener,
     api: Arc<dyn InternalApi>,

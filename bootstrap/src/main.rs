@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use arcana_bootstrap::cli::{
     Cli, Command, ConfigCommand, DevCommand, JobsCommand, TlsCommand, UserCommand,
 };
+use arcana_bootstrap::config::Settings;
 use arcana_bootstrap::{
     admin, config, dev, jobs_cli, migrate, plugin_cli, process, serve, tiers, tls, worker,
 };
@@ -15,57 +16,59 @@ fn main() -> ExitCode {
         return code;
     }
     let command = Cli::parse().command.unwrap_or(Command::Serve);
-    // Writing certificates needs no configuration, so it works before there is any.
-    if let Command::Tls {
-        command: TlsCommand::Init { out },
-    } = &command
-    {
-        return match tls::init(out) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("error: {err:#}");
-                ExitCode::FAILURE
-            }
-        };
+    if let Some(code) = run_without_configuration(&command) {
+        return code;
     }
-    if let Command::Plugin { command } = &command {
-        return match plugin_cli::run(command) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("error: {err:#}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    process::run(|settings| async move {
-        match command {
-            // The whole server's state machine: on the heap, not in this future.
-            Command::Serve => Box::pin(serve::run(settings)).await,
-            Command::Config {
-                command: ConfigCommand::Show,
-            } => config::show(&settings),
-            Command::Config {
-                command: ConfigCommand::Check,
-            } => {
-                println!("configuration is valid");
-                Ok(())
-            }
-            Command::User {
-                command: UserCommand::CreateAdmin(args),
-            } => admin::create_admin(settings, args).await,
-            Command::Migrate { check } => migrate::run(&settings, check).await,
-            Command::Jobs {
-                command: JobsCommand::Enqueue(args),
-            } => jobs_cli::enqueue(&settings, args).await,
-            Command::Jobs {
-                command: JobsCommand::Stats,
-            } => jobs_cli::stats(&settings).await,
-            Command::Dev {
-                command: DevCommand::Layered { transport },
-            } => dev::layered(transport).await,
-            Command::Tls { .. } | Command::Plugin { .. } => Ok(()),
+    process::run(|settings| run(command, settings))
+}
+
+/// The commands that need no configuration, so that they work before there is any: writing
+/// certificates, signing and checking plugins.
+fn run_without_configuration(command: &Command) -> Option<ExitCode> {
+    let outcome = match command {
+        Command::Tls {
+            command: TlsCommand::Init { out },
+        } => tls::init(out),
+        Command::Plugin { command } => plugin_cli::run(command),
+        _ => return None,
+    };
+    Some(match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
         }
     })
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        // The whole server's state machine: on the heap, not in this future.
+        Command::Serve => Box::pin(serve::run(settings)).await,
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => config::show(&settings),
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            println!("configuration is valid");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::CreateAdmin(args),
+        } => admin::create_admin(settings, args).await,
+        Command::Migrate { check } => migrate::run(&settings, check).await,
+        Command::Jobs {
+            command: JobsCommand::Enqueue(args),
+        } => jobs_cli::enqueue(&settings, args).await,
+        Command::Jobs {
+            command: JobsCommand::Stats,
+        } => jobs_cli::stats(&settings).await,
+        Command::Dev {
+            command: DevCommand::Layered { transport },
+        } => dev::layered(transport).await,
+        Command::Tls { .. } | Command::Plugin { .. } => Ok(()),
+    }
 }
 
 /// One binary under several names: the container image ships `arcana` once, with

@@ -11,7 +11,7 @@ use crate::config::Settings;
 /// Binds `server.ops.port` when set and serves probes and metrics on it until the process
 /// exits: liveness must keep answering while the rest drains, or a kubelet would restart a pod
 /// that is only shutting down.
-pub async fn start(
+pub(crate) async fn start(
     settings: &Settings,
     who: &str,
     health: Vec<Arc<dyn HealthCheck>>,

@@ -19,7 +19,7 @@ use crate::config::{PluginSettings, Settings};
 use crate::storage::Storage;
 
 /// Starts the host when `plugins.enabled`; `None` otherwise.
-pub async fn start(
+pub(crate) async fn start(
     settings: &Settings,
     storage: &Storage,
     events: &InProcessEventBus,
@@ -47,7 +47,7 @@ pub async fn start(
 }
 
 /// The plugins' jobs, for the worker pool's registry.
-pub fn jobs(plugins: &PluginsApi) -> Arc<dyn DynamicJobs> {
+pub(crate) fn jobs(plugins: &PluginsApi) -> Arc<dyn DynamicJobs> {
     Arc::new(PluginJobs(plugins.host.clone()))
 }
 

@@ -17,7 +17,7 @@ struct PoolCollector {
 }
 
 /// Registers the pool metrics of the database `read` describes on `registry`.
-pub fn register(registry: &prometheus::Registry, read: Reading) -> prometheus::Result<()> {
+pub(crate) fn register(registry: &prometheus::Registry, read: Reading) -> prometheus::Result<()> {
     let counts_waits = read().waited.is_some();
     let collector = PoolCollector {
         read,

@@ -17,21 +17,21 @@ use crate::config::Settings;
 use crate::shutdown::Shutdown;
 
 /// The driving ports the public API serves, and what its readiness follows.
-pub struct PublicApi {
-    pub auth: Arc<dyn AuthUseCases>,
-    pub users: Arc<dyn UserUseCases>,
-    pub audit: Arc<dyn AuditUseCases>,
+pub(crate) struct PublicApi {
+    pub(crate) auth: Arc<dyn AuthUseCases>,
+    pub(crate) users: Arc<dyn UserUseCases>,
+    pub(crate) audit: Arc<dyn AuditUseCases>,
     /// `None` where the deployment does not offer the job admin API.
-    pub jobs: Option<Arc<dyn JobsUseCases>>,
+    pub(crate) jobs: Option<Arc<dyn JobsUseCases>>,
     /// `None` unless this process runs the plugin host.
-    pub plugins: Option<PluginsApi>,
-    pub health: Vec<Arc<dyn HealthCheck>>,
+    pub(crate) plugins: Option<PluginsApi>,
+    pub(crate) health: Vec<Arc<dyn HealthCheck>>,
     /// The inbound rate limiter of `rate_limit.*`; `None` when it is switched off.
-    pub limiter: Option<Arc<dyn RateLimiter>>,
+    pub(crate) limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 /// Bound before anything is served, so that the printed addresses are live.
-pub struct PublicListeners {
+pub(crate) struct PublicListeners {
     rest: TcpListener,
     grpc: Option<TcpListener>,
 }
@@ -39,7 +39,10 @@ pub struct PublicListeners {
 /// Binds `server.rest.port` and `server.grpc.port` (unless gRPC is disabled) and prints each
 /// address as `arcana: [<tier> ]<listener> listening on <url>`. gRPC is announced first, so
 /// whoever waits for the REST line knows both.
-pub async fn bind(settings: &Settings, tier: Option<&str>) -> anyhow::Result<PublicListeners> {
+pub(crate) async fn bind(
+    settings: &Settings,
+    tier: Option<&str>,
+) -> anyhow::Result<PublicListeners> {
     let who = tier.map_or_else(String::new, |tier| format!("{tier} "));
     let host = settings.server.host.as_str();
     let grpc = if settings.server.grpc.enabled {
@@ -66,7 +69,7 @@ pub async fn bind(settings: &Settings, tier: Option<&str>) -> anyhow::Result<Pub
 }
 
 /// Serves both listeners until shutdown is requested and they drain, or the grace runs out.
-pub async fn serve(
+pub(crate) async fn serve(
     settings: &Settings,
     listeners: PublicListeners,
     api: PublicApi,

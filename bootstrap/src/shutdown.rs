@@ -12,13 +12,13 @@ pub(crate) const STOP_ON_STDIN_EOF: &str = "ARCANA_STOP_ON_STDIN_EOF";
 
 /// Resolves every [`Shutdown::requested`] future once a signal arrives. Cloning is cheap.
 #[derive(Clone)]
-pub struct Shutdown {
+pub(crate) struct Shutdown {
     stopping: watch::Receiver<bool>,
 }
 
 impl Shutdown {
     /// Starts listening for SIGINT and SIGTERM (must run inside the runtime).
-    pub fn listen() -> Self {
+    pub(crate) fn listen() -> Self {
         let (stop, stopping) = watch::channel(false);
         tokio::spawn(async move {
             tokio::select! {
@@ -32,7 +32,7 @@ impl Shutdown {
     }
 
     /// Resolves once shutdown has been requested.
-    pub fn requested(&self) -> impl Future<Output = ()> + Send + 'static {
+    pub(crate) fn requested(&self) -> impl Future<Output = ()> + Send + 'static {
         let mut stopping = self.stopping.clone();
         async move {
             // An error means the sender is gone, which only happens as the process ends.
@@ -41,7 +41,7 @@ impl Shutdown {
     }
 
     /// Resolves `grace` after shutdown was requested: the bound on draining.
-    pub fn deadline(&self, grace: Duration) -> impl Future<Output = ()> + Send + 'static {
+    pub(crate) fn deadline(&self, grace: Duration) -> impl Future<Output = ()> + Send + 'static {
         let requested = self.requested();
         async move {
             requested.await;

@@ -24,17 +24,17 @@ use crate::resilience;
 use crate::storage::Storage;
 
 /// The stores the application uses, decorated with the configured cache.
-pub struct SharedState {
-    pub users: Arc<dyn UserRepository>,
-    pub sessions: Arc<dyn SessionStore>,
-    pub throttle: Arc<dyn ThrottleStore>,
+pub(crate) struct SharedState {
+    pub(crate) users: Arc<dyn UserRepository>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) throttle: Arc<dyn ThrottleStore>,
     /// Readiness checks of Redis, in each role it plays.
-    pub health: Vec<Arc<dyn HealthCheck>>,
+    pub(crate) health: Vec<Arc<dyn HealthCheck>>,
 }
 
 /// Must run inside the tokio runtime when Redis is configured (the Redis cache starts its
 /// background tasks).
-pub fn build(
+pub(crate) fn build(
     settings: &Settings,
     storage: &Storage,
     registry: &prometheus::Registry,

@@ -15,27 +15,27 @@ use arcana_ports::sessions::SessionStore;
 use arcana_ports::users::UserRepository;
 
 #[derive(Clone)]
-pub struct Storage {
-    pub users: Arc<dyn UserRepository>,
+pub(crate) struct Storage {
+    pub(crate) users: Arc<dyn UserRepository>,
     /// The session store of `sessions.backend = sql`: the database's own tables.
-    pub sessions: Arc<dyn SessionStore>,
-    pub audit: Arc<dyn AuditLog>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) audit: Arc<dyn AuditLog>,
     /// Plugins' durable state, in the same storage as the accounts so that it survives restarts
     /// and every process sees the same values.
-    pub plugin_kv: Arc<dyn PluginKv>,
+    pub(crate) plugin_kv: Arc<dyn PluginKv>,
     /// Readiness of whatever answers these ports.
-    pub health: Arc<dyn HealthCheck>,
+    pub(crate) health: Arc<dyn HealthCheck>,
     /// The dependency behind these ports, as resilience settings, metrics and readiness name
     /// it: `database` or `repository`.
-    pub dependency: &'static str,
+    pub(crate) dependency: &'static str,
     /// Whether other processes write to the same storage, so that an in-process cache cannot
     /// hear of every change.
-    pub shared: bool,
+    pub(crate) shared: bool,
 }
 
 impl Storage {
     /// The repository tier's storage, over `transport`; `health` is that tier's readiness.
-    pub fn remote(transport: &Arc<dyn Transport>, health: Arc<dyn HealthCheck>) -> Self {
+    pub(crate) fn remote(transport: &Arc<dyn Transport>, health: Arc<dyn HealthCheck>) -> Self {
         Self {
             users: Arc::new(RemoteUserRepository::new(transport.clone())),
             sessions: Arc::new(RemoteSessionStore::new(transport.clone())),

@@ -22,14 +22,14 @@ use crate::config::{LogFormat, ObservabilitySettings, Settings};
 
 /// Keeps the trace exporter of the process; [`Telemetry::shutdown`] flushes what is queued.
 #[must_use = "dropping it without shutdown loses the spans still queued"]
-pub struct Telemetry {
+pub(crate) struct Telemetry {
     provider: Option<SdkTracerProvider>,
 }
 
 impl Telemetry {
     /// Exports the spans still queued (bounded by `observability.otlp_timeout_ms`) and stops
     /// the exporter.
-    pub fn shutdown(self) {
+    pub(crate) fn shutdown(self) {
         if let Some(provider) = self.provider {
             // Off the reactor: the SDK blocks its calling thread until its worker is done.
             let flushed = std::thread::spawn(move || provider.shutdown()).join();
@@ -43,7 +43,7 @@ impl Telemetry {
 /// Installs logging, and trace export when configured, for the process named `service` (its
 /// binary, reported as `service.name`). Must run inside the Tokio runtime: the gRPC exporter
 /// lives on it.
-pub fn init(settings: &Settings, service: &'static str) -> Telemetry {
+pub(crate) fn init(settings: &Settings, service: &'static str) -> Telemetry {
     let observability = &settings.observability;
     let filter =
         EnvFilter::try_new(&observability.log_level).unwrap_or_else(|_| EnvFilter::new("info"));

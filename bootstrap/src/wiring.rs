@@ -33,28 +33,28 @@ const EVENT_BUS_CAPACITY: usize = 1024;
 /// Job events buffered per watcher before the oldest are dropped for it.
 const JOB_EVENTS_CAPACITY: usize = 4096;
 
-pub struct App {
+pub(crate) struct App {
     /// The storage ports behind the resilience guard of their dependency: what everything else
     /// in the process (plugins included) uses.
-    pub storage: Storage,
-    pub auth: Arc<AuthService>,
-    pub users: Arc<UserService>,
-    pub audit: Arc<AuditService>,
-    pub health: Vec<Arc<dyn HealthCheck>>,
-    pub sessions: Arc<dyn SessionStore>,
-    pub events: InProcessEventBus,
+    pub(crate) storage: Storage,
+    pub(crate) auth: Arc<AuthService>,
+    pub(crate) users: Arc<UserService>,
+    pub(crate) audit: Arc<AuditService>,
+    pub(crate) health: Vec<Arc<dyn HealthCheck>>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) events: InProcessEventBus,
     /// The job queue's backend (queue, schedules, cron lock) and its admin use cases.
-    pub jobs: JobsBackendParts,
-    pub jobs_admin: Arc<JobsService>,
+    pub(crate) jobs: JobsBackendParts,
+    pub(crate) jobs_admin: Arc<JobsService>,
     /// Registered on the process registry; the queue above already counts enqueues in it.
-    pub job_metrics: JobMetrics,
+    pub(crate) job_metrics: JobMetrics,
     /// The inbound rate limiter (`None`: `rate_limit.enabled = false`).
-    pub limiter: Option<Arc<dyn RateLimiter>>,
+    pub(crate) limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 /// Builds the application on `storage` and the configured adapters; cache metrics go to
 /// `registry`.
-pub fn build(
+pub(crate) fn build(
     settings: &Settings,
     storage: &Storage,
     registry: &prometheus::Registry,
@@ -117,7 +117,7 @@ pub fn build(
 
 impl App {
     /// The public API over this application, job administration included.
-    pub fn public_api(&self) -> PublicApi {
+    pub(crate) fn public_api(&self) -> PublicApi {
         PublicApi {
             auth: self.auth.clone(),
             users: self.users.clone(),
@@ -215,7 +215,7 @@ fn auth_settings(settings: &Settings) -> AuthSettings {
 }
 
 /// An operator-facing description of a management error (CLI output, start-up logs).
-pub fn describe(err: &ManagementError) -> String {
+pub(crate) fn describe(err: &ManagementError) -> String {
     match err {
         ManagementError::Validation(fields) => fields
             .iter()

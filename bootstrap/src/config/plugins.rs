@@ -10,31 +10,31 @@ use super::Environment;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PluginSettings {
-    pub enabled: bool,
-    pub directory: PathBuf,
-    pub allow_unsigned: bool,
+pub(crate) struct PluginSettings {
+    pub(crate) enabled: bool,
+    pub(crate) directory: PathBuf,
+    pub(crate) allow_unsigned: bool,
     /// One-line contents of `.pub` files (`ed25519:<base64>`).
-    pub trusted_keys: Vec<String>,
-    pub watch: bool,
-    pub memory_limit_mib: usize,
-    pub event_budget_ms: u64,
-    pub interceptor_budget_ms: u64,
-    pub route_budget_ms: u64,
-    pub job_budget_ms: u64,
-    pub event_queue: usize,
-    pub failure_budget: FailureBudgetSettings,
+    pub(crate) trusted_keys: Vec<String>,
+    pub(crate) watch: bool,
+    pub(crate) memory_limit_mib: usize,
+    pub(crate) event_budget_ms: u64,
+    pub(crate) interceptor_budget_ms: u64,
+    pub(crate) route_budget_ms: u64,
+    pub(crate) job_budget_ms: u64,
+    pub(crate) event_queue: usize,
+    pub(crate) failure_budget: FailureBudgetSettings,
     /// Capabilities granted per plugin name, e.g. `audit = ["env:TZ"]`.
-    pub grants: HashMap<String, Vec<String>>,
+    pub(crate) grants: HashMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct FailureBudgetSettings {
-    pub max_failures: usize,
-    pub window_secs: u64,
-    pub backoff_secs: u64,
-    pub max_backoff_secs: u64,
+pub(crate) struct FailureBudgetSettings {
+    pub(crate) max_failures: usize,
+    pub(crate) window_secs: u64,
+    pub(crate) backoff_secs: u64,
+    pub(crate) max_backoff_secs: u64,
 }
 
 /// Keys must parse, limits must be usable, and unsigned plugins are never allowed in production.

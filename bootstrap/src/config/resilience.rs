@@ -8,35 +8,35 @@ use serde::{Deserialize, Serialize};
 /// One table per dependency, each complete in `config/default.toml`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct ResilienceSettings {
+pub(crate) struct ResilienceSettings {
     /// The SQL database (monolith, repository tier, worker).
-    pub database: DependencyResilience,
+    pub(crate) database: DependencyResilience,
     /// Redis as the session store.
-    pub redis: DependencyResilience,
+    pub(crate) redis: DependencyResilience,
     /// The repository tier, as the service tier and the worker reach it.
-    pub repository: DependencyResilience,
+    pub(crate) repository: DependencyResilience,
     /// The service tier, as the controller reaches it.
-    pub service: DependencyResilience,
+    pub(crate) service: DependencyResilience,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct DependencyResilience {
-    pub enabled: bool,
-    pub timeout_ms: u64,
-    pub retries: usize,
-    pub retry_base_delay_ms: u64,
-    pub retry_max_delay_ms: u64,
-    pub breaker_enabled: bool,
-    pub breaker_failures: u32,
-    pub breaker_open_secs: u64,
-    pub breaker_max_open_secs: u64,
-    pub max_concurrent: usize,
+pub(crate) struct DependencyResilience {
+    pub(crate) enabled: bool,
+    pub(crate) timeout_ms: u64,
+    pub(crate) retries: usize,
+    pub(crate) retry_base_delay_ms: u64,
+    pub(crate) retry_max_delay_ms: u64,
+    pub(crate) breaker_enabled: bool,
+    pub(crate) breaker_failures: u32,
+    pub(crate) breaker_open_secs: u64,
+    pub(crate) breaker_max_open_secs: u64,
+    pub(crate) max_concurrent: usize,
 }
 
 impl DependencyResilience {
     /// The decorators' policy; `None` when the whole table is switched off.
-    pub fn policy(&self) -> Option<Policy> {
+    pub(crate) fn policy(&self) -> Option<Policy> {
         if !self.enabled {
             return None;
         }

@@ -9,7 +9,7 @@ use super::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Mode {
+pub(crate) enum Mode {
     /// One process, in-process calls.
     Monolith,
     /// Controller, service and repository tiers over internal gRPC with mutual TLS.
@@ -19,7 +19,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Monolith => "monolith",
             Self::LayeredGrpc => "layered-grpc",
@@ -30,14 +30,14 @@ impl Mode {
 
 /// One process of a layered deployment; also the name its certificate carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tier {
+pub(crate) enum Tier {
     Controller,
     Service,
     Repository,
 }
 
 impl Tier {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Controller => "controller",
             Self::Service => "service",
@@ -48,28 +48,32 @@ impl Tier {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct InternalSettings {
-    pub port: u16,
-    pub request_timeout_secs: u64,
-    pub health_poll_interval_ms: u64,
+pub(crate) struct InternalSettings {
+    pub(crate) port: u16,
+    pub(crate) request_timeout_secs: u64,
+    pub(crate) health_poll_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct TierSettings {
-    pub service_url: Option<String>,
-    pub repository_url: Option<String>,
-    pub service_credential: Option<Secret>,
-    pub repository_credential: Option<Secret>,
-    pub timeout_ms: u64,
+pub(crate) struct TierSettings {
+    pub(crate) service_url: Option<String>,
+    pub(crate) repository_url: Option<String>,
+    pub(crate) service_credential: Option<Secret>,
+    pub(crate) repository_credential: Option<Secret>,
+    pub(crate) timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct TlsSettings {
-    pub ca_file: Option<PathBuf>,
-    pub cert_file: Option<PathBuf>,
-    pub key_file: Option<PathBuf>,
+#[expect(
+    clippy::struct_field_names,
+    reason = "the field names are the configuration keys (tls.ca_file, …)"
+)]
+pub(crate) struct TlsSettings {
+    pub(crate) ca_file: Option<PathBuf>,
+    pub(crate) cert_file: Option<PathBuf>,
+    pub(crate) key_file: Option<PathBuf>,
 }
 
 /// A service credential shorter than this is guessable.
