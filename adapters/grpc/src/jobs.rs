@@ -4,7 +4,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use arcana_domain::jobs::{JobRecord, Priority};
+use arcana_domain::jobs::{JobRecord, JobState, Priority};
 use arcana_domain::{FieldError, ValueError};
 use arcana_ports::jobs::{
     Enqueued, JobEvent, JobEventKind, JobEventSubscription, QueueStats, Schedule,
@@ -321,7 +321,7 @@ impl JobsService for GrpcJobsService {
         let body = request.into_inner();
         let search = JobSearch {
             queue: body.queue,
-            state: Some("dead".to_owned()),
+            state: Some(JobState::DeadLettered.as_str().to_owned()),
             limit: body.limit,
             ..JobSearch::default()
         };

@@ -147,6 +147,22 @@ impl Priority {
             .ok_or_else(|| ValueError::new("invalid_priority", "low, normal, high or critical"))
     }
 
+    /// Its place in the order, from 0 (`low`) to 3 (`critical`): how stores that sort by
+    /// number keep it.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Low => 0,
+            Self::Normal => 1,
+            Self::High => 2,
+            Self::Critical => 3,
+        }
+    }
+
+    /// The priority of `rank`, `None` outside 0–3.
+    pub fn from_rank(rank: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.rank() == rank)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Low => "low",
@@ -289,6 +305,15 @@ mod tests {
             assert_eq!(Priority::parse(raw).unwrap_err().code, "invalid_priority");
         }
         assert_eq!(Priority::default(), Priority::Normal);
+        for priority in Priority::ALL {
+            assert_eq!(Priority::from_rank(priority.rank()), Some(priority));
+        }
+        assert!(
+            Priority::ALL
+                .windows(2)
+                .all(|w| w[0].rank() < w[1].rank() && w[0] < w[1])
+        );
+        assert_eq!(Priority::from_rank(4), None);
     }
 
     #[test]

@@ -13,15 +13,6 @@ use chrono::{DateTime, TimeDelta, Utc};
 /// Tags are stored joined by the ASCII unit separator, which no sensible tag contains.
 const TAG_SEPARATOR: char = '\u{1f}';
 
-pub(crate) fn priority_rank(priority: Priority) -> u8 {
-    match priority {
-        Priority::Low => 0,
-        Priority::Normal => 1,
-        Priority::High => 2,
-        Priority::Critical => 3,
-    }
-}
-
 pub(crate) fn micros(at: DateTime<Utc>) -> String {
     at.timestamp_micros().to_string()
 }
@@ -48,10 +39,7 @@ pub(crate) fn spec_fields(spec: &JobSpec) -> Vec<(&'static str, Vec<u8>)> {
         ("name", text(spec.name().as_str())),
         ("queue", text(spec.queue().as_str())),
         ("payload", spec.payload().to_vec()),
-        (
-            "priority",
-            text(&priority_rank(spec.priority()).to_string()),
-        ),
+        ("priority", text(&spec.priority().rank().to_string())),
         (
             "run_at",
             text(&spec.run_at().map(micros).unwrap_or_default()),
@@ -108,25 +96,11 @@ impl Fields {
 }
 
 fn parse_priority(rank: u8) -> Result<Priority, QueueError> {
-    Ok(match rank {
-        0 => Priority::Low,
-        1 => Priority::Normal,
-        2 => Priority::High,
-        3 => Priority::Critical,
-        _ => return Err(corrupt("priority")),
-    })
+    Priority::from_rank(rank).ok_or_else(|| corrupt("priority"))
 }
 
 fn parse_state(raw: &str) -> Result<JobState, QueueError> {
-    Ok(match raw {
-        "scheduled" => JobState::Scheduled,
-        "pending" => JobState::Pending,
-        "active" => JobState::Active,
-        "completed" => JobState::Completed,
-        "dead" => JobState::DeadLettered,
-        "cancelled" => JobState::Cancelled,
-        _ => return Err(corrupt("state")),
-    })
+    JobState::parse(raw).map_err(|_| corrupt("state"))
 }
 
 fn parse_backoff(raw: &str) -> Result<Backoff, QueueError> {

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use arcana_domain::jobs::JobState;
 use arcana_ports::usecases::jobs::JobSearch;
 
 use crate::dto::jobs::{
@@ -171,7 +172,7 @@ async fn dead_letters(
 ) -> Result<Json<JobListDto>> {
     let search = JobSearch {
         queue: query.queue,
-        state: Some("dead".into()),
+        state: Some(JobState::DeadLettered.as_str().into()),
         limit: query.limit,
         ..JobSearch::default()
     };
