@@ -48,6 +48,28 @@ fn secs(value: u64) -> TimeDelta {
     TimeDelta::seconds(i64::try_from(value).unwrap_or(i64::MAX / 1000))
 }
 
+/// The deduplication key and window of an enqueue, each problem recorded in `errors`.
+fn parse_unique(
+    errors: &mut FieldErrors,
+    key: Option<String>,
+    window_secs: Option<u64>,
+) -> Option<UniqueKey> {
+    match (key, window_secs) {
+        (Some(key), window) => errors
+            .check("unique_key", parse_unique_key(&key))
+            .map(|key| UniqueKey {
+                key,
+                // Clamped: a window past the horizon was reported with the other bounds.
+                window: secs(window.unwrap_or(3600).clamp(1, MAX_HORIZON_SECS)),
+            }),
+        (None, Some(_)) => {
+            errors.push(ValueError::new("unexpected", "needs unique_key").at("unique_window_secs"));
+            None
+        }
+        (None, None) => None,
+    }
+}
+
 impl JobsService {
     pub fn new(
         queue: Arc<dyn JobQueue>,
@@ -90,22 +112,7 @@ impl JobsService {
                 );
             }
         }
-        let unique = match (command.unique_key, command.unique_window_secs) {
-            (Some(key), window) => errors
-                .check("unique_key", parse_unique_key(&key))
-                .map(|key| UniqueKey {
-                    key,
-                    // Clamped: a window past the horizon was reported above.
-                    window: secs(window.unwrap_or(3600).clamp(1, MAX_HORIZON_SECS)),
-                }),
-            (None, Some(_)) => {
-                errors.push(
-                    ValueError::new("unexpected", "needs unique_key").at("unique_window_secs"),
-                );
-                None
-            }
-            (None, None) => None,
-        };
+        let unique = parse_unique(&mut errors, command.unique_key, command.unique_window_secs);
         errors.finish().map_err(JobsError::Validation)?;
         let (Some(job), Some(queue)) = (job, queue) else {
             return Err(JobsError::Internal(anyhow::anyhow!(

@@ -86,18 +86,7 @@ pub(crate) fn build(
         events: Arc::new(events.clone()),
     };
     let auth_settings = auth_settings(settings);
-    let job_metrics = JobMetrics::register(registry).context("registering job metrics")?;
-    let mut jobs = crate::jobs::backend(settings)?;
-    let job_events: Arc<dyn JobEventFeed> = Arc::new(InProcessJobEvents::new(JOB_EVENTS_CAPACITY));
-    jobs.queue = Arc::new(
-        MeteredJobQueue::new(jobs.queue, job_metrics.clone()).with_events(job_events.clone()),
-    );
-    let jobs_admin = Arc::new(JobsService::new(
-        jobs.queue.clone(),
-        jobs.scheduler.clone(),
-        jobs.clock.clone(),
-        job_events,
-    ));
+    let (jobs, jobs_admin, job_metrics) = jobs(settings, registry)?;
     Ok(App {
         storage: storage.clone(),
         auth: Arc::new(AuthService::new(ports.clone(), auth_settings.clone())),
@@ -113,6 +102,26 @@ pub(crate) fn build(
         job_metrics,
         limiter,
     })
+}
+
+/// The configured queue, counted and publishing its events, and the admin use cases over it.
+fn jobs(
+    settings: &Settings,
+    registry: &prometheus::Registry,
+) -> anyhow::Result<(JobsBackendParts, Arc<JobsService>, JobMetrics)> {
+    let job_metrics = JobMetrics::register(registry).context("registering job metrics")?;
+    let mut jobs = crate::jobs::backend(settings)?;
+    let job_events: Arc<dyn JobEventFeed> = Arc::new(InProcessJobEvents::new(JOB_EVENTS_CAPACITY));
+    jobs.queue = Arc::new(
+        MeteredJobQueue::new(jobs.queue, job_metrics.clone()).with_events(job_events.clone()),
+    );
+    let jobs_admin = Arc::new(JobsService::new(
+        jobs.queue.clone(),
+        jobs.scheduler.clone(),
+        jobs.clock.clone(),
+        job_events,
+    ));
+    Ok((jobs, jobs_admin, job_metrics))
 }
 
 impl App {

@@ -2,7 +2,7 @@
 
 use arcana_domain::error::FieldErrors;
 use arcana_domain::event::{DomainEvent, EventKind, Subject};
-use arcana_domain::{NewPassword, NewUser, Role, Status, User};
+use arcana_domain::{NewPassword, NewUser, Password, Role, Status, User};
 use arcana_ports::StoreError;
 use arcana_ports::security::Verification;
 use arcana_ports::usecases::auth::{ChangePassword, Register};
@@ -72,17 +72,8 @@ impl AuthService {
             .ok_or(AuthError::InvalidToken(TokenRejection::Revoked))?;
         let new_password = NewPassword::parse(command.new_password, user.username(), user.email())
             .map_err(|err| AuthError::Validation(vec![err.at("new_password")]))?;
-        let verification = self
-            .ports
-            .hasher
-            .verify(&command.current_password, Some(user.password_hash()))
+        self.require_current(&user, &command.current_password)
             .await?;
-        if verification == Verification::Mismatch {
-            return Err(AuthError::Validation(vec![
-                arcana_domain::ValueError::new("incorrect", "is not the current password")
-                    .at("current_password"),
-            ]));
-        }
         let hash = self.ports.hasher.hash(new_password.as_password()).await?;
         let now = self.ports.clock.now();
         user.set_password_hash(hash, now);
@@ -110,6 +101,22 @@ impl AuthService {
         )
         .with_detail("other sessions revoked");
         self.record.audit(event, None).await;
+        Ok(())
+    }
+
+    /// Refuses unless `presented` is `user`'s current password.
+    async fn require_current(&self, user: &User, presented: &Password) -> Result<(), AuthError> {
+        let verification = self
+            .ports
+            .hasher
+            .verify(presented, Some(user.password_hash()))
+            .await?;
+        if verification == Verification::Mismatch {
+            return Err(AuthError::Validation(vec![
+                arcana_domain::ValueError::new("incorrect", "is not the current password")
+                    .at("current_password"),
+            ]));
+        }
         Ok(())
     }
 }
