@@ -25,6 +25,7 @@ mod servers;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -77,7 +78,7 @@ impl RunArgs {
     /// The binary to measure, building it first when none was named.
     fn arcana(&self) -> anyhow::Result<PathBuf> {
         if let Some(path) = &self.arcana {
-            return Ok(path.clone());
+            return absolute(path);
         }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = std::process::Command::new(cargo)
@@ -99,6 +100,12 @@ impl RunArgs {
     }
 }
 
+/// `path` made absolute from this working directory: the servers are started from others.
+fn absolute(path: &std::path::Path) -> anyhow::Result<PathBuf> {
+    path.canonicalize()
+        .with_context(|| format!("--arcana {}: no such binary", path.display()))
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -108,5 +115,21 @@ fn main() -> anyhow::Result<()> {
         Command::Run(args) => runtime.block_on(scenarios::run(&args)),
         Command::BareHttp => runtime.block_on(bare::serve_http()),
         Command::BareGrpc => runtime.block_on(bare::serve_grpc()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_relative_path_is_made_absolute_from_the_working_directory() {
+        // Tests run in the package's folder, which holds Cargo.toml.
+        let resolved = super::absolute(std::path::Path::new("./Cargo.toml")).unwrap();
+        assert!(resolved.is_absolute(), "{}", resolved.display());
+        assert!(
+            resolved.ends_with("bench/Cargo.toml"),
+            "{}",
+            resolved.display()
+        );
+        assert!(super::absolute(std::path::Path::new("./no-such-file")).is_err());
     }
 }
