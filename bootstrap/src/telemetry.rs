@@ -62,7 +62,12 @@ pub(crate) fn init(settings: &Settings, service: &'static str) -> Telemetry {
     let traces = provider.as_ref().map(|provider| {
         tracing_opentelemetry::layer()
             .with_tracer(provider.tracer(service))
+            // Per-span attributes that cost more than they tell: source location (three
+            // attributes, the span's name and target already say where), thread id and name,
+            // busy/idle times. Converting attributes is most of the export thread's work.
             .with_tracked_inactivity(false)
+            .with_location(false)
+            .with_threads(false)
             .with_filter(traced())
     });
     let logs = match observability.format_for(settings.environment) {

@@ -13,6 +13,7 @@ mod errors;
 mod extract;
 mod health;
 mod jobs;
+mod jobs_convert;
 mod limits;
 mod metrics;
 mod observe;

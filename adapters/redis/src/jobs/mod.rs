@@ -35,27 +35,10 @@ pub use scheduler::RedisScheduler;
 
 use crate::connection::{RedisConnection, cause};
 use codec::{micros, millis};
+use scripts::Scripts;
 
 /// Jobs moved per queue by one promote or reap script, so none blocks the server for long.
 const BATCH: usize = 500;
-
-struct Scripts {
-    enqueue: Script,
-    claim: Script,
-    heartbeat: Script,
-    complete: Script,
-    fail: Script,
-    release: Script,
-    cancel: Script,
-    replay: Script,
-    purge_dead: Script,
-    promote: Script,
-    reap: Script,
-}
-
-fn script(body: &str) -> Script {
-    Script::new(&format!("{}{body}", scripts::PRELUDE))
-}
 
 pub struct RedisJobQueue {
     connection: RedisConnection,
@@ -77,19 +60,7 @@ impl RedisJobQueue {
             prefix,
             retention,
             limits: HashMap::new(),
-            scripts: Scripts {
-                enqueue: script(scripts::ENQUEUE),
-                claim: script(scripts::CLAIM),
-                heartbeat: script(scripts::HEARTBEAT),
-                complete: script(scripts::COMPLETE),
-                fail: script(scripts::FAIL),
-                release: script(scripts::RELEASE),
-                cancel: script(scripts::CANCEL),
-                replay: script(scripts::REPLAY),
-                purge_dead: script(scripts::PURGE_DEAD),
-                promote: script(scripts::PROMOTE),
-                reap: script(scripts::REAP),
-            },
+            scripts: Scripts::compile(),
         }
     }
 

@@ -6,6 +6,42 @@
 //! as integer microsecond strings and are stored as given: Lua numbers are doubles and Redis
 //! would print large ones in exponent form.
 
+use redis::Script;
+
+/// Every transition's script, each with the prelude prepended.
+pub(super) struct Scripts {
+    pub(super) enqueue: Script,
+    pub(super) claim: Script,
+    pub(super) heartbeat: Script,
+    pub(super) complete: Script,
+    pub(super) fail: Script,
+    pub(super) release: Script,
+    pub(super) cancel: Script,
+    pub(super) replay: Script,
+    pub(super) purge_dead: Script,
+    pub(super) promote: Script,
+    pub(super) reap: Script,
+}
+
+impl Scripts {
+    pub(super) fn compile() -> Self {
+        let script = |body: &str| Script::new(&format!("{PRELUDE}{body}"));
+        Self {
+            enqueue: script(ENQUEUE),
+            claim: script(CLAIM),
+            heartbeat: script(HEARTBEAT),
+            complete: script(COMPLETE),
+            fail: script(FAIL),
+            release: script(RELEASE),
+            cancel: script(CANCEL),
+            replay: script(REPLAY),
+            purge_dead: script(PURGE_DEAD),
+            promote: script(PROMOTE),
+            reap: script(REAP),
+        }
+    }
+}
+
 /// Helpers shared by the scripts, prepended to each.
 pub(crate) const PRELUDE: &str = r"
 local K = ARGV[1]
