@@ -2,22 +2,18 @@
 
 use arcana_domain::audit::AuditEntry;
 use arcana_domain::event::{DomainEvent, EventKind, Subject};
-use arcana_domain::session::{ClientInfo, Session, SessionLifetimes, TokenHash};
+use arcana_domain::session::{ClientInfo, Session};
 use arcana_domain::{
     DisplayName, Email, NewUser, PasswordHash, Role, Status, User, UserId, Username,
 };
-use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+pub use arcana_tests::fixtures::{hash, lifetimes, now};
+use chrono::{DateTime, Utc};
 
 /// A fixed instant with whole microseconds, which every backend stores exactly.
 pub fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2031-05-06T07:08:09.123456Z")
         .unwrap()
         .to_utc()
-}
-
-/// `now` rounded to what the SQL backends keep (microseconds).
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
 }
 
 pub fn user(username: &str) -> User {
@@ -39,17 +35,6 @@ pub fn user_with(username: &str, role: Role, status: Status, display: Option<&st
         },
         t0(),
     )
-}
-
-pub fn hash(seed: char) -> TokenHash {
-    TokenHash::parse(&seed.to_string().repeat(64)).unwrap()
-}
-
-pub fn lifetimes() -> SessionLifetimes {
-    SessionLifetimes {
-        idle: TimeDelta::hours(1),
-        absolute: TimeDelta::days(1),
-    }
 }
 
 pub fn session(user: UserId, refresh: char, at: DateTime<Utc>) -> Session {

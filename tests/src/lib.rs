@@ -7,6 +7,7 @@
 pub mod api;
 pub mod chaos;
 pub mod databases;
+pub mod fixtures;
 pub mod layered;
 pub mod otel;
 pub mod plugins;

@@ -5,9 +5,8 @@
 use std::time::Duration;
 
 use arcana_adapter_mysql::{MysqlStore, PoolSettings};
-use arcana_domain::{Email, NewUser, PasswordHash, Role, Status, User, Username};
 use arcana_tests::databases::{Service, TestDatabase};
-use chrono::{DateTime, SubsecRound, Utc};
+pub use arcana_tests::fixtures::{now, user};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text, Unsigned};
 use diesel_async::{AsyncConnection as _, AsyncMysqlConnection, RunQueryDsl as _};
@@ -97,24 +96,4 @@ async fn admin(url: &str, statement: &str) -> Result<(), String> {
     tokio::time::timeout(Duration::from_secs(30), run)
         .await
         .unwrap_or_else(|_| Err("timed out".into()))
-}
-
-/// A time with whole microseconds, the precision `DATETIME(6)` stores.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
-
-pub fn user(username: &str) -> User {
-    User::register(
-        NewUser {
-            username: Username::parse(username).unwrap(),
-            email: Email::parse(&format!("{username}@example.com")).unwrap(),
-            display_name: None,
-            password_hash: PasswordHash::parse("$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA")
-                .unwrap(),
-            role: Role::User,
-            status: Status::Active,
-        },
-        now(),
-    )
 }

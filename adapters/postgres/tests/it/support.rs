@@ -3,9 +3,8 @@
 //! is a skip or a failure), and domain values.
 
 use arcana_adapter_postgres::{PoolSettings, PostgresStore};
-use arcana_domain::{Email, NewUser, PasswordHash, Role, Status, User, Username};
 use arcana_tests::databases::{Service, TestDatabase};
-use chrono::{DateTime, SubsecRound, Utc};
+pub use arcana_tests::fixtures::user;
 
 /// A store on its own throwaway database (the workspace harness creates and drops it).
 pub struct TestDb {
@@ -35,24 +34,4 @@ impl TestDb {
             _database: database,
         })
     }
-}
-
-/// A time with whole microseconds, the precision PostgreSQL stores.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
-
-pub fn user(username: &str) -> User {
-    User::register(
-        NewUser {
-            username: Username::parse(username).unwrap(),
-            email: Email::parse(&format!("{username}@example.com")).unwrap(),
-            display_name: None,
-            password_hash: PasswordHash::parse("$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA")
-                .unwrap(),
-            role: Role::User,
-            status: Status::Active,
-        },
-        now(),
-    )
 }
