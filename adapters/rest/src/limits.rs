@@ -34,6 +34,46 @@ pub(crate) struct Limits {
     pub(crate) trust_forwarded_for: bool,
     /// `arcana_rate_limited_total{class}`.
     pub(crate) limited: IntCounterVec,
+    /// The `RateLimit-Policy` value of every set of classes a request can be counted against
+    /// (index: bit i set when `CLASSES[i]` was counted). Quotas are fixed for the process, so
+    /// the header is written once, not per request.
+    policies: Arc<[Option<HeaderValue>; 8]>,
+}
+
+impl Limits {
+    pub(crate) fn new(
+        limiter: Arc<dyn RateLimiter>,
+        trust_forwarded_for: bool,
+        rejections: IntCounterVec,
+    ) -> Self {
+        let by_mask = std::array::from_fn(|mask| {
+            let mut policy = String::new();
+            for (bit, class) in CLASSES.iter().enumerate() {
+                if mask & (1 << bit) == 0 {
+                    continue;
+                }
+                let quota = limiter.quota(*class);
+                let per_second = u64::from(quota.per_second.max(1));
+                let window = u64::from(quota.burst).div_ceil(per_second).max(1);
+                let separator = if policy.is_empty() { "" } else { ", " };
+                let _ = write!(
+                    policy,
+                    "{separator}\"{}\";q={};w={window}",
+                    class.as_str(),
+                    quota.burst
+                );
+            }
+            (!policy.is_empty())
+                .then(|| HeaderValue::try_from(policy).ok())
+                .flatten()
+        });
+        Self {
+            limiter,
+            trust_forwarded_for,
+            limited: rejections,
+            policies: Arc::new(by_mask),
+        }
+    }
 }
 
 /// The order of the limits in the headers: the order they are counted in.
@@ -140,33 +180,41 @@ pub(crate) async fn rate_limit(
         }
         Err(limited) => limited.into_response(),
     };
-    headers(&applied, &mut response);
+    headers(&limits, &applied, &mut response);
     response
 }
 
 /// `RateLimit-Policy: "per_ip";q=200;w=2` and `RateLimit: "per_ip";r=199;t=1` for each limit
 /// the request was counted against (draft-ietf-httpapi-ratelimit-headers): `q` requests per
 /// window of `w` seconds, `r` left now, full again in `t` seconds.
-fn headers(applied: &Applied, response: &mut Response) {
-    let (mut policy, mut state) = (String::with_capacity(64), String::with_capacity(64));
+fn headers(limits: &Limits, applied: &Applied, response: &mut Response) {
+    let mut mask = 0;
+    let mut state = String::with_capacity(64);
+    let mut numbers = itoa::Buffer::new();
     for (class, quota, verdict) in applied.counted() {
+        let bit = CLASSES.iter().position(|c| *c == class).unwrap_or(0);
+        mask |= 1 << bit;
         let per_second = u64::from(quota.per_second.max(1));
-        let window = u64::from(quota.burst).div_ceil(per_second).max(1);
         let remaining = match verdict {
             Verdict::Allowed { remaining } => remaining,
             Verdict::Limited { .. } => 0,
         };
         let refill = u64::from(quota.burst.saturating_sub(remaining)).div_ceil(per_second);
-        let separator = if policy.is_empty() { "" } else { ", " };
-        let name = class.as_str();
-        let _ = write!(policy, "{separator}\"{name}\";q={};w={window}", quota.burst);
-        let _ = write!(state, "{separator}\"{name}\";r={remaining};t={refill}");
+        if !state.is_empty() {
+            state.push_str(", ");
+        }
+        state.push('"');
+        state.push_str(class.as_str());
+        state.push_str("\";r=");
+        state.push_str(numbers.format(remaining));
+        state.push_str(";t=");
+        state.push_str(numbers.format(refill));
     }
-    if policy.is_empty() {
+    let Some(policy) = limits.policies[mask].clone() else {
         return;
-    }
-    let headers = response.headers_mut();
-    if let (Ok(policy), Ok(state)) = (HeaderValue::try_from(policy), HeaderValue::try_from(state)) {
+    };
+    if let Ok(state) = HeaderValue::try_from(state) {
+        let headers = response.headers_mut();
         headers.insert(RATELIMIT_POLICY, policy);
         headers.insert(RATELIMIT, state);
     }

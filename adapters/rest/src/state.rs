@@ -83,10 +83,8 @@ impl AppState {
         registry: prometheus::Registry,
         trust_forwarded_for: bool,
     ) -> Self {
-        let limits = ports.limiter.clone().map(|limiter| Limits {
-            limiter,
-            trust_forwarded_for,
-            limited: ports.metrics.limited.clone(),
+        let limits = ports.limiter.clone().map(|limiter| {
+            Limits::new(limiter, trust_forwarded_for, ports.metrics.limited.clone())
         });
         Self(Arc::new(Shared {
             ports,
