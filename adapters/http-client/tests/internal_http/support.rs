@@ -11,8 +11,8 @@ use arcana_adapter_internal::server::{InternalApi, StorageApi};
 use arcana_adapter_memory::{
     InMemoryAuditLog, InMemoryPluginKv, InMemorySessionStore, InMemoryUserRepository,
 };
-use arcana_domain::{Email, NewUser, PasswordHash, Role, Status, User, Username};
 use arcana_ports::health::HealthCheck;
+pub use arcana_tests::fixtures::user;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -154,24 +154,6 @@ pub fn install_ring() {
 pub async fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     listener.local_addr().unwrap().port()
-}
-
-pub fn user(username: &str) -> User {
-    User::register(
-        NewUser {
-            username: Username::parse(username).unwrap(),
-            email: Email::parse(&format!("{username}@example.com")).unwrap(),
-            display_name: None,
-            password_hash: PasswordHash::parse(
-                "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g",
-            )
-            .unwrap(),
-            role: Role::User,
-            status: Status::Active,
-        },
-        // Whole microseconds: what the wire (and every storage backend) keeps.
-        chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6),
-    )
 }
 
 /// A TCP relay in front of `target` that counts the connections it was asked to open.
