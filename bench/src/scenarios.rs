@@ -48,27 +48,15 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
     }
     let mut rows = Vec::new();
     for backend in &backends {
-        let scratch =
-            std::env::temp_dir().join(format!("arcana-bench-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&scratch)?;
+        let scratch = scratch_dir()?;
         let arcana = servers::arcana(&binary, backend, &scratch).await?;
         let mut outcome = measure_backend(&plan, backend, &arcana, &bare_http, &bare_grpc).await;
         if matches!(backend, Backends::Embedded)
             && let Ok(rows) = &mut outcome
         {
-            let layered =
-                crate::scenarios_layered::measure(&plan, &binary, &arcana, &scratch).await;
-            let plugins = crate::scenarios_plugins::measure(&plan, &binary, &scratch).await;
-            let costs = crate::scenarios_costs::measure(&plan, &binary, &scratch).await;
-            let breaker = crate::scenarios_resilience::measure(&plan, &binary, &scratch).await;
-            match (layered, plugins, costs, breaker) {
-                (Ok(layered), Ok(plugins), Ok(costs), Ok(breaker)) => {
-                    rows.extend(layered.into_iter().chain(plugins).chain(costs));
-                    rows.push(breaker);
-                }
-                (Err(err), ..) | (_, Err(err), ..) | (.., Err(err), _) | (.., Err(err)) => {
-                    outcome = Err(err);
-                }
+            match embedded_only(&plan, &binary, &arcana, &scratch).await {
+                Ok(more) => rows.extend(more),
+                Err(err) => outcome = Err(err),
             }
         }
         drop(arcana);
@@ -87,9 +75,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(redis) = &args.redis_url {
-        let scratch =
-            std::env::temp_dir().join(format!("arcana-bench-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&scratch)?;
+        let scratch = scratch_dir()?;
         let jobs = if args.smoke { 2_000 } else { 50_000 };
         let row = crate::scenarios_jobs::measure(&binary, redis, &scratch, jobs).await;
         let _ = std::fs::remove_dir_all(&scratch);
@@ -106,6 +92,29 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
         anyhow::ensure!(empty.is_empty(), "scenarios without figures: {empty:?}");
     }
     Ok(())
+}
+
+/// A fresh directory for one server's files.
+fn scratch_dir() -> anyhow::Result<std::path::PathBuf> {
+    let scratch =
+        std::env::temp_dir().join(format!("arcana-bench-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&scratch)?;
+    Ok(scratch)
+}
+
+/// The scenarios measured once, against the embedded monolith: the layered modes, plugins,
+/// the costs of individual features, and the open breaker.
+async fn embedded_only(
+    plan: &Plan,
+    binary: &std::path::Path,
+    arcana: &Server,
+    scratch: &std::path::Path,
+) -> anyhow::Result<Vec<Row>> {
+    let mut rows = crate::scenarios_layered::measure(plan, binary, arcana, scratch).await?;
+    rows.extend(crate::scenarios_plugins::measure(plan, binary, scratch).await?);
+    rows.extend(crate::scenarios_costs::measure(plan, binary, scratch).await?);
+    rows.push(crate::scenarios_resilience::measure(plan, binary, scratch).await?);
+    Ok(rows)
 }
 
 /// Everything measured on one backend set.

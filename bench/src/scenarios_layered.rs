@@ -52,58 +52,69 @@ pub async fn measure(
     let mono_rest = http_load::address(monolith.rest.as_deref().context("monolith REST")?)?;
     let mono_account = prepare(mono_rest).await?;
     let mut rows = Vec::new();
-    let mut grpc_me = None;
-    for transport in ["grpc", "http"] {
+    for (transport, label) in [
+        ("grpc", "layered-grpc (SQLite)"),
+        ("http", "layered-http (SQLite)"),
+    ] {
         let dir = scratch.join(transport);
         std::fs::create_dir_all(&dir)?;
         let layered = servers::layered(binary, transport, &Backends::Embedded, &dir).await?;
         let rest = http_load::address(layered.rest.as_deref().context("controller REST")?)?;
         let account = prepare(rest).await?;
         for (name, hops, target) in READS {
-            let path = |id: &str| match name {
-                "GET /health" => "/health".to_owned(),
-                "GET /api/v1/auth/me" => "/api/v1/auth/me".to_owned(),
-                _ => format!("/api/v1/users/{id}"),
-            };
             let ours = Side {
                 rest,
-                request: request(&path(&account.id), Some(account.token.clone())),
+                request: request(&read_path(name, &account.id), Some(account.token.clone())),
                 pid: layered.pid,
                 tree: true,
             };
             let theirs = Side {
                 rest: mono_rest,
-                request: request(&path(&mono_account.id), Some(mono_account.token.clone())),
+                request: request(
+                    &read_path(name, &mono_account.id),
+                    Some(mono_account.token.clone()),
+                ),
                 pid: monolith.pid,
                 tree: false,
             };
             let (mut row, mono_cpu) = alternate(plan, &ours, &theirs).await?;
             row.baseline = "monolith";
             row.note = hop_note(row.cpu_us_per_request, mono_cpu, hops);
-            if name == "GET /api/v1/auth/me" {
-                match transport {
-                    "grpc" => grpc_me = row.arcana_rps,
-                    _ => {
-                        if let (Some(http), Some(grpc)) = (row.arcana_rps, grpc_me) {
-                            let _ = write!(
-                                row.note,
-                                "; {:.2}x layered-gRPC (target >= 0.85x)",
-                                http / grpc
-                            );
-                        }
-                    }
-                }
-            }
-            let label = if transport == "grpc" {
-                "layered-grpc (SQLite)"
-            } else {
-                "layered-http (SQLite)"
-            };
             rows.push(row.named(name, label, target));
         }
         drop(layered);
     }
+    compare_transports(&mut rows);
     Ok(rows)
+}
+
+fn read_path(name: &str, id: &str) -> String {
+    match name {
+        "GET /health" => "/health".to_owned(),
+        "GET /api/v1/auth/me" => "/api/v1/auth/me".to_owned(),
+        _ => format!("/api/v1/users/{id}"),
+    }
+}
+
+/// Notes layered-HTTP's `/me` throughput as a ratio to layered-gRPC's (its own target).
+fn compare_transports(rows: &mut [Row]) {
+    let me = |rows: &[Row], label: &str| {
+        rows.iter()
+            .position(|row| row.scenario == "GET /api/v1/auth/me" && row.backends == label)
+    };
+    let (Some(grpc), Some(http)) = (
+        me(rows, "layered-grpc (SQLite)"),
+        me(rows, "layered-http (SQLite)"),
+    ) else {
+        return;
+    };
+    if let (Some(http_rps), Some(grpc_rps)) = (rows[http].arcana_rps, rows[grpc].arcana_rps) {
+        let _ = write!(
+            rows[http].note,
+            "; {:.2}x layered-gRPC (target >= 0.85x)",
+            http_rps / grpc_rps
+        );
+    }
 }
 
 /// Ours, theirs, theirs, ours; returns the row and the other side's CPU per request.

@@ -70,19 +70,7 @@ pub(crate) fn init(settings: &Settings, service: &'static str) -> Telemetry {
             .with_threads(false)
             .with_filter(traced())
     });
-    let logs = match observability.format_for(settings.environment) {
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_writer(std::io::stderr)
-            .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer()
-            .compact()
-            .with_writer(std::io::stderr)
-            .boxed(),
-    }
-    .with_filter(filter);
+    let logs = log_layer(observability.format_for(settings.environment)).with_filter(filter);
     // `try_init` fails only if a subscriber is already set (a second call in one process), in
     // which case the first one keeps working.
     let installed = tracing_subscriber::registry()
@@ -99,6 +87,25 @@ pub(crate) fn init(settings: &Settings, service: &'static str) -> Telemetry {
         );
     }
     Telemetry { provider }
+}
+
+/// Log lines to stderr: one JSON object per line, or compact text for people.
+fn log_layer<S>(format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
+    match format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_writer(std::io::stderr)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .compact()
+            .with_writer(std::io::stderr)
+            .boxed(),
+    }
 }
 
 /// What becomes an exported span: Arcana's request, call and job spans (info), each use case

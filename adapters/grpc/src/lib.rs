@@ -33,6 +33,7 @@ use http::{HeaderName, HeaderValue, Method};
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
+use tonic_reflection::server::{v1, v1alpha};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use limits::GrpcLimits;
@@ -111,17 +112,7 @@ pub async fn serve(
         })
         .max_decoding_message_size(config.max_message_bytes)
     });
-    let (reflection, reflection_alpha) = if config.reflection_enabled {
-        let v1 = reflection()
-            .build_v1()
-            .context("building gRPC reflection")?;
-        let v1alpha = reflection()
-            .build_v1alpha()
-            .context("building gRPC reflection (v1alpha)")?;
-        (Some(v1), Some(v1alpha))
-    } else {
-        (None, None)
-    };
+    let (reflection, reflection_alpha) = reflection_services(config.reflection_enabled)?;
     let limit = config.max_message_bytes;
     let shed = state.metrics.shed.clone();
     let outcome = Server::builder()
@@ -154,6 +145,26 @@ pub async fn serve(
         .context("serving gRPC");
     follower.abort();
     outcome
+}
+
+/// Both reflection versions when enabled (older tools only ask for `v1alpha`).
+#[allow(clippy::type_complexity)]
+fn reflection_services(
+    enabled: bool,
+) -> anyhow::Result<(
+    Option<v1::ServerReflectionServer<impl v1::ServerReflection>>,
+    Option<v1alpha::ServerReflectionServer<impl v1alpha::ServerReflection>>,
+)> {
+    if !enabled {
+        return Ok((None, None));
+    }
+    let v1 = reflection()
+        .build_v1()
+        .context("building gRPC reflection")?;
+    let v1alpha = reflection()
+        .build_v1alpha()
+        .context("building gRPC reflection (v1alpha)")?;
+    Ok((Some(v1), Some(v1alpha)))
 }
 
 /// Reflection over every proto this server answers, health included.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use arcana_domain::jobs::{JobRecord, JobState};
 use arcana_ports::clock::Clock;
 use arcana_ports::jobs::{JobQueue, Lease, QueueError, WorkerInfo};
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
@@ -259,27 +259,7 @@ async fn record(shared: &Shared, lease: &Lease, outcome: Outcome, took: Duration
                 .with_label_values(&label("failed"))
                 .observe(took.as_secs_f64());
             shared.metrics.failed.with_label_values(&[queue]).inc();
-            let retry_at = match &err {
-                JobError::Fatal(_) => None,
-                JobError::Retry(_) => job
-                    .spec
-                    .retry()
-                    .delay_after(job.attempt, unit_sample())
-                    .map(|d| now + d),
-            };
-            let message: String = err.to_string().chars().take(MAX_ERROR_LEN).collect();
-            tracing::info!(job = %job.id, name = %job.spec.name(), attempt = job.attempt, error = %message, "job attempt failed");
-            match shared.queue.fail(lease, &message, retry_at, now).await {
-                Ok(JobState::DeadLettered) => {
-                    shared
-                        .metrics
-                        .dead_lettered
-                        .with_label_values(&[queue])
-                        .inc();
-                    Ok(())
-                }
-                other => other.map(drop),
-            }
+            record_failure(shared, lease, &err, now).await
         }
         Outcome::Abandoned => shared.queue.release(lease, now).await,
     };
@@ -292,6 +272,38 @@ async fn record(shared: &Shared, lease: &Lease, outcome: Outcome, took: Duration
         Err(err) => {
             tracing::warn!(job = %job.id, error = %crate::describe(err), "recording a job outcome failed; the lease will lapse and the job run again");
         }
+    }
+}
+
+/// A failed attempt: retried later (with backoff) while attempts remain and the error is not
+/// fatal, dead-lettered otherwise.
+async fn record_failure(
+    shared: &Shared,
+    lease: &Lease,
+    err: &JobError,
+    now: DateTime<Utc>,
+) -> Result<(), QueueError> {
+    let job = &lease.job;
+    let retry_at = match err {
+        JobError::Fatal(_) => None,
+        JobError::Retry(_) => job
+            .spec
+            .retry()
+            .delay_after(job.attempt, unit_sample())
+            .map(|d| now + d),
+    };
+    let message: String = err.to_string().chars().take(MAX_ERROR_LEN).collect();
+    tracing::info!(job = %job.id, name = %job.spec.name(), attempt = job.attempt, error = %message, "job attempt failed");
+    match shared.queue.fail(lease, &message, retry_at, now).await {
+        Ok(JobState::DeadLettered) => {
+            shared
+                .metrics
+                .dead_lettered
+                .with_label_values(&[job.spec.queue().as_str()])
+                .inc();
+            Ok(())
+        }
+        other => other.map(drop),
     }
 }
 

@@ -41,55 +41,55 @@ impl HttpMetrics {
     /// Creates `http_requests_total{method,route,status}` and
     /// `http_request_duration_seconds{method,route}` and registers both with `registry`.
     pub fn register(registry: &prometheus::Registry) -> anyhow::Result<Self> {
-        let requests = IntCounterVec::new(
-            Opts::new(
-                "http_requests_total",
-                "HTTP requests served, by method, route and status.",
+        let requests = registered(
+            registry,
+            "http_requests_total",
+            IntCounterVec::new(
+                Opts::new(
+                    "http_requests_total",
+                    "HTTP requests served, by method, route and status.",
+                ),
+                &["method", "route", "status"],
             ),
-            &["method", "route", "status"],
-        )
-        .context("creating http_requests_total")?;
-        let duration = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "Time from receiving an HTTP request to producing its response head.",
+        )?;
+        let duration = registered(
+            registry,
+            "http_request_duration_seconds",
+            HistogramVec::new(
+                HistogramOpts::new(
+                    "http_request_duration_seconds",
+                    "Time from receiving an HTTP request to producing its response head.",
+                ),
+                &["method", "route"],
             ),
-            &["method", "route"],
-        )
-        .context("creating http_request_duration_seconds")?;
-        let limited = IntCounterVec::new(
-            Opts::new(
-                "arcana_rate_limited_total",
-                "Requests refused with 429 by an inbound rate limit, by class.",
+        )?;
+        let limited = registered(
+            registry,
+            "arcana_rate_limited_total",
+            IntCounterVec::new(
+                Opts::new(
+                    "arcana_rate_limited_total",
+                    "Requests refused with 429 by an inbound rate limit, by class.",
+                ),
+                &["class"],
             ),
-            &["class"],
-        )
-        .context("creating arcana_rate_limited_total")?;
-        let shed = IntCounter::new(
+        )?;
+        let shed = registered(
+            registry,
             "arcana_shed_requests_total",
-            "Requests refused with 503 because too many were in flight.",
-        )
-        .context("creating arcana_shed_requests_total")?;
-        let in_flight = IntGauge::new(
+            IntCounter::new(
+                "arcana_shed_requests_total",
+                "Requests refused with 503 because too many were in flight.",
+            ),
+        )?;
+        let in_flight = registered(
+            registry,
             "arcana_http_requests_in_flight",
-            "REST requests being served (probes and metrics excluded), when shedding is on.",
-        )
-        .context("creating arcana_http_requests_in_flight")?;
-        registry
-            .register(Box::new(in_flight.clone()))
-            .context("registering arcana_http_requests_in_flight")?;
-        registry
-            .register(Box::new(limited.clone()))
-            .context("registering arcana_rate_limited_total")?;
-        registry
-            .register(Box::new(shed.clone()))
-            .context("registering arcana_shed_requests_total")?;
-        registry
-            .register(Box::new(requests.clone()))
-            .context("registering http_requests_total")?;
-        registry
-            .register(Box::new(duration.clone()))
-            .context("registering http_request_duration_seconds")?;
+            IntGauge::new(
+                "arcana_http_requests_in_flight",
+                "REST requests being served (probes and metrics excluded), when shedding is on.",
+            ),
+        )?;
         Ok(Self {
             requests,
             duration,
@@ -149,4 +149,20 @@ pub(crate) fn exposition(registry: &prometheus::Registry) -> Result<Response, Ap
         .map_err(ApiError::internal)?;
     let content_type = HeaderValue::from_static(prometheus::TEXT_FORMAT);
     Ok(([(CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// A metric created and registered, or why not (named: prometheus errors do not say which).
+fn registered<C>(
+    registry: &prometheus::Registry,
+    name: &str,
+    created: prometheus::Result<C>,
+) -> anyhow::Result<C>
+where
+    C: prometheus::core::Collector + Clone + 'static,
+{
+    let metric = created.with_context(|| format!("creating {name}"))?;
+    registry
+        .register(Box::new(metric.clone()))
+        .with_context(|| format!("registering {name}"))?;
+    Ok(metric)
 }

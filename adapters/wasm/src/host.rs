@@ -20,7 +20,7 @@ use crate::slot::Slot;
 use crate::state::HostServices;
 use crate::supervisor::{Supervisor, Transition};
 use crate::telemetry::{Outcome, PluginMetrics};
-use crate::version::{CallFailure, Warm};
+use crate::version::{CallFailure, Version, Warm};
 
 /// The plugin host. Cheap to clone; every clone is the same host.
 #[derive(Clone)]
@@ -182,6 +182,14 @@ impl WasmPluginHost {
             Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'w>,
         >,
     {
+        let version = self.admit(slot)?;
+        let started = Instant::now();
+        let result = version.call(budget, call).await;
+        self.settle(slot, hook, started.elapsed(), result)
+    }
+
+    /// The running version, if the slot is enabled and its supervisor lets a call through.
+    fn admit(&self, slot: &Slot) -> Result<Arc<Version>, CallError> {
         let Some(version) = slot.version.load_full() else {
             return Err(CallError::NotRunning("not loaded"));
         };
@@ -193,40 +201,48 @@ impl WasmPluginHost {
             Err(_) => (false, Transition::None),
         };
         self.report(slot, transition, None);
-        if !admitted {
-            return Err(CallError::NotRunning("quarantined"));
+        if admitted {
+            Ok(version)
+        } else {
+            Err(CallError::NotRunning("quarantined"))
         }
-        let started = Instant::now();
-        let result = version.call(budget, call).await;
-        let elapsed = started.elapsed();
+    }
+
+    /// Counts a call's outcome and feeds it to the failure budget.
+    fn settle<R>(
+        &self,
+        slot: &Slot,
+        hook: &'static str,
+        elapsed: Duration,
+        result: Result<R, CallFailure>,
+    ) -> Result<R, CallError> {
         let metrics = &self.inner.services.metrics;
-        match result {
+        let failure = match result {
             Ok(value) => {
                 slot.stats.record(Outcome::Ok, elapsed);
                 metrics.call(&slot.name, hook, Outcome::Ok, elapsed);
                 if let Ok(mut supervisor) = slot.supervisor.lock() {
                     supervisor.success();
                 }
-                Ok(value)
+                return Ok(value);
             }
-            Err(failure) => {
-                slot.stats.record(failure.outcome, elapsed);
-                metrics.call(&slot.name, hook, failure.outcome, elapsed);
-                tracing::warn!(
-                    plugin = slot.name.as_str(),
-                    hook,
-                    "plugin call failed: {}",
-                    failure.reason
-                );
-                slot.set_error(Some(format!("{hook}: {}", failure.reason)));
-                let transition = match slot.supervisor.lock() {
-                    Ok(mut supervisor) => supervisor.failure(Instant::now()),
-                    Err(_) => Transition::None,
-                };
-                self.report(slot, transition, Some(&failure.reason));
-                Err(CallError::Failed(failure))
-            }
-        }
+            Err(failure) => failure,
+        };
+        slot.stats.record(failure.outcome, elapsed);
+        metrics.call(&slot.name, hook, failure.outcome, elapsed);
+        tracing::warn!(
+            plugin = slot.name.as_str(),
+            hook,
+            "plugin call failed: {}",
+            failure.reason
+        );
+        slot.set_error(Some(format!("{hook}: {}", failure.reason)));
+        let transition = match slot.supervisor.lock() {
+            Ok(mut supervisor) => supervisor.failure(Instant::now()),
+            Err(_) => Transition::None,
+        };
+        self.report(slot, transition, Some(&failure.reason));
+        Err(CallError::Failed(failure))
     }
 
     /// Logs, counts and audits a supervisor transition.

@@ -132,40 +132,39 @@ impl Manifest {
             .iter()
             .map(|route| parse_route(&route.method, &route.path))
             .collect::<Result<Vec<_>, _>>()?;
-        for kind in &descriptor.jobs {
-            let valid = !kind.is_empty()
-                && kind.len() <= 31
-                && kind
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-            if !valid {
-                return Err(format!("job kind `{kind}` must be 1-31 of [a-z0-9_-]"));
-            }
+        descriptor
+            .jobs
+            .iter()
+            .try_for_each(|kind| check_job_kind(kind))?;
+        let declared = [
+            (
+                !descriptor.jobs.is_empty(),
+                exports.jobs,
+                "declares jobs",
+                "jobs",
+            ),
+            (
+                !subscriptions.is_empty(),
+                exports.events,
+                "subscribes to events",
+                "events",
+            ),
+            (
+                !routes.is_empty(),
+                exports.routes,
+                "declares routes",
+                "routes",
+            ),
+            (
+                descriptor.interceptor.is_some(),
+                exports.interceptor,
+                "declares an interceptor",
+                "http-interceptor",
+            ),
+        ];
+        for (declared, exported, what, interface) in declared {
+            require(declared, exported, what, interface)?;
         }
-        require(
-            !descriptor.jobs.is_empty(),
-            exports.jobs,
-            "declares jobs",
-            "jobs",
-        )?;
-        require(
-            !subscriptions.is_empty(),
-            exports.events,
-            "subscribes to events",
-            "events",
-        )?;
-        require(
-            !routes.is_empty(),
-            exports.routes,
-            "declares routes",
-            "routes",
-        )?;
-        require(
-            descriptor.interceptor.is_some(),
-            exports.interceptor,
-            "declares an interceptor",
-            "http-interceptor",
-        )?;
         Ok(Self {
             name: expected.clone(),
             version: descriptor.version,
@@ -210,6 +209,20 @@ pub struct Exports {
     pub interceptor: bool,
     pub routes: bool,
     pub jobs: bool,
+}
+
+/// A plugin's job kind: 1-31 of `[a-z0-9_-]`, so `<plugin>.<kind>` stays a valid job name.
+fn check_job_kind(kind: &str) -> Result<(), String> {
+    let valid = !kind.is_empty()
+        && kind.len() <= 31
+        && kind
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("job kind `{kind}` must be 1-31 of [a-z0-9_-]"))
+    }
 }
 
 fn require(declared: bool, exported: bool, what: &str, interface: &str) -> Result<(), String> {

@@ -62,21 +62,7 @@ impl PluginHost for WasmPluginHost {
             if !declared.applies_to(&head.path) {
                 continue;
             }
-            let request = wire.clone();
-            let budget = self.inner.settings.interceptor_budget;
-            let result = self
-                .invoke(slot, "before", budget, |warm| {
-                    Box::pin(async move {
-                        let Warm {
-                            store, interceptor, ..
-                        } = warm;
-                        match interceptor {
-                            Some(guest) => guest.call_before(store, &request).await,
-                            None => Ok(BeforeAction::Continue),
-                        }
-                    })
-                })
-                .await;
+            let result = self.run_before(slot, wire.clone()).await;
             // A fail-open interceptor that failed is skipped (`invoke` counted it); a required
             // one refuses the request.
             let action = match result {
@@ -276,5 +262,26 @@ impl WasmPluginHost {
             .job_kind(name)?
             .to_owned();
         Some((slot, kind))
+    }
+
+    /// One interceptor's `before` hook, under the interceptor budget.
+    async fn run_before(
+        &self,
+        slot: &crate::slot::Slot,
+        request: crate::bindings::arcana::plugin::types::RequestHead,
+    ) -> Result<BeforeAction, CallError> {
+        let budget = self.inner.settings.interceptor_budget;
+        self.invoke(slot, "before", budget, |warm| {
+            Box::pin(async move {
+                let Warm {
+                    store, interceptor, ..
+                } = warm;
+                match interceptor {
+                    Some(guest) => guest.call_before(store, &request).await,
+                    None => Ok(BeforeAction::Continue),
+                }
+            })
+        })
+        .await
     }
 }

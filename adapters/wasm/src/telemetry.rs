@@ -162,32 +162,9 @@ impl PluginMetrics {
         let Ok(mut custom) = self.custom.lock() else {
             return;
         };
-        let owned = custom
-            .keys()
-            .filter(|key| key.starts_with(&format!("arcana_plugin_{}_", plugin.metric_part())))
-            .count();
-        if !custom.contains_key(&full) {
-            if owned >= MAX_METRICS_PER_PLUGIN {
-                return;
-            }
-            let label_names: Vec<String> = labels.iter().map(|(k, _)| k.clone()).collect();
-            let refs: Vec<&str> = label_names.iter().map(String::as_str).collect();
-            let Ok(counter) =
-                IntCounterVec::new(Opts::new(full.clone(), "Defined by a plugin."), &refs)
-            else {
-                return;
-            };
-            if self.registry.register(Box::new(counter.clone())).is_err() {
-                return;
-            }
-            custom.insert(
-                full.clone(),
-                Custom {
-                    counter,
-                    label_names,
-                    label_sets: std::collections::HashSet::new(),
-                },
-            );
+        if !custom.contains_key(&full) && !self.register_custom(&mut custom, plugin, &full, labels)
+        {
+            return;
         }
         let Some(entry) = custom.get_mut(&full) else {
             return;
@@ -195,17 +172,58 @@ impl PluginMetrics {
         if labels.iter().map(|(k, _)| k).ne(entry.label_names.iter()) {
             return;
         }
+        let values = entry.bounded_values(labels);
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        entry.counter.with_label_values(&values).inc_by(value);
+    }
+}
+
+impl PluginMetrics {
+    /// Registers a plugin's new counter, within its quota of metrics; false when refused.
+    fn register_custom(
+        &self,
+        custom: &mut HashMap<String, Custom>,
+        plugin: &PluginName,
+        full: &str,
+        labels: &[(String, String)],
+    ) -> bool {
+        let prefix = format!("arcana_plugin_{}_", plugin.metric_part());
+        if custom.keys().filter(|key| key.starts_with(&prefix)).count() >= MAX_METRICS_PER_PLUGIN {
+            return false;
+        }
+        let label_names: Vec<String> = labels.iter().map(|(k, _)| k.clone()).collect();
+        let refs: Vec<&str> = label_names.iter().map(String::as_str).collect();
+        let Ok(counter) = IntCounterVec::new(Opts::new(full, "Defined by a plugin."), &refs) else {
+            return false;
+        };
+        if self.registry.register(Box::new(counter.clone())).is_err() {
+            return false;
+        }
+        custom.insert(
+            full.to_owned(),
+            Custom {
+                counter,
+                label_names,
+                label_sets: std::collections::HashSet::new(),
+            },
+        );
+        true
+    }
+}
+
+impl Custom {
+    /// The label values to count under: past `MAX_LABEL_SETS` distinct sets, new ones all
+    /// count as `other`, so a plugin cannot grow the metrics output without bound.
+    fn bounded_values(&mut self, labels: &[(String, String)]) -> Vec<String> {
         let values: Vec<String> = labels.iter().map(|(_, v)| v.clone()).collect();
-        let values = if entry.label_sets.contains(&values) {
+        if self.label_sets.contains(&values) {
             values
-        } else if entry.label_sets.len() < MAX_LABEL_SETS {
-            entry.label_sets.insert(values.clone());
+        } else if self.label_sets.len() < MAX_LABEL_SETS {
+            self.label_sets.insert(values.clone());
             values
         } else {
             vec!["other".to_owned(); values.len()]
-        };
-        let values: Vec<&str> = values.iter().map(String::as_str).collect();
-        entry.counter.with_label_values(&values).inc_by(value);
+        }
     }
 }
 

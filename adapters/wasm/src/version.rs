@@ -89,29 +89,8 @@ impl Version {
         memory_limit: usize,
     ) -> Result<Self, String> {
         let sha256 = sha256_hex(&source.bytes);
-        let wasm_engine = engine.engine.clone();
-        let bytes = source.bytes;
-        let component = tokio::task::spawn_blocking(move || Component::new(&wasm_engine, &bytes))
-            .await
-            .map_err(|err| format!("compilation did not finish: {err}"))?
-            .map_err(|err| format!("not a valid component: {err:#}"))?;
-        let pre = engine.linker.instantiate_pre(&component).map_err(|err| {
-            format!("the module needs something the host does not provide: {err:#}")
-        })?;
-        let indices = Indices {
-            meta: meta::GuestIndices::new(&pre)
-                .map_err(|_| "the module does not export `arcana:plugin/meta`".to_owned())?,
-            events: events::GuestIndices::new(&pre).ok(),
-            interceptor: http_interceptor::GuestIndices::new(&pre).ok(),
-            routes: routes::GuestIndices::new(&pre).ok(),
-            jobs: jobs::GuestIndices::new(&pre).ok(),
-        };
-        let exports = Exports {
-            events: indices.events.is_some(),
-            interceptor: indices.interceptor.is_some(),
-            routes: indices.routes.is_some(),
-            jobs: indices.jobs.is_some(),
-        };
+        let (pre, indices) = compile(engine, source.bytes).await?;
+        let exports = indices.exports();
         let mut version = Self {
             manifest: Manifest::undescribed(source.name),
             sha256,
@@ -241,40 +220,68 @@ impl Version {
         store.data_mut().deadline = Instant::now() + DESCRIBE_BUDGET;
         store.set_epoch_deadline(1);
         let instance = self.pre.instantiate_async(&mut store).await?;
-        let meta = self.indices.meta.load(&mut store, &instance)?;
-        let events = self
-            .indices
-            .events
-            .as_ref()
-            .map(|i| i.load(&mut store, &instance))
-            .transpose()?;
-        let interceptor = self
-            .indices
-            .interceptor
-            .as_ref()
-            .map(|i| i.load(&mut store, &instance))
-            .transpose()?;
-        let routes = self
-            .indices
-            .routes
-            .as_ref()
-            .map(|i| i.load(&mut store, &instance))
-            .transpose()?;
-        let jobs = self
-            .indices
-            .jobs
-            .as_ref()
-            .map(|i| i.load(&mut store, &instance))
-            .transpose()?;
         Ok(Warm {
+            meta: self.indices.meta.load(&mut store, &instance)?,
+            events: optional(self.indices.events.as_ref(), |i| {
+                i.load(&mut store, &instance)
+            })?,
+            interceptor: optional(self.indices.interceptor.as_ref(), |i| {
+                i.load(&mut store, &instance)
+            })?,
+            routes: optional(self.indices.routes.as_ref(), |i| {
+                i.load(&mut store, &instance)
+            })?,
+            jobs: optional(self.indices.jobs.as_ref(), |i| {
+                i.load(&mut store, &instance)
+            })?,
             store,
-            meta,
-            events,
-            interceptor,
-            routes,
-            jobs,
             calls: 0,
         })
+    }
+}
+
+/// An optional export's handle, when the module has that export.
+fn optional<I, T>(
+    index: Option<&I>,
+    load: impl FnOnce(&I) -> wasmtime::Result<T>,
+) -> wasmtime::Result<Option<T>> {
+    index.map(load).transpose()
+}
+
+/// Compiles off the async workers (Cranelift takes milliseconds to seconds) and resolves the
+/// exports once, so instantiation per call only looks them up by index.
+async fn compile(
+    engine: &PluginEngine,
+    bytes: Vec<u8>,
+) -> Result<(InstancePre<InstanceState>, Indices), String> {
+    let wasm_engine = engine.engine.clone();
+    let component = tokio::task::spawn_blocking(move || Component::new(&wasm_engine, &bytes))
+        .await
+        .map_err(|err| format!("compilation did not finish: {err}"))?
+        .map_err(|err| format!("not a valid component: {err:#}"))?;
+    let pre = engine
+        .linker
+        .instantiate_pre(&component)
+        .map_err(|err| format!("the module needs something the host does not provide: {err:#}"))?;
+    let indices = Indices {
+        meta: meta::GuestIndices::new(&pre)
+            .map_err(|_| "the module does not export `arcana:plugin/meta`".to_owned())?,
+        events: events::GuestIndices::new(&pre).ok(),
+        interceptor: http_interceptor::GuestIndices::new(&pre).ok(),
+        routes: routes::GuestIndices::new(&pre).ok(),
+        jobs: jobs::GuestIndices::new(&pre).ok(),
+    };
+    Ok((pre, indices))
+}
+
+impl Indices {
+    fn exports(&self) -> Exports {
+        Exports {
+            events: self.events.is_some(),
+            interceptor: self.interceptor.is_some(),
+            routes: self.routes.is_some(),
+            jobs: self.jobs.is_some(),
+        }
     }
 }
 

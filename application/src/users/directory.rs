@@ -20,6 +20,64 @@ fn invalid(fields: Vec<arcana_domain::FieldError>) -> ManagementError {
     ManagementError::Validation(fields)
 }
 
+/// A listing's filters, checked, asking storage for one row more than the page (which tells
+/// whether there is a next page); and the page size.
+fn list_query(query: ListUsers) -> Result<(UserQuery, usize), ManagementError> {
+    let mut errors = FieldErrors::new();
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        errors.push(ValueError::new("out_of_range", "must be between 1 and 100").at("limit"));
+    }
+    let after = query.cursor.as_deref().and_then(|raw| {
+        errors.check(
+            "cursor",
+            UserId::parse(raw).map_err(|_| {
+                ValueError::new("invalid_cursor", "is not a cursor from a previous page")
+            }),
+        )
+    });
+    let role = query
+        .role
+        .as_deref()
+        .and_then(|raw| errors.check("role", Role::parse(raw)));
+    let status = query
+        .status
+        .as_deref()
+        .and_then(|raw| errors.check("status", Status::parse(raw)));
+    errors.finish().map_err(invalid)?;
+    let text = query
+        .q
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
+    let page = limit as usize;
+    let query = UserQuery {
+        after,
+        limit: page + 1,
+        role,
+        status,
+        text,
+    };
+    Ok((query, page))
+}
+
+/// An administrator's new account, every field checked (all errors at once); the role
+/// defaults to `user`.
+fn new_user(command: CreateUser) -> Result<(NewIdentity, Role), ManagementError> {
+    let mut errors = FieldErrors::new();
+    let identity = identity::parse(
+        &mut errors,
+        &command.username,
+        &command.email,
+        command.password,
+        command.display_name.as_deref(),
+    );
+    let role = match command.role.as_deref() {
+        Some(raw) => errors.check("role", Role::parse(raw)),
+        None => Some(Role::User),
+    };
+    errors.finish_with(identity.zip(role)).map_err(invalid)
+}
+
 impl UserService {
     pub(super) async fn list_users(
         &self,
@@ -27,44 +85,8 @@ impl UserService {
         query: ListUsers,
     ) -> Result<UserPage, ManagementError> {
         require(actor, Role::Moderator)?;
-        let mut errors = FieldErrors::new();
-        let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            errors.push(ValueError::new("out_of_range", "must be between 1 and 100").at("limit"));
-        }
-        let after = query.cursor.as_deref().and_then(|raw| {
-            errors.check(
-                "cursor",
-                UserId::parse(raw).map_err(|_| {
-                    ValueError::new("invalid_cursor", "is not a cursor from a previous page")
-                }),
-            )
-        });
-        let role = query
-            .role
-            .as_deref()
-            .and_then(|raw| errors.check("role", Role::parse(raw)));
-        let status = query
-            .status
-            .as_deref()
-            .and_then(|raw| errors.check("status", Status::parse(raw)));
-        errors.finish().map_err(invalid)?;
-        let text = query
-            .q
-            .map(|q| q.trim().to_owned())
-            .filter(|q| !q.is_empty());
-        let page = limit as usize;
-        let mut items = self
-            .ports
-            .users
-            .list(&UserQuery {
-                after,
-                limit: page + 1,
-                role,
-                status,
-                text,
-            })
-            .await?;
+        let (query, page) = list_query(query)?;
+        let mut items = self.ports.users.list(&query).await?;
         let next_cursor = if items.len() > page {
             items.truncate(page);
             items.last().map(|u| u.id().to_string())
@@ -83,18 +105,6 @@ impl UserService {
         command: CreateUser,
     ) -> Result<User, ManagementError> {
         require(actor, Role::Admin)?;
-        let mut errors = FieldErrors::new();
-        let identity = identity::parse(
-            &mut errors,
-            &command.username,
-            &command.email,
-            command.password,
-            command.display_name.as_deref(),
-        );
-        let role = match command.role.as_deref() {
-            Some(raw) => errors.check("role", Role::parse(raw)),
-            None => Some(Role::User),
-        };
         let (
             NewIdentity {
                 username,
@@ -103,7 +113,7 @@ impl UserService {
                 display_name,
             },
             role,
-        ) = errors.finish_with(identity.zip(role)).map_err(invalid)?;
+        ) = new_user(command)?;
         if !rank::may_grant(actor.user.role(), role) {
             return Err(ManagementError::Forbidden);
         }

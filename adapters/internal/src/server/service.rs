@@ -84,7 +84,12 @@ impl InternalApi for ServiceApi {
                 }
                 _ => Err(Refusal::UnknownMethod),
             },
-            USERS => self.users(method, call).await,
+            USERS => match method {
+                "Create" | "Update" | "SetRole" | "SetStatus" => {
+                    self.change_user(method, call).await
+                }
+                _ => self.users(method, call).await,
+            },
             AUDIT if method == "Query" => self.audit(call).await,
             JOBS => self.jobs(method, call).await,
             _ => Err(Refusal::UnknownMethod),
@@ -232,6 +237,23 @@ impl ServiceApi {
                     .map_err(management)?;
                 user_reply(&call, &user)
             }
+            "Delete" => {
+                let body: wire::Id = call.decode()?;
+                users
+                    .delete(&actor, user_id(&body.value)?)
+                    .await
+                    .map_err(management)?;
+                call.reply(&wire::Empty {})
+            }
+            _ => Err(Refusal::UnknownMethod),
+        }
+    }
+
+    /// Creation and the changes an administrator (or the user, for the profile) makes.
+    async fn change_user(&self, method: &str, call: Call) -> Result<Vec<u8>, Refusal> {
+        let actor = self.principal(&call).await.map_err(auth)?;
+        let users = &self.users;
+        match method {
             "Create" => {
                 let body: wire::CreateUserRequest = call.decode()?;
                 let command = CreateUser {
@@ -277,14 +299,6 @@ impl ServiceApi {
                     .await
                     .map_err(management)?;
                 user_reply(&call, &user)
-            }
-            "Delete" => {
-                let body: wire::Id = call.decode()?;
-                users
-                    .delete(&actor, user_id(&body.value)?)
-                    .await
-                    .map_err(management)?;
-                call.reply(&wire::Empty {})
             }
             _ => Err(Refusal::UnknownMethod),
         }

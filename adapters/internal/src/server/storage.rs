@@ -44,15 +44,11 @@ impl InternalApi for StorageApi {
         match method {
             "InsertUser" | "UpdateUser" | "FindUserById" | "FindUserByUsername"
             | "FindUserByEmail" | "ListUsers" => self.users(method, call).await,
-            "CreateSession"
-            | "FindSession"
-            | "RotateSession"
-            | "RevokeSession"
-            | "RevokeUserSessions"
-            | "ListLiveSessions"
-            | "DenyAccessToken"
-            | "IsAccessTokenDenied"
-            | "PurgeExpired" => self.sessions(method, call).await,
+            "CreateSession" | "FindSession" | "RotateSession" | "RevokeSession"
+            | "RevokeUserSessions" => self.sessions(method, call).await,
+            "ListLiveSessions" | "DenyAccessToken" | "IsAccessTokenDenied" | "PurgeExpired" => {
+                self.session_queries(method, call).await
+            }
             "AppendAudit" | "QueryAudit" => self.audit(method, call).await,
             "GetPluginValue" | "PutPluginValue" | "DeletePluginValue" | "ListPluginKeys" => {
                 self.plugin_kv(method, call).await
@@ -165,6 +161,15 @@ impl StorageApi {
                     values: revoked.iter().map(ToString::to_string).collect(),
                 })
             }
+            _ => Err(Refusal::UnknownMethod),
+        }
+    }
+
+    /// Live-session listings, the access-token deny-list and the expiry sweep.
+    async fn session_queries(&self, method: &str, call: Call) -> Result<Vec<u8>, Refusal> {
+        let sessions = &self.sessions;
+        let bad = |e: anyhow::Error| malformed(&e);
+        match method {
             "ListLiveSessions" => {
                 let request: wire::LiveSessions = call.decode()?;
                 let user = parsed("user_id", UserId::parse(&request.user_id)).map_err(bad)?;
