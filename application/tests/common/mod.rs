@@ -18,10 +18,20 @@ use arcana_domain::Password;
 use arcana_domain::session::ClientInfo;
 use arcana_ports::usecases::auth::{Login, Register};
 use arcana_ports::usecases::users::CreateUser;
-use arcana_ports::usecases::{AuthError, AuthSession, AuthUseCases, Principal, UserUseCases};
+use arcana_ports::usecases::{
+    AuthError, AuthSession, AuthUseCases, Principal, TokenRejection, UserUseCases,
+};
 use chrono::{DateTime, Utc};
 
 pub const PASSWORD: &str = "a-long-enough-password";
+
+/// Why a token was refused; panics on any other outcome.
+pub fn rejection(result: Result<impl std::fmt::Debug, AuthError>) -> TokenRejection {
+    match result {
+        Err(AuthError::InvalidToken(reason)) => reason,
+        other => panic!("expected a token rejection, got {other:?}"),
+    }
+}
 
 pub struct World {
     pub auth: AuthService,

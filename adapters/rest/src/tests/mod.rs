@@ -6,6 +6,7 @@ mod extract;
 mod handlers;
 mod middleware;
 mod openapi;
+mod openapi_values;
 mod problems;
 
 use std::time::Duration;
