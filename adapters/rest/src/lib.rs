@@ -7,6 +7,7 @@
 //! `into_make_service_with_connect_info::<SocketAddr>()`, which is where client addresses come from.
 
 mod dto;
+mod edge;
 mod errors;
 mod extract;
 mod health;

@@ -7,9 +7,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use arcana_ports::ratelimit::{LimitClass, Quota, RateLimiter, Subject, Verdict};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::IntCounterVec;
 use tokio::sync::Semaphore;
@@ -149,14 +148,18 @@ fn whole_seconds(duration: Duration) -> u64 {
 
 /// Per address on every API route, and per route class on the authentication routes; the
 /// bearer extractor adds the per-user limit. Probes, metrics and documentation are not limited.
-pub(crate) async fn rate_limit(
-    State(limits): State<Limits>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Counts an API request against the per-address limit (and the auth class on the
+/// authentication routes). `None`: exempt (not under `/api/`, or a CORS preflight). Otherwise
+/// the limits counted, to render into the response with [`headers`], and the 429 to answer
+/// with if one refused; a request let through carries the [`Applied`] limits as an extension,
+/// for the bearer extractor's per-user count.
+pub(crate) async fn admit(
+    limits: &Limits,
+    request: &mut Request,
+) -> Option<(Applied, Result<(), ApiError>)> {
     let path = request.uri().path();
     if !path.starts_with("/api/") || request.method() == Method::OPTIONS {
-        return next.run(request).await;
+        return None;
     }
     let auth_route = request.method() == Method::POST && AUTH_ROUTES.contains(&path);
     let applied = Applied::default();
@@ -165,29 +168,24 @@ pub(crate) async fn rate_limit(
         request.extensions(),
         limits.trust_forwarded_for,
     );
-    let mut refused = Ok(());
+    let mut verdict = Ok(());
     if let Some(address) = address {
         let subject = Subject::Address(address);
-        refused = count(&limits, &applied, LimitClass::PerIp, &subject).await;
-        if refused.is_ok() && auth_route {
-            refused = count(&limits, &applied, LimitClass::Auth, &subject).await;
+        verdict = count(limits, &applied, LimitClass::PerIp, &subject).await;
+        if verdict.is_ok() && auth_route {
+            verdict = count(limits, &applied, LimitClass::Auth, &subject).await;
         }
     }
-    let mut response = match refused {
-        Ok(()) => {
-            request.extensions_mut().insert(applied.clone());
-            next.run(request).await
-        }
-        Err(limited) => limited.into_response(),
-    };
-    headers(&limits, &applied, &mut response);
-    response
+    if verdict.is_ok() {
+        request.extensions_mut().insert(applied.clone());
+    }
+    Some((applied, verdict))
 }
 
 /// `RateLimit-Policy: "per_ip";q=200;w=2` and `RateLimit: "per_ip";r=199;t=1` for each limit
 /// the request was counted against (draft-ietf-httpapi-ratelimit-headers): `q` requests per
 /// window of `w` seconds, `r` left now, full again in `t` seconds.
-fn headers(limits: &Limits, applied: &Applied, response: &mut Response) {
+pub(crate) fn headers(limits: &Limits, applied: &Applied, response: &mut Response) {
     let mut mask = 0;
     let mut state = String::with_capacity(64);
     let mut numbers = itoa::Buffer::new();
@@ -238,7 +236,7 @@ pub(crate) struct Shedding {
 }
 
 /// Holds a slot and counts it in the gauge while the request runs.
-struct Slot {
+pub(crate) struct Slot {
     _permit: tokio::sync::OwnedSemaphorePermit,
     gauge: prometheus::IntGauge,
 }
@@ -249,28 +247,36 @@ impl Drop for Slot {
     }
 }
 
-pub(crate) async fn shed(
-    State(shedding): State<Shedding>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if never_shed(request.uri().path()) {
-        return next.run(request).await;
+impl Shedding {
+    /// A slot for the request, held until its response is produced; `Err` is the 503 to answer
+    /// with when every slot is taken. Probes and metrics are never shed (`Ok(None)`).
+    pub(crate) fn admit(&self, path: &str) -> Result<Option<Slot>, Overloaded> {
+        if never_shed(path) {
+            return Ok(None);
+        }
+        let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
+            self.shed.inc();
+            return Err(Overloaded);
+        };
+        self.gauge.inc();
+        Ok(Some(Slot {
+            _permit: permit,
+            gauge: self.gauge.clone(),
+        }))
     }
-    let Ok(permit) = shedding.in_flight.clone().try_acquire_owned() else {
-        shedding.shed.inc();
-        return ApiError::new(
+}
+
+/// The answer of a shed request.
+pub(crate) struct Overloaded;
+
+impl IntoResponse for Overloaded {
+    fn into_response(self) -> Response {
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "overloaded",
             "The server is at capacity. Retry shortly.",
         )
         .retry_after(1)
-        .into_response();
-    };
-    shedding.gauge.inc();
-    let _slot = Slot {
-        _permit: permit,
-        gauge: shedding.gauge.clone(),
-    };
-    next.run(request).await
+        .into_response()
+    }
 }

@@ -1,6 +1,6 @@
 //! The middleware stack every request goes through, and the order it runs in.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arcana_ports::usecases::is_acceptable_request_id;
 use axum::Router;
@@ -9,12 +9,12 @@ use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, IF_MATCH, REFERRER_POLICY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 use tracing::Span;
 use uuid::Uuid;
 
@@ -22,36 +22,34 @@ use std::sync::Arc;
 
 use arcana_ports::plugins::{BeforeRequest, HeaderOp, PluginHost};
 
-use crate::limits::{Limits, Shedding, rate_limit, shed};
+use crate::edge::{Edge, EdgeLayer};
+use crate::limits::{Limits, Shedding};
 use crate::metrics::HttpMetrics;
 use crate::problem;
 use crate::state::RestConfig;
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Label and span value for requests no route matched.
-const UNMATCHED: &str = "unmatched";
+pub(crate) const UNMATCHED: &str = "unmatched";
 
-/// Wraps `app` in every layer. `Router::layer` wraps each route (and the fallback), so the layers
-/// run after routing and can read [`MatchedPath`]. Listed outermost first:
+/// Wraps `app` in every layer, as one `Router::layer` (each call boxes every route again).
+/// `Router::layer` wraps each route (and the fallback), so the layers run after routing and can
+/// read [`MatchedPath`]. Outermost first:
 ///
-/// 1. request id: adopts or generates `x-request-id` and echoes it on *every* response, including
-///    those produced by the layers below;
-/// 2. trace: one span per request with method, route and request id, so every log line of the
-///    request (including the 5xx cause logged by 4) carries them;
-/// 3. metrics: sees the final status and the whole latency, timeouts included;
-/// 4. problem rendering: turns every error response, ours or a layer's, into problem+json;
-/// 5. security headers: added to everything below, CORS preflights included;
-/// 6. load shedding: past `max_in_flight` requests in flight, 503 at once (probes exempt);
-/// 7. rate limits per address and route class (429 + `RateLimit` headers; preflights exempt);
-///    the per-user limit is counted by the bearer extractor, once the token is verified;
-/// 8. CORS: answers preflights before the timeout and the handler (absent when no origin is
+/// 1. the edge ([`crate::edge`]): request id (adopted or generated, echoed on *every* response),
+///    the request's span (so every log line of it, the 5xx cause included, carries the method,
+///    route and request id), metrics (final status, whole latency), problem rendering of every
+///    error response, security headers, load shedding past `max_in_flight` (probes exempt), and
+///    rate limits per address and route class (429 + `RateLimit` headers; preflights exempt; the
+///    per-user limit is counted by the bearer extractor, once the token is verified);
+/// 2. CORS: answers preflights before the timeout and the handler (absent when no origin is
 ///    allowed, so no CORS header is ever sent);
-/// 9. timeout: a handler still running after `request_timeout` is dropped and becomes a 503,
-///    which 4 renders;
-/// 10. body limit: read by the body extractors, which answer 413 past it;
-/// 11. plugin interceptors (when plugins are on): inside the timeout, so a slow one is bounded,
-///     and inside everything else, so an answer a plugin gives still gets a request id,
-///     security headers, metrics, limits and problem rendering.
+/// 3. timeout: a handler still running after `request_timeout` is dropped and becomes a 503,
+///    which the edge renders;
+/// 4. body limit: read by the body extractors, which answer 413 past it;
+/// 5. plugin interceptors (when plugins are on): inside the timeout, so a slow one is bounded,
+///    and inside everything else, so an answer a plugin gives still gets a request id,
+///    security headers, metrics, limits and problem rendering.
 pub(crate) fn apply(
     app: Router,
     config: &RestConfig,
@@ -59,39 +57,26 @@ pub(crate) fn apply(
     limits: Option<Limits>,
     plugins: Option<Arc<dyn PluginHost>>,
 ) -> Router {
-    let mut app = app;
-    if let Some(host) = plugins {
-        app = app.layer(from_fn_with_state(host, intercept));
-    }
-    let mut app = app
-        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+    let shedding = config.in_flight.as_ref().map(|in_flight| Shedding {
+        in_flight: in_flight.clone(),
+        shed: metrics.shed.clone(),
+        gauge: metrics.in_flight.clone(),
+    });
+    let edge = Edge {
+        metrics,
+        shedding,
+        limits,
+    };
+    let stack = ServiceBuilder::new()
+        .layer(EdgeLayer(Arc::new(edge)))
+        .option_layer(cors(&config.cors_allowed_origins))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,
-        ));
-    if let Some(cors) = cors(&config.cors_allowed_origins) {
-        app = app.layer(cors);
-    }
-    if let Some(limits) = limits {
-        app = app.layer(from_fn_with_state(limits, rate_limit));
-    }
-    if let Some(in_flight) = &config.in_flight {
-        let shedding = Shedding {
-            in_flight: in_flight.clone(),
-            shed: metrics.shed.clone(),
-            gauge: metrics.in_flight.clone(),
-        };
-        app = app.layer(from_fn_with_state(shedding, shed));
-    }
-    app.layer(from_fn(security_headers))
-        .layer(from_fn(problem::render))
-        .layer(from_fn_with_state(metrics, track_metrics))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_failure(()),
-        )
-        .layer(from_fn(request_id))
+        ))
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .option_layer(plugins.map(|host| from_fn_with_state(host, intercept)));
+    app.layer(stack)
 }
 
 /// The id a request is known by in logs, problems and across tiers.
@@ -116,19 +101,14 @@ impl RequestId {
         Self(HeaderValue::from_str(text).expect("a UUID is a valid header value"))
     }
 
+    pub(crate) fn into_header(self) -> HeaderValue {
+        self.0
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // Only visible ASCII ever gets in, so this cannot fail.
         self.0.to_str().unwrap_or_default()
     }
-}
-
-async fn request_id(mut request: Request, next: Next) -> Response {
-    let id = RequestId::from_header(request.headers().get(X_REQUEST_ID));
-    let echoed = id.0.clone();
-    request.extensions_mut().insert(id);
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(X_REQUEST_ID, echoed);
-    response
 }
 
 fn route_of(request: &Request) -> &str {
@@ -138,7 +118,7 @@ fn route_of(request: &Request) -> &str {
         .map_or(UNMATCHED, MatchedPath::as_str)
 }
 
-fn request_span(request: &Request) -> Span {
+pub(crate) fn request_span(request: &Request) -> Span {
     let request_id = request
         .extensions()
         .get::<RequestId>()
@@ -155,21 +135,6 @@ fn request_span(request: &Request) -> Span {
     span
 }
 
-async fn track_metrics(
-    State(metrics): State<HttpMetrics>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    // `MatchedPath` holds an `Arc<str>`: cloning it allocates nothing.
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(request).await;
-    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-    metrics.observe(&method, route, response.status(), started.elapsed());
-    response
-}
-
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const DENY: HeaderValue = HeaderValue::from_static("DENY");
 const NO_REFERRER: HeaderValue = HeaderValue::from_static("no-referrer");
@@ -178,13 +143,9 @@ const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const STRICT_CSP: HeaderValue =
     HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'");
 
-async fn security_headers(request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    // API answers are per-user and often carry tokens: no cache may keep them.
-    let no_store = path.starts_with("/api/");
-    let strict_csp = !path.starts_with(crate::SWAGGER_UI_PATH);
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+/// The headers every answer carries; `no_store` for API answers (per-user, often carrying
+/// tokens: no cache may keep them), a strict CSP for all but Swagger UI (which is a document).
+pub(crate) fn secure(headers: &mut HeaderMap, no_store: bool, strict_csp: bool) {
     headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     headers.insert(X_FRAME_OPTIONS, DENY);
     headers.insert(REFERRER_POLICY, NO_REFERRER);
@@ -194,7 +155,6 @@ async fn security_headers(request: Request, next: Next) -> Response {
     if strict_csp {
         headers.insert(CONTENT_SECURITY_POLICY, STRICT_CSP);
     }
-    response
 }
 
 /// `None` for an empty allow-list. Origins that are not valid header values are skipped with a
@@ -271,7 +231,7 @@ async fn intercept(
     response
 }
 
-fn apply_ops(headers: &mut axum::http::HeaderMap, ops: Vec<HeaderOp>) {
+fn apply_ops(headers: &mut HeaderMap, ops: Vec<HeaderOp>) {
     for op in ops {
         match op {
             HeaderOp::Set { name, value } => {

@@ -12,10 +12,8 @@ use std::sync::Arc;
 use arcana_domain::FieldError;
 use arcana_ports::resilience::CircuitOpen;
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -251,9 +249,7 @@ pub(crate) struct KeepBody;
 
 /// Renders every error response as problem+json with the request id. Successful responses pass
 /// untouched, so the happy path pays one status comparison.
-pub(crate) async fn render(request: Request, next: Next) -> Response {
-    let request_id = request.extensions().get::<RequestId>().cloned();
-    let response = next.run(request).await;
+pub(crate) fn rendered(response: Response, request_id: &RequestId) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -267,7 +263,7 @@ pub(crate) async fn render(request: Request, next: Next) -> Response {
         None => ApiError::from_status(status),
     };
     error.log();
-    let body = serde_json::to_vec(&error.to_problem(request_id.as_ref()))
+    let body = serde_json::to_vec(&error.to_problem(Some(request_id)))
         .expect("a problem document always serializes");
     parts
         .headers

@@ -164,7 +164,7 @@ async fn restarting_the_service_tier_loses_no_acknowledged_write_over_http() {
 async fn one_request_id_is_in_the_logs_of_every_tier(link: Link) {
     let verbose = [(
         "ARCANA_OBSERVABILITY__LOG_LEVEL",
-        "warn,arcana_adapter_rest=info,arcana_adapter_internal=debug,tower_http=debug",
+        "warn,arcana_adapter_rest=debug,arcana_adapter_internal=debug",
     )];
     let (stack, _file) = stack(link, &verbose).await;
     let id = format!("e2e-{}", uuid::Uuid::now_v7().simple());
