@@ -2,27 +2,36 @@
 //! decoded and its signature recomputed on every request (and, in the layered modes, again on
 //! every hop to the service tier, which verifies the end user's token per call).
 //!
-//! Only *successful* verifications are kept, keyed by the SHA-256 of the exact token bytes: a
-//! different token (forged, altered, re-signed) has a different key and goes through the full
-//! check. What a verification says never changes during the token's life (the claims are
-//! signed), and expiry is re-checked on every hit with the caller's clock, exactly as the codec
-//! checks it. Revocation is not the codec's business: the deny list, the session and the
-//! account are still checked on every request, behind this.
+//! Only *successful* verifications are kept, keyed by a 128-bit keyed hash of the exact token
+//! bytes (std's `RandomState`: SipHash under a per-process random key): a different token
+//! (forged, altered, re-signed) has a different key and goes through the full check. The hash
+//! key never leaves the process, so nobody can craft a token that collides with a remembered
+//! one, and 128 bits make an accidental collision among the tokens remembered at once
+//! negligible. (A SHA-256 of each token cost about as much as verifying its HMAC afresh, which
+//! is what this cache is for; the raw token is not the key so that bearer tokens do not stay in
+//! memory past their requests.)
+//!
+//! What a verification says never changes during the token's life (the claims are signed), and
+//! expiry is re-checked on every hit with the caller's clock, exactly as the codec checks it.
+//! Revocation is not the codec's business: the deny list, the session and the account are still
+//! checked on every request, behind this.
 
+use std::hash::{BuildHasher as _, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
 
 use arcana_ports::security::{AccessClaims, TokenCodec, TokenError};
 use chrono::{DateTime, Utc};
 use moka::sync::Cache;
-use sha2::{Digest as _, Sha256};
 
 /// A [`TokenCodec`] that remembers what it verified.
 pub struct CachedTokenCodec {
     inner: Arc<dyn TokenCodec>,
-    /// Token digest → its claims. Bounded in entries and in time (a token never outlives
+    /// Token key → its claims. Bounded in entries and in time (a token never outlives
     /// `max_age` here, whatever its own lifetime).
-    verified: Cache<[u8; 32], AccessClaims>,
+    verified: Cache<u128, AccessClaims>,
+    /// The random SipHash key of [`Self::key`].
+    keys: RandomState,
 }
 
 impl CachedTokenCodec {
@@ -35,7 +44,16 @@ impl CachedTokenCodec {
                 .max_capacity(capacity)
                 .time_to_live(max_age)
                 .build(),
+            keys: RandomState::new(),
         }
+    }
+
+    /// Two 64-bit SipHash outputs of the token under one secret key, on inputs that differ in
+    /// their first byte (so the halves are independent).
+    fn key(&self, token: &str) -> u128 {
+        let high = self.keys.hash_one((0_u8, token));
+        let low = self.keys.hash_one((1_u8, token));
+        (u128::from(high) << 64) | u128::from(low)
     }
 }
 
@@ -45,7 +63,7 @@ impl TokenCodec for CachedTokenCodec {
     }
 
     fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let key = self.key(token);
         if let Some(claims) = self.verified.get(&key) {
             return if now >= claims.expires_at {
                 Err(TokenError::Expired)
