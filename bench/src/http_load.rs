@@ -72,7 +72,7 @@ pub fn post_json(path: &str, body: &serde_json::Value) -> Request<Full<Bytes>> {
         .expect("a valid request")
 }
 
-async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+pub(crate) async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;

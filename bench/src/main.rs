@@ -10,6 +10,7 @@ mod collector;
 mod database;
 mod grpc_load;
 mod http_load;
+mod instructions;
 mod plugin_modules;
 mod proc_stats;
 mod report;

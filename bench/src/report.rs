@@ -26,6 +26,10 @@ pub struct Row {
     /// Server CPU (user + system) per successful request.
     pub cpu_us_per_request: Option<f64>,
     pub peak_rss_mib: Option<f64>,
+    /// User-space instructions per request on the server (callgrind), Arcana's and the
+    /// baseline's; they do not move with a noisy neighbour.
+    pub instructions: Option<f64>,
+    pub baseline_instructions: Option<f64>,
     pub note: String,
 }
 
@@ -44,6 +48,8 @@ impl Row {
             errors: 0,
             cpu_us_per_request: None,
             peak_rss_mib: None,
+            instructions: None,
+            baseline_instructions: None,
             note: String::new(),
         }
     }
@@ -126,6 +132,8 @@ impl Row {
             errors: sample.errors,
             cpu_us_per_request: cpu,
             peak_rss_mib: proc_stats::rss_mib(pid).map(|(_, peak)| peak),
+            instructions: None,
+            baseline_instructions: None,
             note: format!(
                 "one login {:.1} ms; /health p99 during logins {health_p99_ms:.2} ms",
                 one_login * 1000.0
@@ -170,14 +178,28 @@ fn cell(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "–".to_owned(), |v| format!("{v:.decimals$}"))
 }
 
+/// `158.2k (74.6k, 2.12x)`: thousands of instructions, the baseline's, and their ratio.
+fn instructions(row: &Row) -> String {
+    match (row.instructions, row.baseline_instructions) {
+        (Some(ours), Some(theirs)) if theirs > 0.0 => format!(
+            "{:.1}k ({:.1}k, {:.2}x)",
+            ours / 1e3,
+            theirs / 1e3,
+            ours / theirs
+        ),
+        (Some(ours), _) => format!("{:.1}k", ours / 1e3),
+        _ => "–".to_owned(),
+    }
+}
+
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| scenario | backends | Arcana req/s | baseline | baseline req/s | ratio | target | p50 ms | p99 ms | CPU µs/req | peak RSS MiB | notes |\n|---|---|---:|---|---:|---:|---|---:|---:|---:|---:|---|\n",
+        "| scenario | backends | Arcana req/s | baseline | baseline req/s | ratio | target | p50 ms | p99 ms | CPU µs/req | instr/req (baseline) | peak RSS MiB | notes |\n|---|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---|\n",
     );
     for row in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.scenario,
             row.backends,
             cell(row.arcana_rps, 0),
@@ -188,6 +210,7 @@ pub fn markdown(rows: &[Row]) -> String {
             cell(row.p50_ms, 2),
             cell(row.p99_ms, 2),
             cell(row.cpu_us_per_request, 1),
+            instructions(row),
             cell(row.peak_rss_mib, 1),
             row.note,
         );

@@ -200,7 +200,7 @@ pub async fn bare(kind: &str) -> anyhow::Result<Server> {
 }
 
 /// Spawns `command` and reads the addresses it prints (gRPC first when it serves both).
-async fn spawn(command: &mut Command) -> anyhow::Result<Server> {
+pub(crate) async fn spawn(command: &mut Command) -> anyhow::Result<Server> {
     command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -234,10 +234,10 @@ async fn spawn(command: &mut Command) -> anyhow::Result<Server> {
     anyhow::bail!("the server exited before listening")
 }
 
+/// Arcana run directly or under a tool such as valgrind: an argument is its command.
 fn is_arcana(command: &Command) -> bool {
     command
         .as_std()
         .get_args()
-        .next()
-        .is_some_and(|arg| arg == "serve" || arg == "dev")
+        .any(|arg| arg == "serve" || arg == "dev")
 }
