@@ -48,23 +48,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
     }
     let mut rows = Vec::new();
     for backend in &backends {
-        let scratch = scratch_dir()?;
-        let arcana = servers::arcana(&binary, backend, &scratch).await?;
-        let mut outcome = measure_backend(&plan, backend, &arcana, &bare_http, &bare_grpc).await;
-        if matches!(backend, Backends::Embedded)
-            && let Ok(rows) = &mut outcome
-        {
-            match embedded_only(&plan, &binary, &arcana, &scratch).await {
-                Ok(more) => rows.extend(more),
-                Err(err) => outcome = Err(err),
-            }
-        }
-        drop(arcana);
-        let _ = std::fs::remove_dir_all(&scratch);
-        if let Backends::PostgresRedis { redis, prefix, .. } = backend {
-            servers::delete_redis_keys(redis, prefix)?;
-        }
-        match outcome {
+        match measure_server(&plan, &binary, backend, &bare_http, &bare_grpc).await {
             Ok(measured) => rows.extend(measured),
             Err(err) => {
                 if let Some(database) = database {
@@ -74,15 +58,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
             }
         }
     }
-    if instructions::available() {
-        let scratch = scratch_dir()?;
-        let requests = if args.smoke { 200 } else { 2_000 };
-        let counted = instructions::measure(&binary, &scratch, requests).await;
-        let _ = std::fs::remove_dir_all(&scratch);
-        attach(&mut rows, &counted?);
-    } else {
-        eprintln!("valgrind not found: no instruction counts (apt-get install valgrind)");
-    }
+    count_instructions(args, &binary, &mut rows).await?;
     if let Some(redis) = &args.redis_url {
         let scratch = scratch_dir()?;
         let jobs = if args.smoke { 2_000 } else { 50_000 };
@@ -100,6 +76,52 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<()> {
         let empty: Vec<_> = rows.iter().filter(|row| !row.has_figures()).collect();
         anyhow::ensure!(empty.is_empty(), "scenarios without figures: {empty:?}");
     }
+    Ok(())
+}
+
+/// One Arcana on `backend`, measured (the embedded one also in the scenarios run once), then
+/// stopped and its files and keys removed.
+async fn measure_server(
+    plan: &Plan,
+    binary: &std::path::Path,
+    backend: &Backends,
+    bare_http: &Server,
+    bare_grpc: &Server,
+) -> anyhow::Result<Vec<Row>> {
+    let scratch = scratch_dir()?;
+    let arcana = servers::arcana(binary, backend, &scratch).await?;
+    let mut outcome = measure_backend(plan, backend, &arcana, bare_http, bare_grpc).await;
+    if matches!(backend, Backends::Embedded)
+        && let Ok(rows) = &mut outcome
+    {
+        match embedded_only(plan, binary, &arcana, &scratch).await {
+            Ok(more) => rows.extend(more),
+            Err(err) => outcome = Err(err),
+        }
+    }
+    drop(arcana);
+    let _ = std::fs::remove_dir_all(&scratch);
+    if let Backends::PostgresRedis { redis, prefix, .. } = backend {
+        servers::delete_redis_keys(redis, prefix)?;
+    }
+    outcome
+}
+
+/// Instruction counts beside the embedded rows, when valgrind is installed.
+async fn count_instructions(
+    args: &RunArgs,
+    binary: &std::path::Path,
+    rows: &mut [Row],
+) -> anyhow::Result<()> {
+    if !instructions::available() {
+        eprintln!("valgrind not found: no instruction counts (apt-get install valgrind)");
+        return Ok(());
+    }
+    let scratch = scratch_dir()?;
+    let requests = if args.smoke { 200 } else { 2_000 };
+    let counted = instructions::measure(binary, &scratch, requests).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    attach(rows, &counted?);
     Ok(())
 }
 

@@ -31,6 +31,7 @@ use arcana_ports::health::HealthCheck;
 use arcana_ports::usecases::{AuthUseCases, JobsUseCases, PluginUseCases, UserUseCases};
 use http::{HeaderName, HeaderValue, Method};
 use tokio::net::TcpListener;
+use tonic::service::{Routes, RoutesBuilder};
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_reflection::server::{v1, v1alpha};
@@ -91,29 +92,14 @@ pub async fn serve(
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let follower =
         health::follow_readiness(reporter, state.health, config.health_poll_interval).await;
-    let auth = auth::GrpcAuthService {
-        auth: state.auth.clone(),
-    };
-    let users = users::GrpcUserService {
-        auth: state.auth.clone(),
-        users: state.users,
-    };
-    let plugins = state.plugins.map(|plugins| {
-        PluginServiceServer::new(plugins::GrpcPluginService {
-            auth: state.auth.clone(),
-            plugins,
-        })
-        .max_decoding_message_size(config.max_message_bytes.max(PLUGIN_UPLOAD_LIMIT))
-    });
-    let jobs = state.jobs.map(|jobs| {
-        JobsServiceServer::new(jobs::GrpcJobsService {
-            auth: state.auth,
-            jobs,
-        })
-        .max_decoding_message_size(config.max_message_bytes)
-    });
+    let api = api_routes(
+        state.auth,
+        state.users,
+        state.jobs,
+        state.plugins,
+        config.max_message_bytes,
+    );
     let (reflection, reflection_alpha) = reflection_services(config.reflection_enabled)?;
-    let limit = config.max_message_bytes;
     let shed = state.metrics.shed.clone();
     let outcome = Server::builder()
         // gRPC-Web arrives over HTTP/1.1.
@@ -133,10 +119,7 @@ pub async fn serve(
             state.limits.map(limits::LimitLayer),
         ))
         .layer(tonic_web::GrpcWebLayer::new())
-        .add_service(AuthServiceServer::new(auth).max_decoding_message_size(limit))
-        .add_service(UserServiceServer::new(users).max_decoding_message_size(limit))
-        .add_optional_service(jobs)
-        .add_optional_service(plugins)
+        .add_routes(api)
         .add_service(health_service)
         .add_optional_service(reflection)
         .add_optional_service(reflection_alpha)
@@ -145,6 +128,46 @@ pub async fn serve(
         .context("serving gRPC");
     follower.abort();
     outcome
+}
+
+/// The public API's services, each refusing messages past `limit` before decoding (plugin
+/// uploads have their own, larger limit).
+fn api_routes(
+    auth: Arc<dyn AuthUseCases>,
+    users: Arc<dyn UserUseCases>,
+    jobs: Option<Arc<dyn JobsUseCases>>,
+    plugins: Option<Arc<dyn PluginUseCases>>,
+    limit: usize,
+) -> Routes {
+    let mut routes = RoutesBuilder::default();
+    routes
+        .add_service(
+            AuthServiceServer::new(auth::GrpcAuthService { auth: auth.clone() })
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            UserServiceServer::new(users::GrpcUserService {
+                auth: auth.clone(),
+                users,
+            })
+            .max_decoding_message_size(limit),
+        );
+    if let Some(jobs) = jobs {
+        routes.add_service(
+            JobsServiceServer::new(jobs::GrpcJobsService {
+                auth: auth.clone(),
+                jobs,
+            })
+            .max_decoding_message_size(limit),
+        );
+    }
+    if let Some(plugins) = plugins {
+        routes.add_service(
+            PluginServiceServer::new(plugins::GrpcPluginService { auth, plugins })
+                .max_decoding_message_size(limit.max(PLUGIN_UPLOAD_LIMIT)),
+        );
+    }
+    routes.routes()
 }
 
 /// Both reflection versions when enabled (older tools only ask for `v1alpha`).

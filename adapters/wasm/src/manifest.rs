@@ -136,35 +136,13 @@ impl Manifest {
             .jobs
             .iter()
             .try_for_each(|kind| check_job_kind(kind))?;
-        let declared = [
-            (
-                !descriptor.jobs.is_empty(),
-                exports.jobs,
-                "declares jobs",
-                "jobs",
-            ),
-            (
-                !subscriptions.is_empty(),
-                exports.events,
-                "subscribes to events",
-                "events",
-            ),
-            (
-                !routes.is_empty(),
-                exports.routes,
-                "declares routes",
-                "routes",
-            ),
-            (
-                descriptor.interceptor.is_some(),
-                exports.interceptor,
-                "declares an interceptor",
-                "http-interceptor",
-            ),
-        ];
-        for (declared, exported, what, interface) in declared {
-            require(declared, exported, what, interface)?;
-        }
+        let declared = Exports {
+            events: !subscriptions.is_empty(),
+            interceptor: descriptor.interceptor.is_some(),
+            routes: !routes.is_empty(),
+            jobs: !descriptor.jobs.is_empty(),
+        };
+        declared.provided_by(exports)?;
         Ok(Self {
             name: expected.clone(),
             version: descriptor.version,
@@ -209,6 +187,26 @@ pub struct Exports {
     pub interceptor: bool,
     pub routes: bool,
     pub jobs: bool,
+}
+
+impl Exports {
+    /// Every hook the descriptor declares (`self`) is one the module exports.
+    fn provided_by(self, exports: Self) -> Result<(), String> {
+        require(self.jobs, exports.jobs, "declares jobs", "jobs")?;
+        require(
+            self.events,
+            exports.events,
+            "subscribes to events",
+            "events",
+        )?;
+        require(self.routes, exports.routes, "declares routes", "routes")?;
+        require(
+            self.interceptor,
+            exports.interceptor,
+            "declares an interceptor",
+            "http-interceptor",
+        )
+    }
 }
 
 /// A plugin's job kind: 1-31 of `[a-z0-9_-]`, so `<plugin>.<kind>` stays a valid job name.
