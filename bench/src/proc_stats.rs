@@ -47,6 +47,17 @@ fn children(pid: u32) -> Vec<u32> {
 }
 
 /// Resident memory now (`VmRSS`) and at its peak (`VmHWM`), in MiB.
+/// The anonymous part of the resident set (`RssAnon`): heap, stacks, caches. The rest of RSS is
+/// the binary's code and read-only data paged in from the file (shared with the page cache and
+/// reclaimable), which grows with the binary's size and the kernel's fault-around, not with
+/// what the process holds.
+pub fn anon_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("RssAnon:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 pub fn rss_mib(pid: u32) -> Option<(f64, f64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<f64> {

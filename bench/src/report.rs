@@ -87,7 +87,12 @@ impl Row {
         self
     }
 
-    pub fn idle(backends: &'static str, rss_mib: Option<f64>, ready: Option<Duration>) -> Self {
+    pub fn idle(
+        backends: &'static str,
+        rss_mib: Option<f64>,
+        anon_mib: Option<f64>,
+        ready: Option<Duration>,
+    ) -> Self {
         Self {
             scenario: "idle: RSS, start to first /health 200",
             backends,
@@ -95,7 +100,8 @@ impl Row {
             peak_rss_mib: rss_mib,
             note: match (rss_mib, ready) {
                 (Some(rss), Some(ready)) => format!(
-                    "idle RSS {rss:.1} MiB; ready in {:.1} ms",
+                    "idle RSS {rss:.1} MiB, of which anonymous {}; ready in {:.1} ms",
+                    anon_mib.map_or_else(|| "–".to_owned(), |anon| format!("{anon:.1} MiB")),
                     ready.as_secs_f64() * 1000.0
                 ),
                 _ => String::new(),

@@ -220,7 +220,8 @@ async fn idle_row(label: &'static str, arcana: &Server) -> Row {
     // Let start-up allocations settle before reading the idle footprint.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = proc_stats::rss_mib(arcana.pid).map(|(now, _)| now);
-    Row::idle(label, idle, arcana.start_to_ready)
+    let anon = proc_stats::anon_mib(arcana.pid);
+    Row::idle(label, idle, anon, arcana.start_to_ready)
 }
 
 pub struct Account {

@@ -169,7 +169,7 @@ async fn reload(rest: SocketAddr, dir: &Path, modules: &Path, pid: u32) -> anyho
     Ok(Row {
         peak_rss_mib: proc_stats::rss_mib(pid).map(|(_, peak)| peak),
         note,
-        ..Row::idle("plugins (SQLite)", None, None)
+        ..Row::idle("plugins (SQLite)", None, None, None)
     }
     .named("plugin hot reload", "plugins (SQLite)", "<= 500 ms"))
 }
