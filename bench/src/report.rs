@@ -25,6 +25,8 @@ pub struct Row {
     pub errors: u64,
     /// Server CPU (user + system) per successful request.
     pub cpu_us_per_request: Option<f64>,
+    /// The same for the baseline server, where the harness runs it.
+    pub baseline_cpu_us_per_request: Option<f64>,
     pub peak_rss_mib: Option<f64>,
     /// User-space instructions per request on the server (callgrind), Arcana's and the
     /// baseline's; they do not move with a noisy neighbour.
@@ -47,6 +49,7 @@ impl Row {
             p99_ms: None,
             errors: 0,
             cpu_us_per_request: None,
+            baseline_cpu_us_per_request: None,
             peak_rss_mib: None,
             instructions: None,
             baseline_instructions: None,
@@ -54,13 +57,19 @@ impl Row {
         }
     }
 
-    pub fn versus(mut arcana: Sample, baseline: &Sample, cpu_seconds: f64, pid: u32) -> Self {
+    /// `cpu_seconds`: Arcana's and, where measured, the baseline's, over their own samples.
+    pub fn versus(
+        mut arcana: Sample,
+        baseline: &Sample,
+        (cpu_seconds, baseline_cpu_seconds): (f64, Option<f64>),
+        pid: u32,
+    ) -> Self {
         let (ours, theirs) = (arcana.rate(), baseline.rate());
         #[expect(
             clippy::cast_precision_loss,
             reason = "request counts are far below 2^52"
         )]
-        let cpu = (arcana.ok > 0).then(|| cpu_seconds * 1e6 / arcana.ok as f64);
+        let per_request = |seconds: f64, ok: u64| (ok > 0).then(|| seconds * 1e6 / ok as f64);
         Self {
             arcana_rps: Some(ours),
             baseline: "bare",
@@ -69,7 +78,9 @@ impl Row {
             p50_ms: Some(quantile_ms(&mut arcana.latencies_us, 0.5)),
             p99_ms: Some(quantile_ms(&mut arcana.latencies_us, 0.99)),
             errors: arcana.errors + baseline.errors,
-            cpu_us_per_request: cpu,
+            cpu_us_per_request: per_request(cpu_seconds, arcana.ok),
+            baseline_cpu_us_per_request: baseline_cpu_seconds
+                .and_then(|seconds| per_request(seconds, baseline.ok)),
             peak_rss_mib: proc_stats::rss_mib(pid).map(|(_, peak)| peak),
             ..Self::empty()
         }
@@ -137,6 +148,7 @@ impl Row {
             p99_ms: Some(quantile_ms(&mut sample.latencies_us, 0.99)),
             errors: sample.errors,
             cpu_us_per_request: cpu,
+            baseline_cpu_us_per_request: None,
             peak_rss_mib: proc_stats::rss_mib(pid).map(|(_, peak)| peak),
             instructions: None,
             baseline_instructions: None,
@@ -184,6 +196,14 @@ fn cell(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "–".to_owned(), |v| format!("{v:.decimals$}"))
 }
 
+/// `23.4 (14.1)`: Arcana's CPU µs per request and the baseline's, where measured.
+fn cpu(row: &Row) -> String {
+    match row.baseline_cpu_us_per_request {
+        Some(theirs) => format!("{} ({theirs:.1})", cell(row.cpu_us_per_request, 1)),
+        None => cell(row.cpu_us_per_request, 1),
+    }
+}
+
 /// `158.2k (74.6k, 2.12x)`: thousands of instructions, the baseline's, and their ratio.
 fn instructions(row: &Row) -> String {
     match (row.instructions, row.baseline_instructions) {
@@ -200,7 +220,7 @@ fn instructions(row: &Row) -> String {
 
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| scenario | backends | Arcana req/s | baseline | baseline req/s | ratio | target | p50 ms | p99 ms | CPU µs/req | instr/req (baseline) | peak RSS MiB | notes |\n|---|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---|\n",
+        "| scenario | backends | Arcana req/s | baseline | baseline req/s | ratio | target | p50 ms | p99 ms | CPU µs/req (baseline) | instr/req (baseline) | peak RSS MiB | notes |\n|---|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---|\n",
     );
     for row in rows {
         let _ = writeln!(
@@ -215,7 +235,7 @@ pub fn markdown(rows: &[Row]) -> String {
             row.target,
             cell(row.p50_ms, 2),
             cell(row.p99_ms, 2),
-            cell(row.cpu_us_per_request, 1),
+            cpu(row),
             instructions(row),
             cell(row.peak_rss_mib, 1),
             row.note,

@@ -203,7 +203,12 @@ async fn measure_backend(
     for (name, path, bare_path, target, token) in http {
         let ours = request(path, token.clone());
         let theirs = request(bare_path, token);
-        let row = versus_http(plan, (rest, ours, arcana.pid), (bare, theirs)).await?;
+        let row = versus_http(
+            plan,
+            (rest, ours, arcana.pid),
+            (bare, theirs, bare_http.pid),
+        )
+        .await?;
         rows.push(row.named(name, label, target));
     }
     rows.extend(crate::scenarios_grpc::measure(plan, label, arcana, bare_grpc, &token).await?);
@@ -250,11 +255,11 @@ pub(crate) async fn prepare(rest: SocketAddr) -> anyhow::Result<Account> {
 async fn versus_http(
     plan: &Plan,
     (ours, ours_request, pid): (SocketAddr, MakeRequest, u32),
-    (theirs, theirs_request): (SocketAddr, MakeRequest),
+    (theirs, theirs_request, bare_pid): (SocketAddr, MakeRequest, u32),
 ) -> anyhow::Result<Row> {
     let mut arcana = Sample::default();
     let mut baseline = Sample::default();
-    let mut cpu = 0.0;
+    let (mut cpu, mut baseline_cpu) = (0.0, 0.0);
     for round in 0..4 {
         if round == 0 || round == 3 {
             let before = proc_stats::cpu_seconds(pid).unwrap_or_default();
@@ -269,6 +274,7 @@ async fn versus_http(
             cpu += proc_stats::cpu_seconds(pid).unwrap_or_default() - before;
             arcana.merge(sample);
         } else {
+            let before = proc_stats::cpu_seconds(bare_pid).unwrap_or_default();
             let sample = http_load::run(
                 theirs,
                 theirs_request.clone(),
@@ -277,10 +283,16 @@ async fn versus_http(
                 plan.measure,
             )
             .await?;
+            baseline_cpu += proc_stats::cpu_seconds(bare_pid).unwrap_or_default() - before;
             baseline.merge(sample);
         }
     }
-    Ok(Row::versus(arcana, &baseline, cpu, pid))
+    Ok(Row::versus(
+        arcana,
+        &baseline,
+        (cpu, Some(baseline_cpu)),
+        pid,
+    ))
 }
 
 /// Logins saturate the Argon2 pool while `/health` is probed every 10 ms on its own

@@ -150,15 +150,14 @@ pub(crate) async fn alternate(
             monolith.merge(sample);
         }
     }
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "request counts are far below 2^52"
-    )]
-    let mono_per_request = (monolith.ok > 0).then(|| monolith_cpu * 1e6 / monolith.ok as f64);
-    Ok((
-        Row::versus(layered, &monolith, layered_cpu, ours.pid),
-        mono_per_request,
-    ))
+    let row = Row::versus(
+        layered,
+        &monolith,
+        (layered_cpu, Some(monolith_cpu)),
+        ours.pid,
+    );
+    let mono_per_request = row.baseline_cpu_us_per_request;
+    Ok((row, mono_per_request))
 }
 
 fn hop_note(layered: Option<f64>, monolith: Option<f64>, hops: u32) -> String {

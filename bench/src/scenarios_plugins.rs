@@ -175,7 +175,7 @@ async fn reload(rest: SocketAddr, dir: &Path, modules: &Path, pid: u32) -> anyho
 }
 
 fn info_row(scenario: &'static str, busy: Sample, quiet: &Sample, pid: u32, note: String) -> Row {
-    let mut row = Row::versus(busy, quiet, 0.0, pid).named(
+    let mut row = Row::versus(busy, quiet, (0.0, None), pid).named(
         scenario,
         "plugins (SQLite)",
         "loop <= budget + 2 ms",

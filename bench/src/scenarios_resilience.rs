@@ -55,7 +55,7 @@ pub async fn measure(plan: &Plan, binary: &Path, scratch: &Path) -> anyhow::Resu
     drop(frozen);
     let recovered_in = recovery(rest, &me).await?;
 
-    let mut row = Row::versus(refused, &healthy, cpu, layered.pid);
+    let mut row = Row::versus(refused, &healthy, (cpu, None), layered.pid);
     row.baseline = "healthy /me";
     row.note = format!(
         "service tier frozen (SIGSTOP): the controller's breaker opened {:.1} s after the \
