@@ -11,6 +11,7 @@
 //! written back without losing it): protect a shared cache like the database.
 
 mod codec;
+mod memo;
 mod metered;
 mod moka_cache;
 mod sessions;
@@ -22,6 +23,10 @@ pub use moka_cache::MokaCache;
 pub use sessions::CachedSessionStore;
 pub use tokens::CachedTokenCodec;
 pub use users::CachedUserRepository;
+
+/// Keys whose decoded value each decorator keeps beside the cache (see `memo`): the hot users
+/// and sessions, about 1 KiB each at most.
+const MEMO_ENTRIES: u64 = 4096;
 
 /// The session and user wire formats, shared with adapters that store them as documents.
 pub mod records {

@@ -12,7 +12,9 @@ use arcana_ports::sessions::SessionStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::MEMO_ENTRIES;
 use crate::codec::{decode_session, encode_session};
+use crate::memo::Memo;
 
 /// Marks a token the store did not deny when asked. Denials themselves are not cached: a denied
 /// token is refused and its client stops presenting it, so there is nothing to speed up.
@@ -25,11 +27,17 @@ pub struct CachedSessionStore {
     inner: Arc<dyn SessionStore>,
     cache: Arc<dyn Cache>,
     ttl: Duration,
+    decoded: Memo<Session>,
 }
 
 impl CachedSessionStore {
     pub fn new(inner: Arc<dyn SessionStore>, cache: Arc<dyn Cache>, ttl: Duration) -> Self {
-        Self { inner, cache, ttl }
+        Self {
+            inner,
+            cache,
+            ttl,
+            decoded: Memo::new(MEMO_ENTRIES),
+        }
     }
 
     async fn forget(&self, key: &str) {
@@ -56,7 +64,7 @@ impl SessionStore for CachedSessionStore {
     async fn find(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
         let key = session_key(id);
         let ticket = match self.cache.get(&key).await {
-            Ok(Lookup::Hit(bytes)) => match decode_session(&bytes) {
+            Ok(Lookup::Hit(bytes)) => match self.decoded.decode(&key, &bytes, decode_session) {
                 Ok(session) if session.id() == id => return Ok(Some(session)),
                 Ok(_) | Err(_) => {
                     tracing::warn!(session = %id, "unreadable cached session; reading the store");

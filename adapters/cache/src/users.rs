@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
+use crate::MEMO_ENTRIES;
 use crate::codec::{decode_user, encode_user};
+use crate::memo::Memo;
 
 /// Caches each user once, under its id; usernames and emails map to the id only. An index
 /// entry is trusted only if the user it leads to still has that name, so a rename needs no
@@ -22,11 +24,17 @@ pub struct CachedUserRepository {
     inner: Arc<dyn UserRepository>,
     cache: Arc<dyn Cache>,
     ttl: Duration,
+    decoded: Memo<User>,
 }
 
 impl CachedUserRepository {
     pub fn new(inner: Arc<dyn UserRepository>, cache: Arc<dyn Cache>, ttl: Duration) -> Self {
-        Self { inner, cache, ttl }
+        Self {
+            inner,
+            cache,
+            ttl,
+            decoded: Memo::new(MEMO_ENTRIES),
+        }
     }
 
     async fn forget(&self, id: UserId) {
@@ -107,7 +115,7 @@ impl UserRepository for CachedUserRepository {
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
         let key = user_key(id);
         let ticket = match self.cache.get(&key).await {
-            Ok(Lookup::Hit(bytes)) => match decode_user(&bytes) {
+            Ok(Lookup::Hit(bytes)) => match self.decoded.decode(&key, &bytes, decode_user) {
                 Ok(user) if user.id() == id => return Ok(Some(user)),
                 Ok(_) | Err(_) => {
                     tracing::warn!(user = %id, "unreadable cached user; reading the store");
