@@ -64,7 +64,8 @@ impl WasmPluginHost {
             );
         }
         tokio::fs::create_dir_all(&settings.directory).await?;
-        let engine = PluginEngine::new(settings.memory_limit_bytes)?;
+        let engine =
+            PluginEngine::new(settings.memory_limit_bytes, settings.compiled_cache.clone())?;
         tracing::info!(pooling = engine.pooling, dir = %settings.directory.display(), "plugin host starting");
         let services = HostServices {
             kv,
@@ -122,8 +123,10 @@ impl WasmPluginHost {
         if let Ok(mut slots) = self.inner.slots.write() {
             slots.insert(name.clone(), slot.clone());
         }
+        // Weak both ways: the slot holds the sender, so a strong host here would keep the host
+        // (and its engine's address-space reservation) alive after its last user dropped it.
         tokio::spawn(consume_events(
-            self.clone(),
+            Arc::downgrade(&self.inner),
             Arc::downgrade(&slot),
             receiver,
         ));
@@ -307,13 +310,16 @@ impl WasmPluginHost {
 /// Delivers one plugin's events in order, one at a time. Holding only a weak reference, it ends
 /// when the slot is dropped (its sender with it).
 async fn consume_events(
-    host: WasmPluginHost,
+    host: Weak<Inner>,
     slot: Weak<Slot>,
     mut events: mpsc::Receiver<DomainEvent>,
 ) {
-    let budget = host.inner.settings.event_budget;
     while let Some(event) = events.recv().await {
-        let Some(slot) = slot.upgrade() else { break };
+        let (Some(inner), Some(slot)) = (host.upgrade(), slot.upgrade()) else {
+            break;
+        };
+        let host = WasmPluginHost { inner };
+        let budget = host.inner.settings.event_budget;
         let wire = crate::convert::event(&event);
         let result = host
             .invoke(&slot, "event", budget, |warm| {
