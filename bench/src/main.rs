@@ -48,6 +48,51 @@ enum Command {
     /// A bare tonic server answering `ValidateToken` with a constant, plus the stock health
     /// service.
     BareGrpc,
+    /// Only the load: drives one running server with the harness's HTTP client and prints the
+    /// rate and latency, for profiling a row (e.g. under `perf record -p PID`).
+    Load(LoadArgs),
+}
+
+#[derive(clap::Args)]
+pub struct LoadArgs {
+    /// The server, `http://127.0.0.1:PORT`.
+    #[arg(long)]
+    url: String,
+    /// The path to GET.
+    #[arg(long, default_value = "/health")]
+    path: String,
+    /// Sent as `Authorization: Bearer TOKEN`.
+    #[arg(long)]
+    token: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    connections: usize,
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+async fn load(args: LoadArgs) -> anyhow::Result<()> {
+    let addr = http_load::address(&args.url)?;
+    let (path, token) = (args.path.clone(), args.token.clone());
+    let make: http_load::MakeRequest =
+        std::sync::Arc::new(move || http_load::get(&path, token.as_deref()));
+    let mut sample = http_load::run(
+        addr,
+        make,
+        args.connections,
+        Duration::from_secs(1),
+        Duration::from_secs(args.seconds),
+    )
+    .await?;
+    println!(
+        "{} {}: {:.0} req/s, {} errors, p50 {:.2} ms, p99 {:.2} ms",
+        args.url,
+        args.path,
+        sample.rate(),
+        sample.errors,
+        http_load::quantile_ms(&mut sample.latencies_us, 0.5),
+        http_load::quantile_ms(&mut sample.latencies_us, 0.99),
+    );
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -116,6 +161,7 @@ fn main() -> anyhow::Result<()> {
         Command::Run(args) => runtime.block_on(scenarios::run(&args)),
         Command::BareHttp => runtime.block_on(bare::serve_http()),
         Command::BareGrpc => runtime.block_on(bare::serve_grpc()),
+        Command::Load(args) => runtime.block_on(load(args)),
     }
 }
 

@@ -15,8 +15,20 @@ use arcana_application::PluginAdminService;
 use arcana_ports::plugins::{PluginHost, PluginJobError};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::config::{PluginSettings, Settings};
+use crate::config::{Mode, PluginSettings, Settings};
 use crate::storage::Storage;
+
+/// Plugins hook into the public listener (controller) and the event bus (service) at once;
+/// until the tiers share them, refusing a layered mode is clearer than half a plugin.
+pub(crate) fn require_monolith(settings: &Settings) -> anyhow::Result<()> {
+    if settings.plugins.enabled && settings.mode != Mode::Monolith {
+        anyhow::bail!(
+            "plugins.enabled = true is supported only in the monolith (`arcana serve`, and \
+             `arcana-worker` beside it); see docs/PLUGINS.md"
+        );
+    }
+    Ok(())
+}
 
 /// Starts the host when `plugins.enabled`; `None` otherwise.
 pub(crate) async fn start(
@@ -99,6 +111,7 @@ fn host_settings(config: &PluginSettings) -> anyhow::Result<HostSettings> {
             max_backoff: Duration::from_secs(budget.max_backoff_secs.max(budget.backoff_secs)),
         },
         watch: config.watch,
+        compiled_cache: config.compiled_cache_dir(),
         reload_debounce: Duration::from_millis(100),
     })
 }

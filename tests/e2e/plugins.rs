@@ -12,6 +12,8 @@ mod reload;
 mod sandbox;
 #[path = "plugins/support.rs"]
 mod support;
+#[path = "plugins/worker.rs"]
+mod worker;
 
 use arcana_tests::TempFile;
 use arcana_tests::plugins::{PluginDir, built};
@@ -86,8 +88,14 @@ async fn the_audit_plugin_counts_events_records_changes_and_keeps_its_state_acro
         "the plugin's audit line for the role change: {lines:?}"
     );
 
+    let compiled = compiled_entry(&plugins, "audit");
     app.terminate().await;
     let app = start(&plugins, &[("ARCANA_DATABASE__URL", url.as_str())]).await;
+    assert_eq!(
+        compiled_entry(&plugins, "audit"),
+        compiled,
+        "the restart loads the compiled module from the cache instead of compiling it again"
+    );
     let restarted = counts(&app).await;
     assert_eq!(
         restarted["user.registered"], after["user.registered"],
@@ -97,6 +105,31 @@ async fn the_audit_plugin_counts_events_records_changes_and_keeps_its_state_acro
     let info = plugin(&app, &app.root().await.access, "audit").await;
     assert_eq!(info["state"], "enabled");
     assert_eq!(info["version"], "0.1.0");
+}
+
+/// The compiled-cache entry of `plugin` and its inode: an entry written again (by rename) gets a
+/// new inode.
+fn compiled_entry(plugins: &PluginDir, plugin: &str) -> (std::path::PathBuf, u64) {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = plugins.path().join(".compiled");
+    let entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension().is_some_and(|e| e == "cwasm")
+                && path
+                    .file_name()
+                    .and_then(|f| f.to_str())
+                    .is_some_and(|f| f.starts_with(&format!("{plugin}.")))
+        })
+        .collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "one compiled entry per plugin: {entries:?}"
+    );
+    let inode = std::fs::metadata(&entries[0]).unwrap().ino();
+    (entries[0].clone(), inode)
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::Plugin;
+use crate::compiled::CompiledCache;
 use crate::state::InstanceState;
 
 /// How often the epoch advances, so how late a call past its budget can be stopped (and how
@@ -20,11 +21,13 @@ pub struct PluginEngine {
     pub engine: Engine,
     pub linker: Linker<InstanceState>,
     pub pooling: bool,
+    /// Machine code of verified modules, kept across restarts (`None`: compile every time).
+    pub cache: Option<CompiledCache>,
     stop: Arc<AtomicBool>,
 }
 
 impl PluginEngine {
-    pub fn new(memory_limit: usize) -> anyhow::Result<Self> {
+    pub fn new(memory_limit: usize, cache_dir: Option<std::path::PathBuf>) -> anyhow::Result<Self> {
         let (engine, pooling) = match Engine::new(&config(Some(memory_limit))) {
             Ok(engine) => (engine, true),
             Err(err) => {
@@ -39,10 +42,12 @@ impl PluginEngine {
         Plugin::add_to_linker::<_, HasSelf<InstanceState>>(&mut linker, |state| state)?;
         let stop = Arc::new(AtomicBool::new(false));
         spawn_ticker(&engine, stop.clone())?;
+        let cache = cache_dir.map(|dir| CompiledCache::new(dir, &engine));
         Ok(Self {
             engine,
             linker,
             pooling,
+            cache,
             stop,
         })
     }

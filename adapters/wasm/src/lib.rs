@@ -7,7 +7,10 @@
 //! Failing plugins are quarantined by a failure budget; fail-open hooks never fail a request.
 //! Only `bootstrap` depends on this crate.
 
+#[cfg(feature = "bench")]
+pub mod bench_support;
 mod bindings;
+mod compiled;
 mod convert;
 mod engine;
 mod grants;

@@ -26,6 +26,8 @@ pub struct HostSettings {
     pub event_queue: usize,
     pub failure_budget: FailureBudget,
     pub watch: bool,
+    /// Where compiled modules are kept across restarts; `None` compiles every module at load.
+    pub compiled_cache: Option<PathBuf>,
     /// Quiet time after the last file change before a reload, so a copy in progress is not
     /// loaded half-written.
     pub reload_debounce: Duration,
@@ -47,6 +49,7 @@ impl HostSettings {
             event_queue: 1_024,
             failure_budget: FailureBudget::default(),
             watch: true,
+            compiled_cache: None,
             reload_debounce: Duration::from_millis(100),
         }
     }

@@ -89,7 +89,7 @@ impl Version {
         memory_limit: usize,
     ) -> Result<Self, String> {
         let sha256 = sha256_hex(&source.bytes);
-        let (pre, indices) = compile(engine, source.bytes).await?;
+        let (pre, indices) = compile(engine, source.name, &sha256, source.bytes).await?;
         let exports = indices.exports();
         let mut version = Self {
             manifest: Manifest::undescribed(source.name),
@@ -170,7 +170,7 @@ impl Version {
         }
     }
 
-    async fn take(&self) -> Result<Warm, CallFailure> {
+    pub(crate) async fn take(&self) -> Result<Warm, CallFailure> {
         let parked = self.warm.lock().ok().and_then(|mut warm| warm.pop());
         match parked {
             Some(warm) => Ok(warm),
@@ -181,7 +181,7 @@ impl Version {
         }
     }
 
-    fn give_back(&self, warm: Warm) {
+    pub(crate) fn give_back(&self, warm: Warm) {
         if warm.calls >= RECYCLE_AFTER {
             return;
         }
@@ -252,13 +252,20 @@ fn optional<I, T>(
 /// exports once, so instantiation per call only looks them up by index.
 async fn compile(
     engine: &PluginEngine,
+    name: &PluginName,
+    sha256: &str,
     bytes: Vec<u8>,
 ) -> Result<(InstancePre<InstanceState>, Indices), String> {
     let wasm_engine = engine.engine.clone();
-    let component = tokio::task::spawn_blocking(move || Component::new(&wasm_engine, &bytes))
-        .await
-        .map_err(|err| format!("compilation did not finish: {err}"))?
-        .map_err(|err| format!("not a valid component: {err:#}"))?;
+    let cache = engine.cache.clone();
+    let (name, sha256) = (name.clone(), sha256.to_owned());
+    let component = tokio::task::spawn_blocking(move || match cache {
+        Some(cache) => cache.load_or_compile(&wasm_engine, &name, &sha256, &bytes),
+        None => Component::new(&wasm_engine, &bytes),
+    })
+    .await
+    .map_err(|err| format!("compilation did not finish: {err}"))?
+    .map_err(|err| format!("not a valid component: {err:#}"))?;
     let pre = engine
         .linker
         .instantiate_pre(&component)

@@ -17,6 +17,9 @@ pub(crate) struct PluginSettings {
     /// One-line contents of `.pub` files (`ed25519:<base64>`).
     pub(crate) trusted_keys: Vec<String>,
     pub(crate) watch: bool,
+    /// Compiled modules kept across restarts; relative to `directory` unless absolute, empty
+    /// for none.
+    pub(crate) compiled_cache: PathBuf,
     pub(crate) memory_limit_mib: usize,
     pub(crate) event_budget_ms: u64,
     pub(crate) interceptor_budget_ms: u64,
@@ -35,6 +38,13 @@ pub(crate) struct FailureBudgetSettings {
     pub(crate) window_secs: u64,
     pub(crate) backoff_secs: u64,
     pub(crate) max_backoff_secs: u64,
+}
+
+impl PluginSettings {
+    pub(crate) fn compiled_cache_dir(&self) -> Option<PathBuf> {
+        (!self.compiled_cache.as_os_str().is_empty())
+            .then(|| self.directory.join(&self.compiled_cache))
+    }
 }
 
 /// Keys must parse, limits must be usable, and unsigned plugins are never allowed in production.

@@ -18,12 +18,5 @@ fn require_layered(settings: &Settings, tier: Tier) -> anyhow::Result<()> {
             tier.as_str()
         );
     }
-    // Plugins hook into the public listener (controller) and the event bus (service) at once;
-    // until the tiers share them, refusing is clearer than half a plugin.
-    if settings.plugins.enabled {
-        bail!(
-            "plugins.enabled = true is supported only in the monolith (`arcana serve`); see docs/PLUGINS.md"
-        );
-    }
-    Ok(())
+    crate::plugins::require_monolith(settings)
 }
