@@ -40,6 +40,16 @@ pub struct Enqueued {
     pub deduplicated: bool,
 }
 
+/// What one [`JobQueue::complete_and_claim`] step did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Turnover {
+    /// Jobs whose completion was refused because the lease was no longer held (what
+    /// [`JobQueue::complete`] reports as `LeaseLost`): their current delivery's outcome counts.
+    pub lost: Vec<JobId>,
+    /// The jobs taken next, in the order successive claims would have taken them.
+    pub claimed: Vec<Lease>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobFilter {
     pub queue: Option<String>,
@@ -114,6 +124,27 @@ pub trait JobQueue: Send + Sync {
     /// Stores the job (scheduled if `run_at` is in the future, else pending).
     async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError>;
 
+    /// Stores each spec as [`JobQueue::enqueue`] would, in order, and returns the outcomes in
+    /// the same order; a unique key repeated inside the batch is deduplicated as across calls.
+    /// Backends make the batch one round trip (bulk producers such as `arcana jobs enqueue`).
+    ///
+    /// # Errors
+    /// `Unavailable` when the backend cannot be reached. Not safe to retry blindly: after an
+    /// error any prefix of the batch may be stored (the Redis and memory adapters store all or
+    /// none unless the connection drops mid-answer); jobs carrying a unique key are the ones a
+    /// retry cannot duplicate.
+    async fn enqueue_many(
+        &self,
+        specs: Vec<JobSpec>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Enqueued>, QueueError> {
+        let mut enqueued = Vec::with_capacity(specs.len());
+        for spec in specs {
+            enqueued.push(self.enqueue(spec, now).await?);
+        }
+        Ok(enqueued)
+    }
+
     /// Takes the highest-priority, oldest pending job of the first non-empty queue in `queues`
     /// under a lease of `lease` length, counting one more attempt. A queue whose [`RateLimit`]
     /// (given to the adapter at construction) is spent for the current window is skipped.
@@ -124,6 +155,63 @@ pub trait JobQueue: Send + Sync {
         lease: TimeDelta,
         now: DateTime<Utc>,
     ) -> Result<Option<Lease>, QueueError>;
+
+    /// Takes up to `max` jobs, each as one more [`JobQueue::claim`] would (priority, then
+    /// arrival, queue by queue in the order of `queues`; a rate limit counts every job), each
+    /// under its own lease. Fewer, or none, when the queues run dry. A lease is renewed only by
+    /// heartbeats, so callers claim no more than they start at once.
+    ///
+    /// # Errors
+    /// `Unavailable` when the backend cannot be reached. Safe to retry: jobs claimed by a call
+    /// whose answer was lost stay invisible until their leases lapse, then are delivered again.
+    async fn claim_many(
+        &self,
+        queues: &[String],
+        worker: &str,
+        lease: TimeDelta,
+        max: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Lease>, QueueError> {
+        let mut claimed = Vec::new();
+        while claimed.len() < max {
+            match self.claim(queues, worker, lease, now).await? {
+                Some(held) => claimed.push(held),
+                None => break,
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Completes every lease of `done` as [`JobQueue::complete`] would, then claims as
+    /// [`JobQueue::claim_many`] would, as one step: a worker acknowledges what it finished and
+    /// takes its next jobs in one round trip. A lease no longer held is not completed (its job
+    /// is listed in [`Turnover::lost`]) and does not stop the others.
+    ///
+    /// # Errors
+    /// `Unavailable` when the backend cannot be reached; any part of the step may have
+    /// happened. A completion that did not is no loss: the job stays active until its lease
+    /// lapses and then runs again (at-least-once). Retrying is safe, but a completion applied by
+    /// the failed call comes back from the retry in `lost`.
+    async fn complete_and_claim(
+        &self,
+        done: &[Lease],
+        queues: &[String],
+        worker: &str,
+        lease: TimeDelta,
+        max: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Turnover, QueueError> {
+        let mut lost = Vec::new();
+        for held in done {
+            match self.complete(held, now).await {
+                Ok(()) => {}
+                Err(QueueError::LeaseLost) => lost.push(held.job.id),
+                Err(err) => return Err(err),
+            }
+        }
+        let claimed = self.claim_many(queues, worker, lease, max, now).await?;
+        Ok(Turnover { lost, claimed })
+    }
 
     /// Extends a held lease; `LeaseLost` if it is no longer held.
     async fn heartbeat(

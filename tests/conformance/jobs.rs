@@ -319,7 +319,7 @@ async fn a_unique_key_admits_one_job_per_window_even_concurrently(q: Queues) {
 /// Runs every case on a fresh queue of `kind` (stopping at the first failure) and prints the
 /// count.
 pub async fn run(kind: QueueKind) {
-    let cases: [fn(Queues) -> CaseFuture; 13] = [
+    let cases: [fn(Queues) -> CaseFuture; 18] = [
         |q| Box::pin(crate::jobs_admin::workers_are_listed_while_their_reports_last(q)),
         |q| {
             Box::pin(crate::jobs_admin::a_rate_limited_queue_starts_at_most_its_limit_per_window(q))
@@ -351,6 +351,29 @@ pub async fn run(kind: QueueKind) {
                 crate::jobs_admin::schedules_keep_their_pause_and_fire_time_across_redefinition(q),
             )
         },
+        |q| {
+            Box::pin(
+                crate::jobs_batch::a_batch_enqueue_keeps_order_and_folds_a_repeated_unique_key(q),
+            )
+        },
+        |q| {
+            Box::pin(
+                crate::jobs_batch::a_batch_claim_hands_out_distinct_jobs_each_under_a_valid_lease(
+                    q,
+                ),
+            )
+        },
+        |q| {
+            Box::pin(
+                crate::jobs_batch::jobs_completed_while_claiming_the_next_are_never_delivered_again(
+                    q,
+                ),
+            )
+        },
+        |q| {
+            Box::pin(crate::jobs_batch::a_crashed_batch_is_delivered_again_and_its_stale_leases_are_refused(q))
+        },
+        |q| Box::pin(crate::jobs_batch::a_batch_claim_counts_every_job_against_the_rate_limit(q)),
     ];
     let total = cases.len();
     for case in cases {

@@ -13,6 +13,7 @@ mod fixtures;
 mod harness;
 mod jobs;
 mod jobs_admin;
+mod jobs_batch;
 mod locks;
 mod plugin_kv;
 mod remote;

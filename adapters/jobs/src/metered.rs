@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use arcana_domain::ids::JobId;
-use arcana_domain::jobs::{JobRecord, JobSpec, JobState};
+use arcana_domain::jobs::{JobName, JobRecord, JobSpec, JobState, QueueName};
 use arcana_ports::jobs::{
     Enqueued, JobEvent, JobEventFeed, JobEventKind, JobFilter, JobQueue, Lease, QueueError,
-    QueueStats, WorkerInfo,
+    QueueStats, Turnover, WorkerInfo,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -49,6 +49,33 @@ impl MeteredJobQueue {
         }
     }
 
+    /// Counts a job that was stored (not one a unique key folded into an earlier job).
+    fn count_enqueued(
+        &self,
+        name: &JobName,
+        queue: &QueueName,
+        enqueued: Enqueued,
+        at: DateTime<Utc>,
+    ) {
+        if enqueued.deduplicated {
+            return;
+        }
+        self.metrics
+            .enqueued
+            .with_label_values(&[queue.as_str()])
+            .inc();
+        if let Some(events) = &self.events {
+            events.publish(JobEvent {
+                id: enqueued.id,
+                name: name.to_string(),
+                queue: queue.to_string(),
+                kind: JobEventKind::Enqueued,
+                attempt: 0,
+                at,
+            });
+        }
+    }
+
     /// For operations that know only the id: reads the job back to describe it.
     async fn publish_by_id(&self, id: JobId, kind: JobEventKind, at: DateTime<Utc>) {
         if self.events.is_some()
@@ -59,29 +86,38 @@ impl MeteredJobQueue {
     }
 }
 
+/// A job enqueued while a request (or another job) is traced carries that trace, so its runs
+/// join it.
+fn traced(spec: JobSpec) -> JobSpec {
+    if spec.trace_context().is_some() {
+        return spec;
+    }
+    spec.with_trace_context(arcana_adapter_otel::outgoing((None, None)).0)
+}
+
 #[async_trait]
 impl JobQueue for MeteredJobQueue {
-    async fn enqueue(&self, mut spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError> {
-        if spec.trace_context().is_none() {
-            // Enqueued while a request (or another job) is traced: its runs join that trace.
-            spec = spec.with_trace_context(arcana_adapter_otel::outgoing((None, None)).0);
-        }
-        let (name, queue) = (spec.name().to_string(), spec.queue().to_string());
+    async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError> {
+        let spec = traced(spec);
+        let (name, queue) = (spec.name().clone(), spec.queue().clone());
         let enqueued = self.inner.enqueue(spec, now).await?;
-        if !enqueued.deduplicated {
-            self.metrics.enqueued.with_label_values(&[&queue]).inc();
-            if let Some(events) = &self.events {
-                let kind = JobEventKind::Enqueued;
-                let (id, attempt, at) = (enqueued.id, 0, now);
-                events.publish(JobEvent {
-                    id,
-                    name,
-                    queue,
-                    kind,
-                    attempt,
-                    at,
-                });
-            }
+        self.count_enqueued(&name, &queue, enqueued, now);
+        Ok(enqueued)
+    }
+
+    async fn enqueue_many(
+        &self,
+        specs: Vec<JobSpec>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Enqueued>, QueueError> {
+        let specs: Vec<JobSpec> = specs.into_iter().map(traced).collect();
+        let described: Vec<(JobName, QueueName)> = specs
+            .iter()
+            .map(|s| (s.name().clone(), s.queue().clone()))
+            .collect();
+        let enqueued = self.inner.enqueue_many(specs, now).await?;
+        for ((name, queue), outcome) in described.iter().zip(&enqueued) {
+            self.count_enqueued(name, queue, *outcome, now);
         }
         Ok(enqueued)
     }
@@ -98,6 +134,48 @@ impl JobQueue for MeteredJobQueue {
             self.publish(&lease.job, JobEventKind::Started, now);
         }
         Ok(lease)
+    }
+
+    async fn claim_many(
+        &self,
+        queues: &[String],
+        worker: &str,
+        lease: TimeDelta,
+        max: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Lease>, QueueError> {
+        let claimed = self
+            .inner
+            .claim_many(queues, worker, lease, max, now)
+            .await?;
+        for held in &claimed {
+            self.publish(&held.job, JobEventKind::Started, now);
+        }
+        Ok(claimed)
+    }
+
+    async fn complete_and_claim(
+        &self,
+        done: &[Lease],
+        queues: &[String],
+        worker: &str,
+        lease: TimeDelta,
+        max: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Turnover, QueueError> {
+        let turnover = self
+            .inner
+            .complete_and_claim(done, queues, worker, lease, max, now)
+            .await?;
+        if self.events.is_some() {
+            for held in done.iter().filter(|d| !turnover.lost.contains(&d.job.id)) {
+                self.publish(&held.job, JobEventKind::Completed, now);
+            }
+            for held in &turnover.claimed {
+                self.publish(&held.job, JobEventKind::Started, now);
+            }
+        }
+        Ok(turnover)
     }
 
     async fn heartbeat(
