@@ -1,5 +1,6 @@
 //! `JobQueue` in Redis: ids in the scheduling structures, each job's record in its own hash,
-//! and one Lua script per transition ([`scripts`]).
+//! and one Lua script per transition ([`scripts`]); enqueues, completions and claims go in
+//! batches ([`batch`]).
 //!
 //! Layout, under `{prefix}jobs:`:
 //! - `job:{id}` — the record (hash). Live jobs never expire; completed and cancelled ones
@@ -15,6 +16,7 @@
 //! - `workers`, `worker:{id}` — live worker processes (ZSET by lapse time; hash, expiring).
 //! - `queues` — every queue name (set); `seq` — arrival and lease-token counter.
 
+mod batch;
 mod codec;
 mod read;
 mod scheduler;
@@ -25,7 +27,8 @@ use std::collections::HashMap;
 use arcana_domain::ids::JobId;
 use arcana_domain::jobs::{JobRecord, JobSpec, JobState};
 use arcana_ports::jobs::{
-    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention, WorkerInfo,
+    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention, Turnover,
+    WorkerInfo,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -141,49 +144,18 @@ impl RedisJobQueue {
 #[async_trait]
 impl JobQueue for RedisJobQueue {
     async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError> {
-        let id = JobId::generate().to_string();
-        let now_us = micros(now);
-        let (unique, window) = spec.unique().map_or((String::new(), String::new()), |u| {
-            (u.key.clone(), millis(u.window))
-        });
-        let run_at = spec
-            .run_at()
-            .filter(|at| *at > now)
-            .map(micros)
-            .unwrap_or_default();
-        let mut fields = codec::spec_fields(&spec);
-        for (name, value) in [
-            ("id", &id),
-            ("created_at", &now_us),
-            ("updated_at", &now_us),
-        ] {
-            fields.push((name, value.as_bytes().to_vec()));
-        }
-        fields.push(("attempt", b"0".to_vec()));
-        for name in ["last_error", "lease", "lease_expires"] {
-            fields.push((name, Vec::new()));
-        }
-        let mut args: Vec<&[u8]> = vec![
-            id.as_bytes(),
-            now_us.as_bytes(),
-            unique.as_bytes(),
-            window.as_bytes(),
-            run_at.as_bytes(),
-            spec.queue().as_str().as_bytes(),
-        ];
-        for (name, value) in &fields {
-            args.push(name.as_bytes());
-            args.push(value);
-        }
-        let (id, deduplicated): (String, i64) = self
-            .run(&self.scripts.enqueue, &args, "enqueueing a job")
-            .await?;
-        let id = JobId::parse(&id)
-            .map_err(|_| QueueError::Other(anyhow::anyhow!("a malformed job id")))?;
-        Ok(Enqueued {
-            id,
-            deduplicated: deduplicated == 1,
-        })
+        let mut enqueued = self.enqueue_batch(std::slice::from_ref(&spec), now).await?;
+        enqueued
+            .pop()
+            .ok_or_else(|| QueueError::Other(anyhow::anyhow!("an enqueue without an outcome")))
+    }
+
+    async fn enqueue_many(
+        &self,
+        specs: Vec<JobSpec>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Enqueued>, QueueError> {
+        self.enqueue_batch(&specs, now).await
     }
 
     async fn claim(
@@ -193,25 +165,38 @@ impl JobQueue for RedisJobQueue {
         lease: TimeDelta,
         now: DateTime<Utc>,
     ) -> Result<Option<Lease>, QueueError> {
-        let now_us = micros(now);
-        let expires = micros(now + lease);
-        let per_queue = self.claim_args(queues, now);
-        let mut args: Vec<&[u8]> = vec![now_us.as_bytes(), expires.as_bytes(), worker.as_bytes()];
-        args.extend(per_queue.iter().map(String::as_bytes));
-        let raw: HashMap<String, Vec<u8>> = self
-            .run(&self.scripts.claim, &args, "claiming a job")
-            .await?;
-        if raw.is_empty() {
-            return Ok(None);
+        let turnover = self.turnover(&[], queues, worker, lease, 1, now).await?;
+        Ok(turnover.claimed.into_iter().next())
+    }
+
+    async fn claim_many(
+        &self,
+        queues: &[String],
+        worker: &str,
+        lease: TimeDelta,
+        max: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Lease>, QueueError> {
+        if max == 0 {
+            return Ok(Vec::new());
         }
-        let (job, held) = codec::decode(raw)?;
-        let (token, expires_at) = held
-            .ok_or_else(|| QueueError::Other(anyhow::anyhow!("a claimed job without a lease")))?;
-        Ok(Some(Lease {
-            job,
-            token,
-            expires_at,
-        }))
+        let turnover = self.turnover(&[], queues, worker, lease, max, now).await?;
+        Ok(turnover.claimed)
+    }
+
+    async fn complete_and_claim(
+        &self,
+        done: &[Lease],
+        queues: &[String],
+        worker: &str,
+        lease: TimeDelta,
+        max: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Turnover, QueueError> {
+        if done.is_empty() && max == 0 {
+            return Ok(Turnover::default());
+        }
+        self.turnover(done, queues, worker, lease, max, now).await
     }
 
     async fn heartbeat(

@@ -11,7 +11,7 @@ use redis::Script;
 /// Every transition's script, each with the prelude prepended.
 pub(super) struct Scripts {
     pub(super) enqueue: Script,
-    pub(super) claim: Script,
+    pub(super) turnover: Script,
     pub(super) heartbeat: Script,
     pub(super) complete: Script,
     pub(super) fail: Script,
@@ -28,7 +28,7 @@ impl Scripts {
         let script = |body: &str| Script::new(&format!("{PRELUDE}{body}"));
         Self {
             enqueue: script(ENQUEUE),
-            claim: script(CLAIM),
+            turnover: script(TURNOVER),
             heartbeat: script(HEARTBEAT),
             complete: script(COMPLETE),
             fail: script(FAIL),
@@ -59,6 +59,9 @@ local function held(id, token, now)
   redis.call('ZREM', K .. 'active:' .. v[4], id)
   return job, v[4]
 end
+local function chunked(command, key, args)
+  for i = 1, #args, 500 do redis.call(command, key, unpack(args, i, math.min(i + 499, #args))) end
+end
 local function bury(id, queue, err, now, ttl_ms, cutoff, max_len)
   local job = K .. 'job:' .. id
   redis.call('HSET', job, 'state', 'dead', 'last_error', err, 'updated_at', now, 'lease', '', 'lease_expires', '')
@@ -74,52 +77,140 @@ local function bury(id, queue, err, now, ttl_ms, cutoff, max_len)
 end
 ";
 
-/// ARGV: prefix, id, now, unique key, window ms, run-at (empty: now), queue, then HSET pairs.
-/// Returns `{id, deduplicated}`.
+/// ARGV: prefix, number of templates, then per template: unique key, window ms, run-at
+/// (empty: now), queue, priority rank, number of HSET pairs, the pairs (every field of the
+/// record but the id); then the number of jobs and per job: its id and template (1-based).
+/// Returns `{id, deduplicated, …}` per job, in order. A batch of the same job sends its record
+/// once: what Redis spends parsing arguments, not storing, is most of an enqueue's cost. One
+/// `INCRBY` numbers the arrivals and one `ZADD` per queue and index files them.
 pub(crate) const ENQUEUE: &str = r"
-if ARGV[4] ~= '' then
-  local existing = redis.call('GET', K .. 'unique:' .. ARGV[4])
-  if existing then return {existing, 1} end
-  redis.call('SET', K .. 'unique:' .. ARGV[4], ARGV[2], 'PX', ARGV[5])
+local templates, i = {}, 3
+for t = 1, tonumber(ARGV[2]) do
+  local last = i + 5 + 2 * tonumber(ARGV[i + 5])
+  templates[t] = {unique = ARGV[i], window = ARGV[i + 1], run_at = ARGV[i + 2], queue = ARGV[i + 3],
+    rank = tonumber(ARGV[i + 4]), first = i + 6, last = last}
+  i = last + 1
 end
-local job = K .. 'job:' .. ARGV[2]
-redis.call('HSET', job, unpack(ARGV, 8))
-redis.call('SADD', K .. 'queues', ARGV[7])
-if ARGV[6] ~= '' then
-  redis.call('HSET', job, 'state', 'scheduled')
-  redis.call('ZADD', K .. 'scheduled:' .. ARGV[7], ARGV[6], ARGV[2])
-else
-  pend(ARGV[2], ARGV[3])
+local count = tonumber(ARGV[i])
+local seq = redis.call('INCRBY', K .. 'seq', count) - count
+local out, queues, pending, scheduled = {}, {}, {}, {}
+local function file(index, queue, score, id)
+  local list = index[queue]
+  if not list then list = {}; index[queue] = list end
+  list[#list + 1] = score
+  list[#list + 1] = id
 end
-return {ARGV[2], 0}";
-
-/// ARGV: prefix, now, lease expiry, worker, then per queue: name, limit (0: none), window,
-/// period ms. Returns the claimed job's hash, or `{}`.
-pub(crate) const CLAIM: &str = r"
-for i = 5, #ARGV, 4 do
-  local pending = K .. 'pending:' .. ARGV[i]
-  local rate = K .. 'rate:' .. ARGV[i] .. ':' .. ARGV[i + 2]
-  local limited = tonumber(ARGV[i + 1]) > 0
-  while true do
-    if limited and tonumber(redis.call('GET', rate) or '0') >= tonumber(ARGV[i + 1]) then break end
-    local popped = redis.call('ZPOPMIN', pending)
-    if #popped == 0 then break end
-    local id = popped[1]
-    local job = K .. 'job:' .. id
-    if redis.call('EXISTS', job) == 1 then
-      if limited then
-        redis.call('INCR', rate)
-        redis.call('PEXPIRE', rate, ARGV[i + 3])
-      end
-      local token = ARGV[4] .. ':' .. redis.call('INCR', K .. 'seq')
-      redis.call('HINCRBY', job, 'attempt', 1)
-      redis.call('HSET', job, 'state', 'active', 'lease', token, 'lease_expires', ARGV[3], 'updated_at', ARGV[2])
-      redis.call('ZADD', K .. 'active:' .. ARGV[i], ARGV[3], id)
-      return redis.call('HGETALL', job)
+for j = i + 1, i + 2 * count, 2 do
+  local id, t = ARGV[j], templates[tonumber(ARGV[j + 1])]
+  local existing = false
+  if t.unique ~= '' then
+    existing = redis.call('GET', K .. 'unique:' .. t.unique)
+    if not existing then redis.call('SET', K .. 'unique:' .. t.unique, id, 'PX', t.window) end
+  end
+  if existing then
+    out[#out + 1] = existing
+    out[#out + 1] = 1
+  else
+    redis.call('HSET', K .. 'job:' .. id, 'id', id, unpack(ARGV, t.first, t.last))
+    queues[t.queue] = true
+    if t.run_at ~= '' then
+      file(scheduled, t.queue, t.run_at, id)
+    else
+      seq = seq + 1
+      file(pending, t.queue, (3 - t.rank) * 1e13 + seq, id)
     end
+    out[#out + 1] = id
+    out[#out + 1] = 0
   end
 end
-return {}";
+for queue in pairs(queues) do redis.call('SADD', K .. 'queues', queue) end
+for queue, list in pairs(pending) do chunked('ZADD', K .. 'pending:' .. queue, list) end
+for queue, list in pairs(scheduled) do chunked('ZADD', K .. 'scheduled:' .. queue, list) end
+return out";
+
+/// ARGV: prefix, now, lease expiry, worker, max to claim, completed retention ms,
+/// completed-index cutoff, number of leases to complete, their `id, token` pairs, then per
+/// queue: name, limit (0: none), window, period ms. Completes the leases still held, then
+/// claims up to max jobs. Returns `{lost ids, claimed records}`, each record its hash as pairs.
+pub(crate) const TURNOVER: &str = r"
+local now, expiry, worker, max = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local acks = tonumber(ARGV[8])
+local lost, finished = {}, {}
+for i = 9, 8 + 2 * acks, 2 do
+  local id = ARGV[i]
+  local job = K .. 'job:' .. id
+  local v = redis.call('HMGET', job, 'state', 'lease', 'lease_expires', 'queue')
+  if v[1] ~= 'active' or v[2] ~= ARGV[i + 1] or tonumber(v[3]) <= tonumber(now) then
+    lost[#lost + 1] = id
+  else
+    redis.call('HSET', job, 'state', 'completed', 'updated_at', now, 'lease', '', 'lease_expires', '')
+    redis.call('PEXPIRE', job, ARGV[6])
+    local ids = finished[v[4]]
+    if not ids then ids = {}; finished[v[4]] = ids end
+    ids[#ids + 1] = id
+  end
+end
+for queue, ids in pairs(finished) do
+  chunked('ZREM', K .. 'active:' .. queue, ids)
+  local scored = {}
+  for j, id in ipairs(ids) do
+    scored[2 * j - 1] = now
+    scored[2 * j] = id
+  end
+  local done = K .. 'done:' .. queue
+  chunked('ZADD', done, scored)
+  redis.call('ZREMRANGEBYSCORE', done, '-inf', '(' .. ARGV[7])
+end
+local claimed = {}
+for i = 9 + 2 * acks, #ARGV, 4 do
+  if #claimed >= max then break end
+  local pending, limit = K .. 'pending:' .. ARGV[i], tonumber(ARGV[i + 1])
+  local rate = K .. 'rate:' .. ARGV[i] .. ':' .. ARGV[i + 2]
+  local leased = {}
+  while #claimed < max do
+    local want = max - #claimed
+    if limit > 0 then
+      want = math.min(want, limit - tonumber(redis.call('GET', rate) or '0'))
+      if want <= 0 then break end
+    end
+    local popped = redis.call('ZPOPMIN', pending, want)
+    if #popped == 0 then break end
+    local seq = redis.call('INCRBY', K .. 'seq', #popped / 2) - #popped / 2
+    local started = 0
+    for j = 1, #popped, 2 do
+      local id = popped[j]
+      local job = K .. 'job:' .. id
+      local record = redis.call('HGETALL', job)
+      if #record > 0 then
+        seq = seq + 1
+        local token, attempt = worker .. ':' .. seq, '1'
+        -- The reply shows the record as it is after this claim, without reading it again.
+        for f = 1, #record, 2 do
+          local field = record[f]
+          if field == 'attempt' then
+            attempt = tostring(tonumber(record[f + 1]) + 1)
+            record[f + 1] = attempt
+          elseif field == 'state' then record[f + 1] = 'active'
+          elseif field == 'lease' then record[f + 1] = token
+          elseif field == 'lease_expires' then record[f + 1] = expiry
+          elseif field == 'updated_at' then record[f + 1] = now
+          end
+        end
+        redis.call('HSET', job, 'state', 'active', 'attempt', attempt, 'lease', token, 'lease_expires', expiry, 'updated_at', now)
+        leased[#leased + 1] = expiry
+        leased[#leased + 1] = id
+        claimed[#claimed + 1] = record
+        started = started + 1
+      end
+    end
+    if limit > 0 and started > 0 then
+      redis.call('INCRBY', rate, started)
+      redis.call('PEXPIRE', rate, ARGV[i + 3])
+    end
+  end
+  chunked('ZADD', K .. 'active:' .. ARGV[i], leased)
+end
+return {lost, claimed}";
 
 /// ARGV: prefix, id, token, now, new expiry. Returns 1, or 0 when the lease is lost.
 pub(crate) const HEARTBEAT: &str = r"
