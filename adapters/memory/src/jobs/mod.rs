@@ -8,14 +8,15 @@ use std::sync::Mutex;
 use arcana_domain::ids::JobId;
 use arcana_domain::jobs::{JobRecord, JobSpec, JobState};
 use arcana_ports::jobs::{
-    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention, WorkerInfo,
+    Enqueued, JobFilter, JobQueue, Lease, QueueError, QueueStats, RateLimit, Retention, Turnover,
+    WorkerInfo,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 mod state;
 
-use state::{Entry, State};
+use state::State;
 
 pub struct InMemoryJobQueue {
     state: Mutex<State>,
@@ -71,50 +72,15 @@ fn matches(record: &JobRecord, filter: &JobFilter) -> bool {
 #[async_trait]
 impl JobQueue for InMemoryJobQueue {
     async fn enqueue(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Enqueued, QueueError> {
-        self.with(|state| {
-            if let Some(unique) = spec.unique()
-                && let Some((id, until)) = state.unique.get(&unique.key)
-                && *until > now
-            {
-                return Enqueued {
-                    id: *id,
-                    deduplicated: true,
-                };
-            }
-            let id = JobId::generate();
-            state.queues.insert(spec.queue().clone());
-            if let Some(unique) = spec.unique() {
-                state
-                    .unique
-                    .insert(unique.key.clone(), (id, now + unique.window));
-            }
-            let delayed = spec.run_at().is_some_and(|at| at > now);
-            let record = JobRecord {
-                id,
-                spec,
-                state: JobState::Scheduled,
-                attempt: 0,
-                created_at: now,
-                updated_at: now,
-                last_error: None,
-            };
-            state.jobs.insert(
-                id,
-                Entry {
-                    record,
-                    lease: None,
-                    seq: 0,
-                    expires_at: None,
-                },
-            );
-            if !delayed {
-                state.make_pending(id, now);
-            }
-            Enqueued {
-                id,
-                deduplicated: false,
-            }
-        })
+        self.with(|state| state.enqueue(spec, now))
+    }
+
+    async fn enqueue_many(
+        &self,
+        specs: Vec<JobSpec>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Enqueued>, QueueError> {
+        self.with(|state| specs.into_iter().map(|s| state.enqueue(s, now)).collect())
     }
 
     async fn claim(
@@ -124,42 +90,45 @@ impl JobQueue for InMemoryJobQueue {
         lease: TimeDelta,
         now: DateTime<Utc>,
     ) -> Result<Option<Lease>, QueueError> {
+        self.with(|state| state.claim(queues, &self.limits, worker, now, lease))
+    }
+
+    async fn claim_many(
+        &self,
+        queues: &[String],
+        worker: &str,
+        lease: TimeDelta,
+        max: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Lease>, QueueError> {
         self.with(|state| {
-            let (id, queue) = queues.iter().find_map(|queue| {
-                let limit = self.limits.get(queue);
-                if let Some(limit) = limit {
-                    let window = limit.window(now);
-                    let (seen, count) = state.started.get(queue).copied().unwrap_or((window, 0));
-                    if seen == window && count >= limit.limit {
-                        return None;
-                    }
-                }
-                let first = state.pending.get_mut(queue.as_str())?.pop_first()?;
-                if let Some(limit) = limit {
-                    let window = limit.window(now);
-                    let entry = state.started.entry(queue.clone()).or_insert((window, 0));
-                    *entry = if entry.0 == window {
-                        (window, entry.1 + 1)
-                    } else {
-                        (window, 1)
-                    };
-                }
-                Some((first.2, queue))
-            })?;
-            state.seq += 1;
-            let token = format!("{worker}:{}", state.seq);
-            let entry = state.jobs.get_mut(&id)?;
-            debug_assert!(entry.record.spec.queue() == queue.as_str());
-            entry.record.state = JobState::Active;
-            entry.record.attempt += 1;
-            entry.record.updated_at = now;
-            let expires_at = now + lease;
-            entry.lease = Some((token.clone(), expires_at));
-            Some(Lease {
-                job: entry.record.clone(),
-                token,
-                expires_at,
-            })
+            std::iter::from_fn(|| state.claim(queues, &self.limits, worker, now, lease))
+                .take(max)
+                .collect()
+        })
+    }
+
+    async fn complete_and_claim(
+        &self,
+        done: &[Lease],
+        queues: &[String],
+        worker: &str,
+        lease: TimeDelta,
+        max: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Turnover, QueueError> {
+        let keep = self.retention.completed;
+        self.with(|state| {
+            let lost = done
+                .iter()
+                .filter(|held| state.complete(held, now, keep).is_err())
+                .map(|held| held.job.id)
+                .collect();
+            let claimed =
+                std::iter::from_fn(|| state.claim(queues, &self.limits, worker, now, lease))
+                    .take(max)
+                    .collect();
+            Turnover { lost, claimed }
         })
     }
 
@@ -179,14 +148,7 @@ impl JobQueue for InMemoryJobQueue {
 
     async fn complete(&self, lease: &Lease, now: DateTime<Utc>) -> Result<(), QueueError> {
         let keep = self.retention.completed;
-        self.with(|state| {
-            let entry = state.leased(lease, now)?;
-            entry.record.state = JobState::Completed;
-            entry.record.updated_at = now;
-            entry.lease = None;
-            entry.expires_at = Some(now + keep);
-            Ok(())
-        })?
+        self.with(|state| state.complete(lease, now, keep))?
     }
 
     async fn fail(
