@@ -11,8 +11,11 @@ use futures_util::StreamExt as _;
 use crate::cli::EnqueueArgs;
 use crate::config::{JobsBackend, Settings};
 
-/// Enqueues in flight at once with `--count`.
-const CONCURRENCY: usize = 64;
+/// Jobs sent per `enqueue_many` with `--count`: each batch is one round trip (one script in
+/// Redis), large enough to amortise the call, small enough not to hold Redis for long.
+const BATCH: u64 = 256;
+/// Batches in flight at once, so this process encodes the next while Redis stores one.
+const IN_FLIGHT: usize = 4;
 
 /// `500ms`, `10s`, `5m`, `1h`, or plain seconds.
 pub(crate) fn parse_delay(raw: &str) -> anyhow::Result<TimeDelta> {
@@ -42,31 +45,51 @@ pub async fn enqueue(settings: &Settings, args: EnqueueArgs) -> anyhow::Result<(
     let delay = args.delay.as_deref().map(parse_delay).transpose()?;
     let parts = crate::jobs::backend(settings)?;
     let client = JobClient::new(parts.queue, parts.clock);
+    let template = || {
+        let job = client
+            .named(name.clone(), args.payload.clone().into_bytes())
+            .queue(queue.clone())
+            .priority(priority);
+        match delay {
+            Some(delay) => job.delay(delay),
+            None => job,
+        }
+    };
     let started = Instant::now();
-    let sent = futures_util::stream::iter(0..args.count)
-        .map(|_| {
-            let mut job = client
-                .named(name.clone(), args.payload.clone().into_bytes())
-                .queue(queue.clone())
-                .priority(priority);
-            if let Some(delay) = delay {
-                job = job.delay(delay);
+    let sizes = (0..args.count)
+        .step_by(usize::try_from(BATCH).unwrap_or(1))
+        .map(|first| (args.count - first).min(BATCH));
+    let sent = futures_util::stream::iter(sizes)
+        .map(|size| {
+            let spec = template().build();
+            let client = &client;
+            async move {
+                let spec = spec.map_err(|err| (size, err))?;
+                let batch = vec![spec; usize::try_from(size).unwrap_or(0)];
+                client
+                    .enqueue_many(batch)
+                    .await
+                    .map(|_| size)
+                    .map_err(|err| (size, err))
             }
-            job.send()
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(IN_FLIGHT)
         .collect::<Vec<_>>()
         .await;
-    let failed = sent.iter().filter(|r| r.is_err()).count();
+    let failed: u64 = sent
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .map(|(n, _)| n)
+        .sum();
     let took = started.elapsed().as_secs_f64();
-    let done = u32::try_from(sent.len() - failed).unwrap_or(u32::MAX);
+    let done = u32::try_from(args.count - failed).unwrap_or(u32::MAX);
     println!(
         "enqueued {} job(s) of {} in {took:.3}s ({:.0}/s)",
         done,
         name,
         f64::from(done) / took.max(1e-9)
     );
-    if let Some(Err(err)) = sent.into_iter().find(Result::is_err) {
+    if let Some(Err((_, err))) = sent.into_iter().find(Result::is_err) {
         return Err(anyhow::Error::from(err).context(format!("{failed} enqueue(s) failed")));
     }
     Ok(())

@@ -48,6 +48,11 @@ impl JobClient {
         }
     }
 
+    /// Enqueues finished specs in one batch ([`JobQueue::enqueue_many`]); outcomes in order.
+    pub async fn enqueue_many(&self, specs: Vec<JobSpec>) -> Result<Vec<Enqueued>, QueueError> {
+        self.queue.enqueue_many(specs, self.clock.now()).await
+    }
+
     /// Enqueues a finished spec (a cron schedule's job).
     pub async fn enqueue_spec(&self, spec: JobSpec) -> Result<Enqueued, QueueError> {
         self.queue.enqueue(spec, self.clock.now()).await
@@ -129,15 +134,25 @@ impl Enqueue<'_> {
         &self.spec
     }
 
-    pub async fn send(mut self) -> Result<Enqueued, QueueError> {
+    /// The finished spec, as [`Enqueue::send`] would store it now (a delay becomes a run-at
+    /// time from now), for producers that send many at once with [`JobClient::enqueue_many`].
+    ///
+    /// # Errors
+    /// `Other` when the typed payload could not be serialised.
+    pub fn build(self) -> Result<JobSpec, QueueError> {
         if let Some(error) = self.payload_error {
             return Err(QueueError::Other(anyhow::anyhow!(
                 "serialising the payload: {error}"
             )));
         }
-        if let Some(delay) = self.delay {
-            self.spec = self.spec.with_run_at(Some(self.client.clock.now() + delay));
-        }
-        self.client.enqueue_spec(self.spec).await
+        Ok(match self.delay {
+            Some(delay) => self.spec.with_run_at(Some(self.client.clock.now() + delay)),
+            None => self.spec,
+        })
+    }
+
+    pub async fn send(self) -> Result<Enqueued, QueueError> {
+        let client = self.client;
+        client.enqueue_spec(self.build()?).await
     }
 }
