@@ -6,6 +6,7 @@
 //!
 //! Everything here talks to ports only; the backends (memory, Redis) are chosen in bootstrap.
 
+mod attempt;
 mod builtin;
 mod client;
 mod cron;

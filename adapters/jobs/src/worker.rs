@@ -1,27 +1,25 @@
-//! The worker pool: per queue, a fixed number of slots that each claim a job under a lease,
-//! renew the lease by heartbeat while the handler runs, and record the outcome.
-//!
-//! A handler that panics or overruns its timeout fails the attempt; the slot survives. On
-//! shutdown the pool stops claiming at once; running handlers get until the deadline, after
-//! which they are cancelled and their jobs released to the queue untouched.
+//! The worker pool: per queue, a fixed number of slots filled with jobs claimed under leases in
+//! batches; each lease is renewed by heartbeat while its handler runs, and successes are
+//! acknowledged together with the next claim.
+//! Each job runs as an attempt ([`crate::attempt`]). On shutdown the pool stops claiming at
+//! once; running handlers get until the deadline, after which they are cancelled and their jobs
+//! released to the queue untouched, and the successes of the last moments are still
+//! acknowledged.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use arcana_domain::jobs::{JobRecord, JobState};
 use arcana_ports::clock::Clock;
-use arcana_ports::jobs::{JobQueue, Lease, QueueError, WorkerInfo};
-use chrono::{DateTime, TimeDelta, Utc};
+use arcana_ports::jobs::{JobQueue, Lease, QueueError, Turnover, WorkerInfo};
+use chrono::TimeDelta;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
-use crate::job::{JobContext, JobError, Registry};
+use crate::attempt::{run_one, run_span};
+use crate::job::Registry;
 use crate::metrics::JobMetrics;
-
-/// Stored error messages are cut to this many characters.
-const MAX_ERROR_LEN: usize = 500;
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -33,27 +31,28 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// How often a running job's lease is renewed; well under `lease`.
     pub heartbeat: Duration,
-    /// Pause of an idle slot before it asks again.
+    /// Pause of a queue whose last claim came back short (fewer jobs than free slots) before it
+    /// asks again, unless a job finishes first.
     pub poll_interval: Duration,
     /// Time running handlers get after shutdown before their jobs are released.
     pub shutdown_deadline: Duration,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     /// Handlers running now, reported with the pool's presence.
-    running: AtomicU32,
-    queue: Arc<dyn JobQueue>,
-    registry: Registry,
-    clock: Arc<dyn Clock>,
-    metrics: JobMetrics,
-    settings: WorkerSettings,
+    pub(crate) running: AtomicU32,
+    pub(crate) queue: Arc<dyn JobQueue>,
+    pub(crate) registry: Registry,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) metrics: JobMetrics,
+    pub(crate) settings: WorkerSettings,
 }
 
 pub struct WorkerPool {
     shared: Arc<Shared>,
 }
 
-fn delta(duration: Duration) -> TimeDelta {
+pub(crate) fn delta(duration: Duration) -> TimeDelta {
     TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
 }
 
@@ -79,38 +78,118 @@ impl WorkerPool {
 
     /// Runs until `stop` turns true, then drains within the shutdown deadline.
     pub async fn run(self, stop: watch::Receiver<bool>) {
-        let mut slots = JoinSet::new();
-        slots.spawn(presence(self.shared.clone(), stop.clone()));
-        for (queue, concurrency) in &self.shared.settings.queues {
-            for _ in 0..*concurrency {
-                slots.spawn(slot(self.shared.clone(), queue.clone(), stop.clone()));
-            }
+        let mut tasks = JoinSet::new();
+        tasks.spawn(presence(self.shared.clone(), stop.clone()));
+        for (queue, slots) in &self.shared.settings.queues {
+            tasks.spawn(dispatch(
+                self.shared.clone(),
+                queue.clone(),
+                *slots,
+                stop.clone(),
+            ));
         }
-        while slots.join_next().await.is_some() {}
+        while tasks.join_next().await.is_some() {}
         tracing::info!("worker pool stopped");
     }
 }
 
-async fn slot(shared: Arc<Shared>, queue: String, mut stop: watch::Receiver<bool>) {
+/// One queue's slots. Claims as many jobs as it has free slots and runs each in a task of its
+/// own; the finished ones are acknowledged in the same step that claims their successors, so
+/// a busy queue costs one round trip per batch rather than two per job. It waits only when
+/// every slot is busy, or after the queue came back short (then until a job finishes or the
+/// poll interval passes); it never claims more than it starts, so no lease waits unrenewed.
+async fn dispatch(
+    shared: Arc<Shared>,
+    queue: String,
+    slots: usize,
+    mut stop: watch::Receiver<bool>,
+) {
     let queues = [queue];
     let settings = &shared.settings;
-    while !*stop.borrow() {
-        let now = shared.clock.now();
-        match shared
-            .queue
-            .claim(&queues, &settings.worker_id, delta(settings.lease), now)
-            .await
-        {
-            Ok(Some(lease)) => {
-                let span = run_span(&lease.job);
-                run_one(&shared, lease, stop.clone()).instrument(span).await;
+    let mut running: JoinSet<Option<Lease>> = JoinSet::new();
+    let mut done: Vec<Lease> = Vec::new();
+    let mut dry = false;
+    loop {
+        let stopping = *stop.borrow();
+        if stopping && running.is_empty() && done.is_empty() {
+            return;
+        }
+        if done.is_empty() && (running.len() >= slots || dry || stopping) {
+            tokio::select! {
+                Some(joined) = running.join_next() => finished(joined, &mut done),
+                () = tokio::time::sleep(settings.poll_interval), if dry && !stopping => dry = false,
+                () = crate::stopped(&mut stop), if !stopping => {}
             }
-            Ok(None) => idle(settings.poll_interval, &mut stop).await,
+        }
+        while let Some(joined) = running.try_join_next() {
+            finished(joined, &mut done);
+        }
+        let free = if *stop.borrow() {
+            0
+        } else {
+            slots.saturating_sub(running.len())
+        };
+        if done.is_empty() && free == 0 {
+            continue;
+        }
+        match turnover(&shared, &done, &queues, free).await {
+            Ok(turnover) => {
+                for id in &turnover.lost {
+                    tracing::warn!(job = %id, "lease lost before the outcome was recorded");
+                }
+                dry = turnover.claimed.len() < free;
+                for lease in turnover.claimed {
+                    let span = run_span(&lease.job);
+                    running.spawn(run_one(shared.clone(), lease, stop.clone()).instrument(span));
+                }
+            }
             Err(err) => {
-                tracing::warn!(error = %crate::describe(err), "claiming a job failed");
+                tracing::warn!(error = %crate::describe(err), "completing or claiming jobs failed; unacknowledged jobs will run again once their leases lapse");
                 idle(settings.poll_interval * 10, &mut stop).await;
             }
         }
+        done.clear();
+    }
+}
+
+/// Acknowledges `done` and claims up to `free` jobs, in one step when there is anything to
+/// acknowledge.
+async fn turnover(
+    shared: &Shared,
+    done: &[Lease],
+    queues: &[String],
+    free: usize,
+) -> Result<Turnover, QueueError> {
+    let settings = &shared.settings;
+    let (worker, lease, now) = (
+        settings.worker_id.as_str(),
+        delta(settings.lease),
+        shared.clock.now(),
+    );
+    if done.is_empty() {
+        let claimed = shared
+            .queue
+            .claim_many(queues, worker, lease, free, now)
+            .await?;
+        return Ok(Turnover {
+            lost: Vec::new(),
+            claimed,
+        });
+    }
+    shared
+        .queue
+        .complete_and_claim(done, queues, worker, lease, free, now)
+        .await
+}
+
+/// Collects an attempt's lease when it waits to be acknowledged.
+fn finished(joined: Result<Option<Lease>, tokio::task::JoinError>, done: &mut Vec<Lease>) {
+    match joined {
+        Ok(Some(lease)) => done.push(lease),
+        Ok(None) => {}
+        // The attempt's own code failed, not the handler (whose panics it catches): the lease
+        // lapses and the job runs again.
+        Err(err) => tracing::error!(error = %err, "a job attempt's task died"),
     }
 }
 
@@ -140,180 +219,4 @@ async fn presence(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         }
         idle(settings.heartbeat, &mut stop).await;
     }
-}
-
-/// How an attempt ended.
-enum Outcome {
-    Done,
-    Failed(JobError),
-    /// Shut down past the deadline, or the lease was lost: someone else may run it now.
-    Abandoned,
-}
-
-/// One attempt's span: a child of the span that enqueued the job when it carries a trace
-/// context, a new trace otherwise (cron, CLI).
-fn run_span(job: &JobRecord) -> tracing::Span {
-    let span = tracing::info_span!(
-        "job_run",
-        job = job.spec.name().as_str(),
-        queue = job.spec.queue().as_str(),
-        job_id = %job.id,
-        attempt = job.attempt,
-        trace_id = tracing::field::Empty,
-    );
-    arcana_adapter_otel::continue_trace(&span, job.spec.trace_context(), None);
-    span
-}
-
-async fn run_one(shared: &Shared, lease: Lease, mut stop: watch::Receiver<bool>) {
-    let job = &lease.job;
-    let (cancel, cancelled) = watch::channel(false);
-    let ctx = JobContext {
-        id: job.id,
-        idempotency_key: job.id.to_string(),
-        attempt: job.attempt,
-        max_attempts: job.spec.retry().max_attempts,
-        correlation_id: job.spec.correlation_id().map(str::to_owned),
-        cancelled,
-    };
-    let started = std::time::Instant::now();
-    shared.metrics.workers_active.inc();
-    shared.running.fetch_add(1, Ordering::Relaxed);
-    let outcome = match shared.registry.get(job.spec.name().as_str()) {
-        None => Outcome::Failed(JobError::Fatal(format!(
-            "no handler for job {}",
-            job.spec.name()
-        ))),
-        Some(handler) => {
-            // In the attempt's span, so that what the handler calls joins the job's trace.
-            let mut task = tokio::spawn(handler.run(job.spec.payload(), ctx).in_current_span());
-            let timeout = job.spec.timeout().to_std().unwrap_or(Duration::MAX);
-            let deadline = async {
-                crate::stopped(&mut stop).await;
-                tokio::time::sleep(shared.settings.shutdown_deadline).await;
-            };
-            let outcome = tokio::select! {
-                joined = tokio::time::timeout(timeout, &mut task) => match joined {
-                    Ok(Ok(Ok(()))) => Outcome::Done,
-                    Ok(Ok(Err(err))) => Outcome::Failed(err),
-                    Ok(Err(join)) if join.is_panic() => Outcome::Failed(JobError::Retry("the handler panicked".into())),
-                    Ok(Err(_)) => Outcome::Abandoned,
-                    Err(_) => Outcome::Failed(JobError::Retry("timed out".into())),
-                },
-                () = heartbeat(shared, &lease) => Outcome::Abandoned,
-                () = deadline => Outcome::Abandoned,
-            };
-            let _ = cancel.send(true);
-            task.abort();
-            outcome
-        }
-    };
-    shared.metrics.workers_active.dec();
-    shared.running.fetch_sub(1, Ordering::Relaxed);
-    record(shared, &lease, outcome, started.elapsed()).await;
-}
-
-/// Renews the lease until it is lost (then returns, abandoning the attempt).
-async fn heartbeat(shared: &Shared, lease: &Lease) {
-    let settings = &shared.settings;
-    loop {
-        tokio::time::sleep(settings.heartbeat).await;
-        match shared
-            .queue
-            .heartbeat(lease, delta(settings.lease), shared.clock.now())
-            .await
-        {
-            Ok(_) => {}
-            Err(QueueError::LeaseLost) => {
-                tracing::warn!(job = %lease.job.id, "lease lost; abandoning the attempt");
-                return;
-            }
-            // A blip: the lease has slack for a few missed beats; if it lapses, the next beat
-            // says so.
-            Err(err) => {
-                tracing::warn!(error = %crate::describe(err), "heartbeat failed");
-            }
-        }
-    }
-}
-
-async fn record(shared: &Shared, lease: &Lease, outcome: Outcome, took: Duration) {
-    let job = &lease.job;
-    let queue = job.spec.queue().as_str();
-    let now = shared.clock.now();
-    let label = |outcome: &str| [queue, job.spec.name().as_str(), outcome].map(str::to_owned);
-    let result = match outcome {
-        Outcome::Done => {
-            shared
-                .metrics
-                .duration
-                .with_label_values(&label("completed"))
-                .observe(took.as_secs_f64());
-            shared.metrics.completed.with_label_values(&[queue]).inc();
-            shared.queue.complete(lease, now).await
-        }
-        Outcome::Failed(err) => {
-            shared
-                .metrics
-                .duration
-                .with_label_values(&label("failed"))
-                .observe(took.as_secs_f64());
-            shared.metrics.failed.with_label_values(&[queue]).inc();
-            record_failure(shared, lease, &err, now).await
-        }
-        Outcome::Abandoned => shared.queue.release(lease, now).await,
-    };
-    match result {
-        Ok(()) => {}
-        // Another worker has the job now; its outcome is the one that counts.
-        Err(QueueError::LeaseLost) => {
-            tracing::warn!(job = %job.id, "lease lost before the outcome was recorded");
-        }
-        Err(err) => {
-            tracing::warn!(job = %job.id, error = %crate::describe(err), "recording a job outcome failed; the lease will lapse and the job run again");
-        }
-    }
-}
-
-/// A failed attempt: retried later (with backoff) while attempts remain and the error is not
-/// fatal, dead-lettered otherwise.
-async fn record_failure(
-    shared: &Shared,
-    lease: &Lease,
-    err: &JobError,
-    now: DateTime<Utc>,
-) -> Result<(), QueueError> {
-    let job = &lease.job;
-    let retry_at = match err {
-        JobError::Fatal(_) => None,
-        JobError::Retry(_) => job
-            .spec
-            .retry()
-            .delay_after(job.attempt, unit_sample())
-            .map(|d| now + d),
-    };
-    let message: String = err.to_string().chars().take(MAX_ERROR_LEN).collect();
-    tracing::info!(job = %job.id, name = %job.spec.name(), attempt = job.attempt, error = %message, "job attempt failed");
-    match shared.queue.fail(lease, &message, retry_at, now).await {
-        Ok(JobState::DeadLettered) => {
-            shared
-                .metrics
-                .dead_lettered
-                .with_label_values(&[job.spec.queue().as_str()])
-                .inc();
-            Ok(())
-        }
-        other => other.map(drop),
-    }
-}
-
-/// A uniform sample in `[0, 1)` for retry jitter.
-fn unit_sample() -> f64 {
-    let bits = getrandom::u64().unwrap_or(0) >> 11;
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "53 random bits fit a double exactly"
-    )]
-    let sample = bits as f64 / (1_u64 << 53) as f64;
-    sample
 }

@@ -226,3 +226,51 @@ async fn shutdown_finishes_short_jobs_and_releases_those_past_the_deadline() {
         "given back untouched"
     );
 }
+
+#[derive(Serialize, Deserialize)]
+struct Counted;
+
+impl Job for Counted {
+    const NAME: JobName = JobName::from_static("counted");
+    type Deps = Arc<AtomicU32>;
+
+    async fn execute(self, runs: &Arc<AtomicU32>, _ctx: JobContext) -> Result<(), JobError> {
+        runs.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_busy_pool_runs_each_job_once_and_acknowledges_every_success() {
+    let (queue, clock) = fixtures();
+    let runs = Arc::new(AtomicU32::new(0));
+    let client = JobClient::new(queue.clone(), clock.clone());
+    let specs = (0..40)
+        .map(|_| client.job(&Counted).build().unwrap())
+        .collect();
+    let ids: Vec<_> = client
+        .enqueue_many(specs)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let (stop, pool) = spawn_pool(
+        queue.clone(),
+        clock.clone(),
+        Registry::new().register::<Counted>(runs.clone()),
+        Duration::from_secs(1),
+    );
+    for id in &ids {
+        let done = wait_for(&*queue, *id, in_state(JobState::Completed)).await;
+        assert_eq!(done.attempt, 1, "delivered once");
+    }
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), pool)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(runs.load(Ordering::SeqCst), 40);
+    let stats = queue.stats().await.unwrap();
+    assert_eq!((stats[0].completed, stats[0].active), (40, 0));
+}
