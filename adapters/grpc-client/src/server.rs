@@ -60,7 +60,7 @@ pub async fn serve(
     let (stop, stopping) = watch::channel(false);
     let dispatch = Dispatch {
         api: config.api,
-        caller: config.caller,
+        caller: Arc::new(identity::Admission::new(config.caller)),
         stopping,
     };
     let dispatcher = axum::Router::new().fallback_service(tower::service_fn(move |request| {
@@ -91,7 +91,7 @@ pub async fn serve(
 #[derive(Clone)]
 struct Dispatch {
     api: Arc<dyn InternalApi>,
-    caller: &'static str,
+    caller: Arc<identity::Admission>,
     stopping: watch::Receiver<bool>,
 }
 
@@ -102,7 +102,7 @@ impl Dispatch {
     ) -> http::Response<tonic::body::Body> {
         let rpc = Rpc {
             api: self.api.clone(),
-            caller: self.caller,
+            caller: self.caller.clone(),
             path: request.uri().path().to_owned(),
             stopping: self.stopping.clone(),
         };
@@ -118,7 +118,7 @@ impl Dispatch {
 /// One call to one RPC path.
 struct Rpc {
     api: Arc<dyn InternalApi>,
-    caller: &'static str,
+    caller: Arc<identity::Admission>,
     path: String,
     stopping: watch::Receiver<bool>,
 }
@@ -129,8 +129,8 @@ type Answers = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, Status>> + Send
 impl Rpc {
     /// The call, if the peer is the tier allowed to make it.
     fn admit(&self, request: Request<Bytes>) -> Result<Call, Status> {
-        if !identity::is_tier(request.peer_certs().as_ref(), self.caller) {
-            tracing::warn!(rpc = %self.path, expected = self.caller, "internal call refused: the peer is not the allowed tier");
+        if !self.caller.admits(request.peer_certs().as_ref()) {
+            tracing::warn!(rpc = %self.path, expected = self.caller.tier(), "internal call refused: the peer is not the allowed tier");
             let refused = Failure {
                 kind: FailureKind::PeerRefused.into(),
                 ..Failure::default()
