@@ -6,11 +6,12 @@
 use std::path::PathBuf;
 
 const PROTO_ROOT: &str = "../../proto";
-const FILES: [&str; 4] = [
+const FILES: [&str; 5] = [
     "arcana/internal/v1/common.proto",
     "arcana/internal/v1/storage.proto",
     "arcana/internal/v1/service.proto",
     "arcana/internal/v1/jobs.proto",
+    "arcana/internal/v1/plugins.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,6 +29,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // A field added to a message must not break JSON decoding by a tier one version behind,
         // as it does not for protobuf.
         .message_attribute(".", "#[serde(default)]")
+        // Rarely set, and boxed so that every `Result<_, Failure>` stays small.
+        .boxed(".arcana.internal.v1.Failure.plugin")
+        // The plugin API's byte fields can be large (a module of up to 32 MiB): base64 in JSON.
+        .field_attribute(
+            "arcana.internal.v1.InstallPlugin.module",
+            "#[serde(with = \"crate::bytes_json\")]",
+        )
+        .field_attribute(
+            "arcana.internal.v1.InstallPlugin.signature",
+            "#[serde(with = \"crate::bytes_json::optional\")]",
+        )
+        .field_attribute(
+            "arcana.internal.v1.RouteCall.body",
+            "#[serde(with = \"crate::bytes_json\")]",
+        )
+        .field_attribute(
+            "arcana.internal.v1.PluginAnswer.body",
+            "#[serde(with = \"crate::bytes_json\")]",
+        )
         .compile_fds(descriptors)?;
     Ok(())
 }

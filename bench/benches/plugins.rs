@@ -17,7 +17,7 @@ use arcana_adapter_wasm::{HostSettings, WasmPluginHost, bench_support};
 use arcana_domain::UserId;
 use arcana_domain::event::{DomainEvent, EventKind, Subject};
 use arcana_domain::plugin::{PluginKey, PluginName};
-use arcana_ports::plugins::{HttpHead, PluginHost, PluginKv};
+use arcana_ports::plugins::{HttpHead, PluginHost, PluginKv, PluginRequests};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// A plugin directory holding `header-stamp` and `audit` (nothing when `empty`).

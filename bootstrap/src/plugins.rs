@@ -1,5 +1,9 @@
-//! The plugin host of the monolith (`plugins.enabled`): built on the deployment's storage,
-//! fed from the event bus, and handed to the public API with its admin use cases.
+//! The plugin host (`plugins.enabled`): built on the deployment's storage, fed from the event
+//! bus, running the plugins' jobs, and handed to the public API with its admin use cases.
+//!
+//! It runs where the use cases run: in the monolith, and in the layered modes on the service
+//! tier (and on every worker, for jobs). The controller holds no host: it reaches the service
+//! tier's through the internal API (`arcana.internal.v1.Plugins`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,21 +17,31 @@ use arcana_adapter_wasm::signature::TrustedKey;
 use arcana_adapter_wasm::{FailureBudget, HostSettings, WasmPluginHost};
 use arcana_application::PluginAdminService;
 use arcana_ports::plugins::{PluginHost, PluginJobError};
+use arcana_ports::usecases::PluginUseCases;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::config::{Mode, PluginSettings, Settings};
+use crate::config::{PluginSettings, Settings};
 use crate::storage::Storage;
 
-/// Plugins hook into the public listener (controller) and the event bus (service) at once;
-/// until the tiers share them, refusing a layered mode is clearer than half a plugin.
-pub(crate) fn require_monolith(settings: &Settings) -> anyhow::Result<()> {
-    if settings.plugins.enabled && settings.mode != Mode::Monolith {
-        anyhow::bail!(
-            "plugins.enabled = true is supported only in the monolith (`arcana serve`, and \
-             `arcana-worker` beside it); see docs/PLUGINS.md"
-        );
+/// A running host and its administration.
+pub(crate) struct Plugins {
+    pub(crate) host: Arc<dyn PluginHost>,
+    pub(crate) admin: Arc<dyn PluginUseCases>,
+}
+
+impl Plugins {
+    /// What the public listeners need of it.
+    pub(crate) fn public(&self) -> PluginsApi {
+        PluginsApi {
+            host: self.host.clone(),
+            admin: self.admin.clone(),
+        }
     }
-    Ok(())
+
+    /// The plugins' jobs, for the worker pool's registry.
+    pub(crate) fn jobs(&self) -> Arc<dyn DynamicJobs> {
+        Arc::new(PluginJobs(self.host.clone()))
+    }
 }
 
 /// Starts the host when `plugins.enabled`; `None` otherwise.
@@ -36,7 +50,7 @@ pub(crate) async fn start(
     storage: &Storage,
     events: &InProcessEventBus,
     registry: &prometheus::Registry,
-) -> anyhow::Result<Option<PluginsApi>> {
+) -> anyhow::Result<Option<Plugins>> {
     if !settings.plugins.enabled {
         return Ok(None);
     }
@@ -55,12 +69,7 @@ pub(crate) async fn start(
         storage.audit.clone(),
         Arc::new(SystemClock),
     ));
-    Ok(Some(PluginsApi { host, admin }))
-}
-
-/// The plugins' jobs, for the worker pool's registry.
-pub(crate) fn jobs(plugins: &PluginsApi) -> Arc<dyn DynamicJobs> {
-    Arc::new(PluginJobs(plugins.host.clone()))
+    Ok(Some(Plugins { host, admin }))
 }
 
 /// Jobs named `<plugin>.<kind>` run by the plugin that declares them.

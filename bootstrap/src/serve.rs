@@ -37,10 +37,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         scheduler: true,
     };
     let plugins = plugins::start(&settings, &app.storage, &app.events, &registry).await?;
-    let plugin_jobs = plugins.as_ref().map(plugins::jobs);
+    let plugin_jobs = plugins.as_ref().map(plugins::Plugins::jobs);
     let job_runtime = jobs::start(&settings, &app, roles, plugin_jobs).await?;
     let mut api = app.public_api();
-    api.plugins = plugins;
+    api.plugins = plugins.as_ref().map(plugins::Plugins::public);
     let listeners = public::bind(&settings, None).await?;
     public::serve(&settings, listeners, api, &registry, &shutdown).await?;
     job_runtime.shutdown().await;

@@ -12,7 +12,6 @@ use crate::{jobs, links, ops, plugins, pool_metrics, serve, telemetry, wiring};
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     settings.require_signing_key()?;
     let telemetry = telemetry::init(&settings, "arcana-worker");
-    plugins::require_monolith(&settings)?;
     if settings.jobs.backend == JobsBackend::Memory {
         bail!("arcana-worker needs jobs.backend = redis: a memory queue is private to one process");
     }
@@ -39,7 +38,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     };
     // A plugin's jobs can land on any worker of the queue, so every worker loads the plugins.
     let plugins = plugins::start(&settings, &app.storage, &app.events, &registry).await?;
-    let plugin_jobs = plugins.as_ref().map(plugins::jobs);
+    let plugin_jobs = plugins.as_ref().map(plugins::Plugins::jobs);
     let runtime = jobs::start(&settings, &app, roles, plugin_jobs).await?;
     ops::start(&settings, "worker", app.health.clone(), registry).await?;
     let queues: Vec<&String> = settings.jobs.worker.queues.keys().collect();

@@ -145,14 +145,12 @@ pub enum PluginJobError {
     Fatal(String),
 }
 
-/// The host of sandboxed plugins.
-#[cfg_attr(feature = "mock", mockall::automock)]
+/// What the public HTTP listener asks of plugins on the request path: its interceptors and
+/// the routes under `/api/v1/ext`. Split from [`PluginHost`] because in the layered modes the
+/// controller, which serves HTTP, reaches the host that runs on the service tier through this
+/// and nothing else.
 #[async_trait]
-pub trait PluginHost: Send + Sync {
-    /// Queues `event` for every enabled plugin subscribed to it and returns at once. A full queue
-    /// drops the event for that plugin and counts it; this never fails or waits.
-    fn dispatch(&self, event: &DomainEvent);
-
+pub trait PluginRequests: Send + Sync {
     /// Whether any running plugin intercepts HTTP requests, so the middleware can skip building
     /// an [`HttpHead`] for every request when none does.
     fn intercepts(&self) -> bool;
@@ -180,6 +178,14 @@ pub trait PluginHost: Send + Sync {
         name: &PluginName,
         request: RouteRequest,
     ) -> Result<PluginResponse, PluginError>;
+}
+
+/// The host of sandboxed plugins.
+#[async_trait]
+pub trait PluginHost: PluginRequests {
+    /// Queues `event` for every enabled plugin subscribed to it and returns at once. A full queue
+    /// drops the event for that plugin and counts it; this never fails or waits.
+    fn dispatch(&self, event: &DomainEvent);
 
     /// Whether a loaded plugin declares the job `name` (`<plugin>.<kind>`), so a worker can
     /// take it instead of dead-lettering it as unknown.

@@ -13,6 +13,8 @@ mod jobs;
 mod one_binary;
 #[path = "layered/ops.rs"]
 mod ops;
+#[path = "layered/plugins.rs"]
+mod plugins;
 #[path = "layered/security.rs"]
 mod security;
 #[path = "layered/traces.rs"]

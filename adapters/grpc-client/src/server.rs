@@ -107,6 +107,10 @@ impl Dispatch {
             stopping: self.stopping.clone(),
         };
         let mut grpc = tonic::server::Grpc::new(RawCodec);
+        // tonic's own limit (4 MiB) stands for every other RPC.
+        if server::LARGER_BODIES.contains(&rpc.path.as_str()) {
+            grpc = grpc.max_decoding_message_size(server::body_limit(&rpc.path));
+        }
         if server::is_stream(&*self.api, &rpc.path) {
             grpc.server_streaming(rpc, request).await
         } else {

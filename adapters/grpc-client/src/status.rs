@@ -9,7 +9,9 @@ use tonic::{Code, Status};
 
 pub(crate) fn from_failure(failure: &Failure) -> Status {
     let code = match failure.kind() {
-        FailureKind::Validation | FailureKind::TooLarge => Code::InvalidArgument,
+        FailureKind::Validation | FailureKind::TooLarge | FailureKind::PluginRejected => {
+            Code::InvalidArgument
+        }
         FailureKind::InvalidCredentials | FailureKind::InvalidToken => Code::Unauthenticated,
         FailureKind::AccountDisabled | FailureKind::Forbidden | FailureKind::PeerRefused => {
             Code::PermissionDenied
@@ -20,7 +22,10 @@ pub(crate) fn from_failure(failure: &Failure) -> Status {
         FailureKind::VersionConflict | FailureKind::StaleVersion | FailureKind::WrongState => {
             Code::FailedPrecondition
         }
-        FailureKind::Unavailable | FailureKind::OutcomeUnknown => Code::Unavailable,
+        FailureKind::Unavailable | FailureKind::OutcomeUnknown | FailureKind::PluginUnavailable => {
+            Code::Unavailable
+        }
+        FailureKind::PluginFailed => Code::Aborted,
         FailureKind::Internal | FailureKind::Unspecified => Code::Internal,
     };
     let message = failure.kind().as_str_name().to_ascii_lowercase();

@@ -13,7 +13,7 @@ pub(crate) const FAILURE_MEDIA_TYPE: &str = "application/vnd.arcana.failure+json
 
 fn status_of(kind: FailureKind) -> StatusCode {
     match kind {
-        FailureKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+        FailureKind::Validation | FailureKind::PluginRejected => StatusCode::UNPROCESSABLE_ENTITY,
         // On this transport the peer is identified by its credential, so a refused peer is an
         // unauthenticated one (gRPC, where the certificate is already verified, says
         // PERMISSION_DENIED).
@@ -28,7 +28,10 @@ fn status_of(kind: FailureKind) -> StatusCode {
             StatusCode::PRECONDITION_FAILED
         }
         FailureKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        FailureKind::Unavailable | FailureKind::OutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
+        FailureKind::Unavailable | FailureKind::OutcomeUnknown | FailureKind::PluginUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        FailureKind::PluginFailed => StatusCode::BAD_GATEWAY,
         FailureKind::Internal | FailureKind::Unspecified => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

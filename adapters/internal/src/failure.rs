@@ -11,7 +11,10 @@ use std::time::Duration;
 use anyhow::anyhow;
 use arcana_domain::jobs::JobState;
 use arcana_domain::{FieldError, Status};
-use arcana_ports::usecases::{AuthError, JobsError, ManagementError, TokenRejection};
+use arcana_ports::plugins::PluginError;
+use arcana_ports::usecases::{
+    AuthError, JobsError, ManagementError, PluginAdminError, TokenRejection,
+};
 use arcana_ports::{StoreError, UniqueField};
 
 use crate::transport::RemoteError;
@@ -124,6 +127,50 @@ pub(crate) fn from_jobs(error: JobsError) -> Failure {
     }
 }
 
+fn plugin_failure(kind: FailureKind, name: String, reason: String) -> Failure {
+    Failure {
+        plugin: Some(Box::new(wire::PluginFailure { name, reason })),
+        ..failure(kind)
+    }
+}
+
+/// The plugin name and reason a failure carries (empty when it carries none).
+fn plugin_of(failure: Failure) -> (String, String) {
+    failure
+        .plugin
+        .map(|plugin| (plugin.name, plugin.reason))
+        .unwrap_or_default()
+}
+
+pub(crate) fn from_plugin_admin(error: PluginAdminError) -> Failure {
+    match error {
+        PluginAdminError::Validation(errors) => validation(errors),
+        PluginAdminError::Forbidden => failure(FailureKind::Forbidden),
+        PluginAdminError::NotFound => failure(FailureKind::NotFound),
+        PluginAdminError::Rejected(reason) => {
+            plugin_failure(FailureKind::PluginRejected, String::new(), reason)
+        }
+        PluginAdminError::Unavailable(cause) => opaque(FailureKind::Unavailable, &cause),
+        PluginAdminError::Internal(cause) => opaque(FailureKind::Internal, &cause),
+    }
+}
+
+pub(crate) fn from_plugin(error: PluginError) -> Failure {
+    match error {
+        PluginError::NotFound(name) => plugin_failure(FailureKind::NotFound, name, String::new()),
+        PluginError::Rejected(reason) => {
+            plugin_failure(FailureKind::PluginRejected, String::new(), reason)
+        }
+        PluginError::Unavailable(name) => {
+            plugin_failure(FailureKind::PluginUnavailable, name, String::new())
+        }
+        PluginError::Failed { name, reason } => {
+            plugin_failure(FailureKind::PluginFailed, name, reason)
+        }
+        PluginError::Internal(cause) => opaque(FailureKind::Internal, &cause),
+    }
+}
+
 fn token_rejection(rejection: TokenRejection) -> wire::TokenRejection {
     match rejection {
         TokenRejection::Missing => wire::TokenRejection::Missing,
@@ -199,7 +246,10 @@ pub(crate) fn store_error(error: RemoteError) -> StoreError {
         | FailureKind::VersionConflict
         | FailureKind::WrongState
         | FailureKind::Internal
-        | FailureKind::PeerRefused => StoreError::Other(unexpected(&failure)),
+        | FailureKind::PeerRefused
+        | FailureKind::PluginRejected
+        | FailureKind::PluginUnavailable
+        | FailureKind::PluginFailed => StoreError::Other(unexpected(&failure)),
     }
 }
 
@@ -240,7 +290,10 @@ pub(crate) fn auth_error(error: RemoteError) -> AuthError {
         | FailureKind::WrongState
         | FailureKind::Internal
         | FailureKind::PeerRefused
-        | FailureKind::TooLarge => AuthError::Internal(unexpected(&failure)),
+        | FailureKind::TooLarge
+        | FailureKind::PluginRejected
+        | FailureKind::PluginUnavailable
+        | FailureKind::PluginFailed => AuthError::Internal(unexpected(&failure)),
     }
 }
 
@@ -275,7 +328,10 @@ pub(crate) fn management_error(error: RemoteError) -> ManagementError {
         | FailureKind::WrongState
         | FailureKind::Internal
         | FailureKind::PeerRefused
-        | FailureKind::TooLarge => ManagementError::Internal(unexpected(&failure)),
+        | FailureKind::TooLarge
+        | FailureKind::PluginRejected
+        | FailureKind::PluginUnavailable
+        | FailureKind::PluginFailed => ManagementError::Internal(unexpected(&failure)),
     }
 }
 
@@ -310,7 +366,83 @@ pub(crate) fn jobs_error(error: RemoteError) -> JobsError {
         | FailureKind::StaleVersion
         | FailureKind::Internal
         | FailureKind::PeerRefused
-        | FailureKind::TooLarge => JobsError::Internal(unexpected(&failure)),
+        | FailureKind::TooLarge
+        | FailureKind::PluginRejected
+        | FailureKind::PluginUnavailable
+        | FailureKind::PluginFailed => JobsError::Internal(unexpected(&failure)),
+    }
+}
+
+pub(crate) fn plugin_admin_error(error: RemoteError) -> PluginAdminError {
+    let failure = match error {
+        RemoteError::Refused(failure) => failure,
+        RemoteError::Unreachable(cause) | RemoteError::NoAnswer(cause) => {
+            return PluginAdminError::Unavailable(unreachable(cause));
+        }
+    };
+    match failure.kind() {
+        FailureKind::Validation => PluginAdminError::Validation(field_errors(failure)),
+        // As for user management: a token revoked between the controller's check and this call
+        // no longer carries any right.
+        FailureKind::Forbidden | FailureKind::InvalidToken | FailureKind::AccountDisabled => {
+            PluginAdminError::Forbidden
+        }
+        FailureKind::NotFound => PluginAdminError::NotFound,
+        FailureKind::PluginRejected => PluginAdminError::Rejected(plugin_of(failure).1),
+        FailureKind::Unavailable | FailureKind::OutcomeUnknown => PluginAdminError::Unavailable(
+            anyhow!("the service tier reports a dependency unavailable"),
+        ),
+        FailureKind::Unspecified
+        | FailureKind::InvalidCredentials
+        | FailureKind::Throttled
+        | FailureKind::Conflict
+        | FailureKind::SessionNotFound
+        | FailureKind::VersionConflict
+        | FailureKind::StaleVersion
+        | FailureKind::WrongState
+        | FailureKind::Internal
+        | FailureKind::PeerRefused
+        | FailureKind::TooLarge
+        | FailureKind::PluginUnavailable
+        | FailureKind::PluginFailed => PluginAdminError::Internal(unexpected(&failure)),
+    }
+}
+
+/// The request path's errors. A service tier that cannot be reached, or whose own dependency
+/// is down, is `Internal` here: the port has no word for it, and the controller's middleware
+/// and route answer it as the server error it is.
+pub(crate) fn plugin_error(error: RemoteError) -> PluginError {
+    let failure = match error {
+        RemoteError::Refused(failure) => failure,
+        RemoteError::Unreachable(cause) | RemoteError::NoAnswer(cause) => {
+            return PluginError::Internal(unreachable(cause));
+        }
+    };
+    match failure.kind() {
+        FailureKind::NotFound => PluginError::NotFound(plugin_of(failure).0),
+        FailureKind::PluginRejected => PluginError::Rejected(plugin_of(failure).1),
+        FailureKind::PluginUnavailable => PluginError::Unavailable(plugin_of(failure).0),
+        FailureKind::PluginFailed => {
+            let (name, reason) = plugin_of(failure);
+            PluginError::Failed { name, reason }
+        }
+        FailureKind::Unspecified
+        | FailureKind::Validation
+        | FailureKind::InvalidCredentials
+        | FailureKind::AccountDisabled
+        | FailureKind::Throttled
+        | FailureKind::InvalidToken
+        | FailureKind::Conflict
+        | FailureKind::SessionNotFound
+        | FailureKind::Forbidden
+        | FailureKind::VersionConflict
+        | FailureKind::StaleVersion
+        | FailureKind::WrongState
+        | FailureKind::Unavailable
+        | FailureKind::OutcomeUnknown
+        | FailureKind::Internal
+        | FailureKind::PeerRefused
+        | FailureKind::TooLarge => PluginError::Internal(unexpected(&failure)),
     }
 }
 

@@ -14,6 +14,7 @@
 //! `arcana-adapter-grpc-client` and `arcana-adapter-http-client` provide the transports (a
 //! [`Transport`] and a listener each). Nothing here opens a socket.
 
+mod bytes_json;
 mod convert;
 mod failure;
 

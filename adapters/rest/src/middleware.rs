@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use std::sync::Arc;
 
-use arcana_ports::plugins::{BeforeRequest, HeaderOp, PluginHost};
+use arcana_ports::plugins::{BeforeRequest, HeaderOp, PluginRequests};
 
 use crate::edge::{Edge, EdgeLayer};
 use crate::limits::{Limits, Shedding};
@@ -55,7 +55,7 @@ pub(crate) fn apply(
     config: &RestConfig,
     metrics: HttpMetrics,
     limits: Option<Limits>,
-    plugins: Option<Arc<dyn PluginHost>>,
+    plugins: Option<Arc<dyn PluginRequests>>,
 ) -> Router {
     let shedding = config.in_flight.as_ref().map(|in_flight| Shedding {
         in_flight: in_flight.clone(),
@@ -191,7 +191,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 /// Runs the plugins' `before` interceptors, then the request, then their `after` interceptors.
 /// With no interceptor loaded this is one atomic load.
 async fn intercept(
-    State(host): State<Arc<dyn PluginHost>>,
+    State(host): State<Arc<dyn PluginRequests>>,
     mut request: Request,
     next: Next,
 ) -> Response {

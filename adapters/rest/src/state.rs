@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcana_ports::health::HealthCheck;
-use arcana_ports::plugins::PluginHost;
+use arcana_ports::plugins::PluginRequests;
 use arcana_ports::usecases::{
     AuditUseCases, AuthUseCases, JobsUseCases, PluginUseCases, UserUseCases,
 };
@@ -41,7 +41,7 @@ pub struct RestState {
 /// admin use cases.
 #[derive(Clone)]
 pub struct PluginsApi {
-    pub host: Arc<dyn PluginHost>,
+    pub host: Arc<dyn PluginRequests>,
     pub admin: Arc<dyn PluginUseCases>,
 }
 

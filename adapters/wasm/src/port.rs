@@ -1,10 +1,11 @@
-//! The `PluginHost` port: event dispatch, interceptors, routes and administration.
+//! The `PluginRequests` and `PluginHost` ports: interceptors, routes, event dispatch, jobs and
+//! administration.
 
 use arcana_domain::event::DomainEvent;
 use arcana_domain::plugin::PluginName;
 use arcana_ports::plugins::{
     BeforeRequest, HeaderOp, HttpHead, PluginError, PluginHost, PluginInfo, PluginJobError,
-    PluginResponse, RouteRequest,
+    PluginRequests, PluginResponse, RouteRequest,
 };
 use async_trait::async_trait;
 use tokio::sync::mpsc::error::TrySendError;
@@ -19,29 +20,7 @@ use crate::version::Warm;
 pub const ROUTE_BODY_LIMIT: usize = 1024 * 1024;
 
 #[async_trait]
-impl PluginHost for WasmPluginHost {
-    fn dispatch(&self, event: &DomainEvent) {
-        let name = event.kind.name();
-        for slot in self.slots() {
-            let subscribed = slot
-                .version
-                .load()
-                .as_ref()
-                .is_some_and(|version| version.manifest.subscribes_to(name));
-            if !subscribed {
-                continue;
-            }
-            // Closed only while the slot is being dropped; nothing to count then.
-            if let Err(TrySendError::Full(_)) = slot.events.try_send(event.clone()) {
-                slot.stats.dropped();
-                self.inner
-                    .services
-                    .metrics
-                    .dropped(&slot.name, "queue_full");
-            }
-        }
-    }
-
+impl PluginRequests for WasmPluginHost {
     fn intercepts(&self) -> bool {
         !self.inner.interceptors.load().is_empty()
     }
@@ -179,6 +158,31 @@ impl PluginHost for WasmPluginHost {
                 name: name.to_string(),
                 reason: failure.reason,
             }),
+        }
+    }
+}
+
+#[async_trait]
+impl PluginHost for WasmPluginHost {
+    fn dispatch(&self, event: &DomainEvent) {
+        let name = event.kind.name();
+        for slot in self.slots() {
+            let subscribed = slot
+                .version
+                .load()
+                .as_ref()
+                .is_some_and(|version| version.manifest.subscribes_to(name));
+            if !subscribed {
+                continue;
+            }
+            // Closed only while the slot is being dropped; nothing to count then.
+            if let Err(TrySendError::Full(_)) = slot.events.try_send(event.clone()) {
+                slot.stats.dropped();
+                self.inner
+                    .services
+                    .metrics
+                    .dropped(&slot.name, "queue_full");
+            }
         }
     }
 

@@ -3,8 +3,11 @@
 
 use std::sync::Arc;
 
-use arcana_adapter_internal::client::{RemoteAudit, RemoteAuth, RemoteJobs, RemoteUsers};
+use arcana_adapter_internal::client::{
+    RemoteAudit, RemoteAuth, RemoteJobs, RemotePlugins, RemoteUsers,
+};
 use arcana_adapter_resilience::ResilienceMetrics;
+use arcana_adapter_rest::PluginsApi;
 
 use crate::config::{Settings, Tier};
 use crate::public::{self, PublicApi};
@@ -19,12 +22,20 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let metrics = ResilienceMetrics::register(&registry)?;
     let (service, health) = links::service(&settings, &metrics)?;
     let redis_guard = resilience::redis_guard(&settings, &metrics);
+    // The host runs on the service tier; this tier serves its routes, interceptors and admin.
+    let plugins = settings.plugins.enabled.then(|| {
+        let remote = RemotePlugins::new(service.clone());
+        PluginsApi {
+            host: remote.clone(),
+            admin: remote,
+        }
+    });
     let api = PublicApi {
         auth: Arc::new(RemoteAuth::new(service.clone())),
         users: Arc::new(RemoteUsers::new(service.clone())),
         audit: Arc::new(RemoteAudit::new(service.clone())),
         jobs: Some(Arc::new(RemoteJobs::new(service))),
-        plugins: None,
+        plugins,
         health: vec![health],
         limiter: limits::limiter(&settings, redis_guard.as_ref())?,
     };

@@ -18,5 +18,5 @@ fn require_layered(settings: &Settings, tier: Tier) -> anyhow::Result<()> {
             tier.as_str()
         );
     }
-    crate::plugins::require_monolith(settings)
+    Ok(())
 }

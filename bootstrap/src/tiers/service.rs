@@ -1,14 +1,14 @@
-//! `arcana-service`: the use cases, caches and job producers, over the repository tier's
-//! storage, served to the controller only.
+//! `arcana-service`: the use cases, caches, job producers and the plugin host, over the
+//! repository tier's storage, served to the controller only.
 
 use std::sync::Arc;
 
-use arcana_adapter_internal::server::ServiceApi;
+use arcana_adapter_internal::server::{ServiceApi, ServicePlugins};
 
 use crate::config::{Settings, Tier};
 use crate::jobs::{self, Roles};
 use crate::shutdown::Shutdown;
-use crate::{background, links, ops, serve, telemetry, wiring};
+use crate::{background, links, ops, plugins, serve, telemetry, wiring};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     settings.require_signing_key()?;
@@ -24,12 +24,18 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         worker: settings.jobs.worker.enabled,
         scheduler: true,
     };
-    let job_runtime = jobs::start(&settings, &app, roles, None).await?;
+    let plugins = plugins::start(&settings, &app.storage, &app.events, &registry).await?;
+    let plugin_jobs = plugins.as_ref().map(plugins::Plugins::jobs);
+    let job_runtime = jobs::start(&settings, &app, roles, plugin_jobs).await?;
     let api = ServiceApi {
         auth: app.auth.clone(),
         users: app.users.clone(),
         audit: app.audit.clone(),
         jobs: app.jobs_admin.clone(),
+        plugins: plugins.map(|plugins| ServicePlugins {
+            host: plugins.host.clone(),
+            admin: plugins.admin,
+        }),
     };
     let listener = links::bind_internal(&settings, Tier::Service).await?;
     let health = app.health.clone();

@@ -27,8 +27,7 @@ use crate::ndjson;
 use crate::status::failure_response;
 use listener::TlsListener;
 
-/// The largest request body accepted. Internal messages are a user record or a session at
-/// most; anything bigger is a confused or hostile caller.
+/// The largest request body accepted but on [`server::LARGER_BODIES`].
 const BODY_LIMIT: usize = 1024 * 1024;
 
 /// What one internal listener serves, and to whom.
@@ -104,7 +103,14 @@ fn router(
     checks: Vec<Arc<dyn HealthCheck>>,
     request_timeout: Duration,
 ) -> Router {
-    let rpc = Router::new()
+    let mut rpc_routes = Router::new();
+    for path in server::LARGER_BODIES {
+        rpc_routes = rpc_routes.route(
+            path,
+            post(dispatch).layer(DefaultBodyLimit::max(server::body_limit(path))),
+        );
+    }
+    let rpc = rpc_routes
         .route("/{*rpc}", post(dispatch))
         .fallback(no_such_path)
         .with_state(rpc)

@@ -183,3 +183,55 @@ fn a_wrong_state_without_a_state_a_tier_could_send_is_an_internal_error() {
         JobsError::Forbidden
     ));
 }
+
+#[test]
+fn every_plugin_admin_error_is_rebuilt_exactly_on_the_other_side() {
+    use arcana_ports::usecases::PluginAdminError;
+    let cases = [
+        PluginAdminError::Validation(vec![
+            ValueError::new("invalid_format", "lowercase letters").at("name"),
+        ]),
+        PluginAdminError::Forbidden,
+        PluginAdminError::NotFound,
+        PluginAdminError::Rejected("signature does not verify".to_owned()),
+    ];
+    for error in cases {
+        let expected = format!("{error:?}");
+        let rebuilt = plugin_admin_error(through_the_wire(&from_plugin_admin(error)));
+        assert_eq!(format!("{rebuilt:?}"), expected);
+    }
+    let unavailable = from_plugin_admin(PluginAdminError::Unavailable(anyhow!("host at 10.0.0.9")));
+    assert!(!format!("{unavailable:?}").contains("10.0.0.9"));
+    assert!(matches!(
+        plugin_admin_error(through_the_wire(&unavailable)),
+        PluginAdminError::Unavailable(_)
+    ));
+}
+
+#[test]
+fn every_plugin_request_error_is_rebuilt_exactly_on_the_other_side() {
+    use arcana_ports::plugins::PluginError;
+    let cases = [
+        PluginError::NotFound("audit".to_owned()),
+        PluginError::Rejected("not a component".to_owned()),
+        PluginError::Unavailable("audit".to_owned()),
+        PluginError::Failed {
+            name: "looper".to_owned(),
+            reason: "ran past its 5 ms budget".to_owned(),
+        },
+    ];
+    for error in cases {
+        let expected = format!("{error:?}");
+        let rebuilt = plugin_error(through_the_wire(&from_plugin(error)));
+        assert_eq!(format!("{rebuilt:?}"), expected);
+    }
+    let internal = from_plugin(PluginError::Internal(anyhow!("secret detail")));
+    assert!(!format!("{internal:?}").contains("secret"));
+    assert!(matches!(
+        plugin_error(through_the_wire(&internal)),
+        PluginError::Internal(_)
+    ));
+    // A service tier that is down is a server error on the request path, never a plugin's.
+    let down = RemoteError::Unreachable(anyhow!("connection refused"));
+    assert!(matches!(plugin_error(down), PluginError::Internal(_)));
+}

@@ -3,11 +3,28 @@
 //! call to [`serve`].
 
 mod jobs;
+mod plugins;
 mod service;
 mod storage;
 
+pub use plugins::{INSTALL, ROUTE, ServicePlugins};
 pub use service::ServiceApi;
 pub use storage::StorageApi;
+
+/// The RPCs whose requests may exceed [`body_limit`]'s default.
+pub const LARGER_BODIES: [&str; 2] = [INSTALL, ROUTE];
+
+/// The largest request body a transport accepts for `path`: internal messages are a user
+/// record or a session at most, except a plugin route's body (up to 1 MiB, base64 on internal
+/// HTTP) and a module upload (up to 32 MiB). Anything bigger is a confused or hostile caller.
+pub fn body_limit(path: &str) -> usize {
+    const MIB: usize = 1024 * 1024;
+    match path {
+        INSTALL => 48 * MIB,
+        ROUTE => 2 * MIB,
+        _ => MIB,
+    }
+}
 
 use std::pin::Pin;
 

@@ -18,6 +18,7 @@ use arcana_ports::usecases::{
 use async_trait::async_trait;
 
 use super::jobs::{JOBS, WATCH};
+use super::plugins::{PLUGINS, ServicePlugins};
 use super::{AnswerStream, Call, InternalApi, Refusal};
 use crate::convert::{self, micros};
 use crate::failure;
@@ -34,6 +35,9 @@ pub struct ServiceApi {
     pub audit: Arc<dyn AuditUseCases>,
     /// The job admin use cases (admin only, checked behind the port).
     pub jobs: Arc<dyn JobsUseCases>,
+    /// The plugin host, where `plugins.enabled`; without it the plugin API answers as a
+    /// deployment without plugins.
+    pub plugins: Option<ServicePlugins>,
 }
 
 fn auth(error: AuthError) -> Refusal {
@@ -68,7 +72,7 @@ fn user_id(raw: &str) -> Result<UserId, Refusal> {
 #[async_trait]
 impl InternalApi for ServiceApi {
     fn services(&self) -> &'static [&'static str] {
-        &[ACCOUNTS, USERS, AUDIT, JOBS]
+        &[ACCOUNTS, USERS, AUDIT, JOBS, PLUGINS]
     }
 
     fn streams(&self) -> &'static [&'static str] {
@@ -92,6 +96,7 @@ impl InternalApi for ServiceApi {
             },
             AUDIT if method == "Query" => self.audit(call).await,
             JOBS => self.jobs(method, call).await,
+            PLUGINS => self.plugins(method, call).await,
             _ => Err(Refusal::UnknownMethod),
         }
     }
