@@ -10,6 +10,6 @@
 
 include!(concat!(env!("OUT_DIR"), "/arcana.internal.v1.rs"));
 
-/// The compiled contracts, for checking that every RPC they declare is served.
+/// The compiled contracts; the layered suite checks that every RPC they declare is served.
 pub const DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/internal_descriptor.bin"));

@@ -295,3 +295,63 @@ async fn the_controller_cannot_exceed_the_end_users_rights_over_grpc() {
 async fn the_controller_cannot_exceed_the_end_users_rights_over_http() {
     the_controller_cannot_exceed_the_end_users_rights(Link::Http).await;
 }
+
+/// Every RPC the internal contracts declare is served by the tier that owns its service: a call
+/// with an empty message gets the callee's own answer or refusal, never "no such RPC".
+async fn every_declared_internal_rpc_is_served(link: Link) {
+    use prost::Message as _;
+    let (stack, _file) = stack(link, &[]).await;
+    let contracts =
+        prost_types::FileDescriptorSet::decode(wire::DESCRIPTOR_SET).expect("descriptors");
+    let service = raw_link(&stack, "controller", "service", &stack.service.url);
+    let storage = raw_link(&stack, "service", "repository", &stack.repository.url);
+    let empty = encode(link, &wire::Empty {});
+    let mut served = Vec::new();
+    for file in contracts
+        .file
+        .iter()
+        .filter(|file| file.package() == arcana_adapter_internal::PACKAGE)
+    {
+        for api in &file.service {
+            let callee = if api.name() == "Storage" {
+                &storage
+            } else {
+                &service
+            };
+            for method in &api.method {
+                let path: &'static str = Box::leak(
+                    format!("/{}.{}/{}", file.package(), api.name(), method.name())
+                        .into_boxed_str(),
+                );
+                let meta = CallMeta::default();
+                let outcome = if method.server_streaming() {
+                    callee
+                        .open_stream(path, empty.clone(), &meta)
+                        .await
+                        .map(drop)
+                } else {
+                    callee.call(path, empty.clone(), &meta).await.map(drop)
+                };
+                match outcome {
+                    Ok(()) | Err(RemoteError::Refused(_)) => served.push(path),
+                    Err(other) => panic!("{path} is declared but not served: {other:#}"),
+                }
+            }
+        }
+    }
+    assert!(
+        served.contains(&"/arcana.internal.v1.Plugins/Route")
+            && served.contains(&"/arcana.internal.v1.Storage/FindUserByUsername"),
+        "{served:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_declared_internal_rpc_is_served_over_grpc() {
+    every_declared_internal_rpc_is_served(Link::Grpc).await;
+}
+
+#[tokio::test]
+async fn every_declared_internal_rpc_is_served_over_http() {
+    every_declared_internal_rpc_is_served(Link::Http).await;
+}
