@@ -19,7 +19,7 @@ use arcana_tests::TempFile;
 use arcana_tests::plugins::{PluginDir, built};
 use reqwest::Method;
 use serde_json::Value;
-use support::{BIN, counts, plugin, start, wait_for};
+use support::{BIN, assert_snapshot_recorded, counts, plugin, start, wait_for};
 
 #[tokio::test]
 async fn the_audit_plugin_counts_events_records_changes_and_keeps_its_state_across_a_restart() {
@@ -198,18 +198,7 @@ async fn a_plugin_job_runs_on_the_worker_pool_like_any_other_job() {
         }
     };
     state_of(enqueue("audit.snapshot").await, "completed").await;
-    let audit: Value = app
-        .get("/api/v1/audit?action=plugin.recorded", token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        audit["items"][0]["detail"]
-            .as_str()
-            .is_some_and(|d| d.starts_with("snapshot {")),
-        "the job wrote its snapshot: {audit}"
-    );
+    assert_snapshot_recorded(&app, token, "the job wrote its snapshot").await;
     let unknown = state_of(enqueue("audit.nope").await, "dead").await;
     assert!(
         unknown["last_error"]

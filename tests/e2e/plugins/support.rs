@@ -53,3 +53,19 @@ pub async fn plugin(app: &TestApp, token: &str, name: &str) -> Value {
         .cloned()
         .unwrap_or_else(|| panic!("plugin {name} listed: {list}"))
 }
+
+/// The audit plugin's `audit.snapshot` job has written its counts to the audit log.
+pub async fn assert_snapshot_recorded(app: &TestApp, token: Option<&str>, context: &str) {
+    let audit: Value = app
+        .get("/api/v1/audit?action=plugin.recorded", token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        audit["items"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("snapshot {")),
+        "{context}: {audit}"
+    );
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use super::support::{start, wait_for};
+use super::support::{assert_snapshot_recorded, start, wait_for};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_arcana-worker");
 
@@ -91,17 +91,11 @@ async fn a_plugin_job_runs_on_a_separate_worker_process() {
     })
     .await;
     assert_eq!(job["state"], "completed", "{job}");
-    let audit: Value = app
-        .get("/api/v1/audit?action=plugin.recorded", token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        audit["items"][0]["detail"]
-            .as_str()
-            .is_some_and(|d| d.starts_with("snapshot {")),
-        "the job, run by the worker, wrote its snapshot to the shared audit log: {audit}"
-    );
+    assert_snapshot_recorded(
+        &app,
+        token,
+        "the job, run by the worker, wrote its snapshot to the shared audit log",
+    )
+    .await;
     worker.start_kill().expect("worker stopped");
 }
