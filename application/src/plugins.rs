@@ -66,6 +66,7 @@ fn translate(error: PluginError) -> PluginAdminError {
         PluginError::Failed { name, reason } => {
             PluginAdminError::Rejected(format!("plugin {name} failed: {reason}"))
         }
+        PluginError::HostUnreachable(cause) => PluginAdminError::Unavailable(cause),
         PluginError::Internal(cause) => PluginAdminError::Internal(cause),
     }
 }

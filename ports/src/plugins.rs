@@ -129,6 +129,10 @@ pub enum PluginError {
     /// The plugin ran but failed (trap, timeout, memory limit, malformed answer).
     #[error("plugin {name} failed: {reason}")]
     Failed { name: String, reason: String },
+    /// The host itself could not be reached (in the layered modes it runs on the service tier),
+    /// or reports a dependency of its own unavailable. Retrying later may succeed.
+    #[error("the plugin host is unreachable")]
+    HostUnreachable(#[source] anyhow::Error),
     #[error("plugin host failure")]
     Internal(#[source] anyhow::Error),
 }
@@ -154,6 +158,10 @@ pub trait PluginRequests: Send + Sync {
     /// Whether any running plugin intercepts HTTP requests, so the middleware can skip building
     /// an [`HttpHead`] for every request when none does.
     fn intercepts(&self) -> bool;
+
+    /// Whether a running interceptor declared itself required: a caller that cannot reach the
+    /// host must then refuse requests rather than go on without it.
+    fn requires_interception(&self) -> bool;
 
     /// Runs the `before` interceptors in their declared order.
     ///

@@ -167,6 +167,7 @@ pub(crate) fn from_plugin(error: PluginError) -> Failure {
         PluginError::Failed { name, reason } => {
             plugin_failure(FailureKind::PluginFailed, name, reason)
         }
+        PluginError::HostUnreachable(cause) => opaque(FailureKind::Unavailable, &cause),
         PluginError::Internal(cause) => opaque(FailureKind::Internal, &cause),
     }
 }
@@ -409,13 +410,12 @@ pub(crate) fn plugin_admin_error(error: RemoteError) -> PluginAdminError {
 }
 
 /// The request path's errors. A service tier that cannot be reached, or whose own dependency
-/// is down, is `Internal` here: the port has no word for it, and the controller's middleware
-/// and route answer it as the server error it is.
+/// is down, is `HostUnreachable`: 503 with `Retry-After`, as for every tier that is down.
 pub(crate) fn plugin_error(error: RemoteError) -> PluginError {
     let failure = match error {
         RemoteError::Refused(failure) => failure,
         RemoteError::Unreachable(cause) | RemoteError::NoAnswer(cause) => {
-            return PluginError::Internal(unreachable(cause));
+            return PluginError::HostUnreachable(unreachable(cause));
         }
     };
     match failure.kind() {
@@ -438,11 +438,12 @@ pub(crate) fn plugin_error(error: RemoteError) -> PluginError {
         | FailureKind::VersionConflict
         | FailureKind::StaleVersion
         | FailureKind::WrongState
-        | FailureKind::Unavailable
-        | FailureKind::OutcomeUnknown
         | FailureKind::Internal
         | FailureKind::PeerRefused
         | FailureKind::TooLarge => PluginError::Internal(unexpected(&failure)),
+        FailureKind::Unavailable | FailureKind::OutcomeUnknown => PluginError::HostUnreachable(
+            anyhow!("the service tier reports a dependency unavailable"),
+        ),
     }
 }
 

@@ -195,10 +195,13 @@ async fn intercept(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if !host.intercepts() {
+    // Probes never depend on a plugin: an orchestrator must not restart a healthy process
+    // because an interceptor (or, layered, the tier running it) is unavailable.
+    let path = request.uri().path();
+    if !host.intercepts() || path == "/health" || path.starts_with("/health/") {
         return next.run(request).await;
     }
-    let path = request.uri().path().to_owned();
+    let path = path.to_owned();
     let head =
         crate::routes::plugins::head(request.method(), request.uri(), request.headers(), &path);
     match host.before_request(&head).await {

@@ -25,6 +25,16 @@ impl PluginRequests for WasmPluginHost {
         !self.inner.interceptors.load().is_empty()
     }
 
+    fn requires_interception(&self) -> bool {
+        self.inner.interceptors.load().iter().any(|slot| {
+            slot.version
+                .load()
+                .as_ref()
+                .and_then(|version| version.manifest.interceptor.as_ref())
+                .is_some_and(|declared| declared.required)
+        })
+    }
+
     async fn before_request(&self, head: &HttpHead) -> Result<BeforeRequest, PluginError> {
         let interceptors = self.inner.interceptors.load_full();
         let mut ops = Vec::new();

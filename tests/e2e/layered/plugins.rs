@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use arcana_adapter_grpc::proto::plugins::v1 as pb;
 use arcana_adapter_grpc::proto::plugins::v1::plugin_service_client::PluginServiceClient;
-use arcana_tests::TestApp;
 use arcana_tests::api::grpc::with_bearer;
-use arcana_tests::layered::Transport as Link;
+use arcana_tests::layered::{Stack, Transport as Link};
 use arcana_tests::plugins::{PluginDir, built};
+use arcana_tests::{TestApp, problem};
 use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -46,7 +46,7 @@ async fn plugins_run_on_the_service_tier_and_answer_through_the_controller(link:
         ("ARCANA_PLUGINS__INTERCEPTOR_BUDGET_MS", "1000"),
         ("ARCANA_PLUGINS__ROUTE_BUDGET_MS", "1000"),
     ]);
-    let (stack, _database) = stack(link, &settings).await;
+    let (mut stack, _database) = stack(link, &settings).await;
     let app = &stack.controller;
     let root = app.root().await;
     upload_audit(app, &plugins, &root.access).await;
@@ -91,7 +91,40 @@ async fn plugins_run_on_the_service_tier_and_answer_through_the_controller(link:
     assert_eq!(blocked.status(), 403);
     assert_eq!(blocked.text().await.unwrap(), "blocked by header-stamp");
 
+    service_tier_down(&mut stack).await;
+    let app = &stack.controller;
     administer(app, &root.access, &dora.access).await;
+}
+
+/// Without the service tier, the controller's probes still answer, a fail-open interceptor is
+/// skipped rather than turned into a refusal, and a plugin route is a 503 to retry later.
+async fn service_tier_down(stack: &mut Stack) {
+    stack.kill_service().await;
+    let app = &stack.controller;
+    assert_eq!(app.get("/health/live", None).await.status(), 200);
+    let route = app.get("/api/v1/ext/audit/stats", None).await;
+    assert!(route.headers().contains_key("retry-after"));
+    let (status, body) = problem(route).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("service_unavailable")),
+        "{body}"
+    );
+    let login = json!({"username_or_email": "dora", "password": PASSWORD});
+    let (status, body) = problem(app.post("/api/v1/auth/login", None, &login).await).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("service_unavailable")),
+        "the use case's outage, not a plugin refusal: {body}"
+    );
+    stack.start_service().await;
+    let app = &stack.controller;
+    eventually(
+        Duration::from_secs(15),
+        "the plugin route answers again once the service tier is back",
+        || async { stats(app).await.is_some() },
+    )
+    .await;
 }
 
 /// An upload through the controller: the module crosses the internal link to the service

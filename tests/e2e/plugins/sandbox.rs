@@ -249,6 +249,17 @@ async fn interceptors_modify_headers_answer_requests_and_fail_open_when_they_tra
         .unwrap();
     assert_eq!(blocked.status(), 403);
     assert_eq!(blocked.text().await.unwrap(), "blocked by header-stamp");
+    // The probes never go through interceptors, not even one that would refuse them.
+    for probe in ["/health", "/health/live", "/health/ready"] {
+        let answer = app
+            .request(Method::GET, probe, None)
+            .header("x-stamp-block", "yes")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{probe}");
+        assert!(!answer.headers().contains_key("x-stamped-by"), "{probe}");
+    }
     let root = app.root().await;
     let trapper = wait_for("the trapper to be quarantined", || async {
         let info = plugin(&app, &root.access, "trapper").await;

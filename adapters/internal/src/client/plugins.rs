@@ -56,8 +56,9 @@ fn request_meta(head: &HttpHead) -> CallMeta {
 /// The plugins of the service tier.
 pub struct RemotePlugins {
     transport: Arc<dyn Transport>,
-    /// The last answer to `Intercepts` (or what a `BeforeRequest` revealed).
+    /// The last answer to `Intercepts`.
     intercepts: AtomicBool,
+    required: AtomicBool,
 }
 
 impl RemotePlugins {
@@ -67,6 +68,7 @@ impl RemotePlugins {
         let plugins = Arc::new(Self {
             transport,
             intercepts: AtomicBool::new(false),
+            required: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&plugins);
         tokio::spawn(refresh_intercepts(weak));
@@ -102,16 +104,17 @@ impl RemotePlugins {
         convert::plugin_info(reply).map_err(admin_answer)
     }
 
-    async fn ask_intercepts(&self) -> Result<bool, RemoteError> {
-        let reply: wire::Flag = invoke(
+    async fn ask_intercepts(&self) -> Result<(), RemoteError> {
+        let reply: wire::Interception = invoke(
             &*self.transport,
             rpc!("Plugins", "Intercepts"),
             &wire::Empty {},
             &CallMeta::default(),
         )
         .await?;
-        self.intercepts.store(reply.value, Ordering::Relaxed);
-        Ok(reply.value)
+        self.intercepts.store(reply.intercepts, Ordering::Relaxed);
+        self.required.store(reply.required, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -127,7 +130,7 @@ async fn refresh_intercepts(plugins: Weak<RemotePlugins>) {
         // While the service tier is unreachable the last answer stands: its interceptors'
         // calls fail the same way the request's own calls do.
         match plugins.ask_intercepts().await {
-            Ok(_) => failing = false,
+            Ok(()) => failing = false,
             Err(err) if !failing => {
                 failing = true;
                 tracing::warn!(error = %err, "cannot ask the service tier whether plugins intercept requests");
@@ -206,16 +209,29 @@ impl PluginRequests for RemotePlugins {
         self.intercepts.load(Ordering::Relaxed)
     }
 
+    fn requires_interception(&self) -> bool {
+        self.required.load(Ordering::Relaxed)
+    }
+
+    /// An unreachable service tier is a failed interceptor: skipped unless one is required, as
+    /// the host itself treats a failing fail-open interceptor.
     async fn before_request(&self, head: &HttpHead) -> Result<BeforeRequest, PluginError> {
-        let reply: wire::BeforeDecision = invoke(
+        let reply = invoke(
             &*self.transport,
             rpc!("Plugins", "BeforeRequest"),
             &convert::http_head_message(head),
             &request_meta(head),
         )
         .await
-        .map_err(plugin_error)?;
-        convert::before_decision(reply).map_err(request_answer)
+        .map_err(plugin_error);
+        match reply {
+            Ok(reply) => convert::before_decision(reply).map_err(request_answer),
+            Err(PluginError::HostUnreachable(cause)) if !self.requires_interception() => {
+                tracing::debug!(error = %format!("{cause:#}"), "before-request interceptors skipped");
+                Ok(BeforeRequest::Continue(Vec::new()))
+            }
+            Err(err) => Err(err),
+        }
     }
 
     /// The response is already decided: a failure to reach the service tier is logged and
@@ -234,8 +250,10 @@ impl PluginRequests for RemotePlugins {
         .await;
         match reply {
             Ok(reply) => convert::header_ops(reply.ops),
+            // Debug only: while the service tier is down every request would log it, and the
+            // request's own calls already report the outage.
             Err(err) => {
-                tracing::warn!(error = %err, "after-response interceptors skipped");
+                tracing::debug!(error = %err, "after-response interceptors skipped");
                 Vec::new()
             }
         }

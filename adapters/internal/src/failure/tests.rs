@@ -231,7 +231,16 @@ fn every_plugin_request_error_is_rebuilt_exactly_on_the_other_side() {
         plugin_error(through_the_wire(&internal)),
         PluginError::Internal(_)
     ));
-    // A service tier that is down is a server error on the request path, never a plugin's.
+    // A service tier that is down is no plugin's failure: the host is unreachable (503).
     let down = RemoteError::Unreachable(anyhow!("connection refused"));
-    assert!(matches!(plugin_error(down), PluginError::Internal(_)));
+    assert!(matches!(
+        plugin_error(down),
+        PluginError::HostUnreachable(_)
+    ));
+    let behind = from_plugin(PluginError::HostUnreachable(anyhow!("kv at 10.0.0.3")));
+    assert!(!format!("{behind:?}").contains("10.0.0.3"));
+    assert!(matches!(
+        plugin_error(through_the_wire(&behind)),
+        PluginError::HostUnreachable(_)
+    ));
 }

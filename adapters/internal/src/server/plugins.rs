@@ -92,8 +92,9 @@ impl ServiceApi {
     async fn request_path(&self, method: &str, call: Call) -> Result<Vec<u8>, Refusal> {
         let host = self.plugins.as_ref().map(|plugins| &plugins.host);
         match method {
-            "Intercepts" => call.reply(&wire::Flag {
-                value: host.is_some_and(|host| host.intercepts()),
+            "Intercepts" => call.reply(&wire::Interception {
+                intercepts: host.is_some_and(|host| host.intercepts()),
+                required: host.is_some_and(|host| host.requires_interception()),
             }),
             "BeforeRequest" => {
                 let head = convert::http_head(Some(call.decode()?));

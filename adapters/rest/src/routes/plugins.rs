@@ -225,6 +225,7 @@ fn route_error(error: PluginError) -> ApiError {
                 "The plugin failed to answer.",
             )
         }
+        PluginError::HostUnreachable(cause) => ApiError::unavailable(cause),
         PluginError::Internal(cause) => ApiError::internal(cause),
     }
 }
