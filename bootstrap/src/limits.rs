@@ -41,8 +41,9 @@ pub(crate) fn limiter(
         ThrottleBackend::Redis => {
             let redis = crate::state::redis_connection(settings)?
                 .context("rate_limit.store = redis needs redis.url")?;
-            let limiter: Arc<dyn RateLimiter> =
-                Arc::new(RedisRateLimiter::new(redis, per_ip, per_user, auth));
+            let limiter: Arc<dyn RateLimiter> = Arc::new(
+                RedisRateLimiter::new(redis, per_ip, per_user, auth).with_lease(limits.redis_lease),
+            );
             match redis_guard {
                 Some(guard) => Arc::new(ResilientRateLimiter::new(limiter, guard.clone())),
                 None => limiter,

@@ -1,7 +1,8 @@
 //! Port conformance: one set of contract cases per driven port, run unchanged against every
 //! adapter of that port — memory, SQLite, PostgreSQL, MySQL/MariaDB, Redis, the caching
-//! decorators, and the repository tier's remote clients over internal gRPC — plus the `Cache`, `LeaderLock`, `ThrottleStore` and `JobQueue`/`Scheduler` suites (`cache.rs`,
-//! `locks.rs`, `throttle.rs`, `jobs.rs`).
+//! decorators, and the repository tier's remote clients over internal gRPC — plus the `Cache`,
+//! `LeaderLock`, `ThrottleStore`, `RateLimiter` and `JobQueue`/`Scheduler` suites (`cache.rs`,
+//! `locks.rs`, `throttle.rs`, `ratelimit.rs`, `jobs.rs`).
 //!
 //! Each backend is one test that runs every case on a fresh store (its own database or file),
 //! so no case depends on another or on test order, reports every failing case by name, and
@@ -16,6 +17,7 @@ mod jobs_admin;
 mod jobs_batch;
 mod locks;
 mod plugin_kv;
+mod ratelimit;
 mod remote;
 mod sessions;
 mod throttle;
@@ -101,6 +103,26 @@ async fn in_process_login_counters_honour_the_throttle_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_login_counters_honour_the_throttle_contract() {
     throttle::run(throttle::ThrottleKind::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_rate_limiter_honours_the_rate_limit_contract() {
+    ratelimit::run(ratelimit::LimiterKind::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_rate_limiter_honours_the_rate_limit_contract() {
+    ratelimit::run(ratelimit::LimiterKind::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leasing_redis_rate_limiter_honours_the_rate_limit_contract() {
+    ratelimit::run(ratelimit::LimiterKind::RedisLeasing).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leased_rate_limit_units_come_out_of_the_shared_bucket() {
+    ratelimit::leased_units_come_out_of_the_shared_bucket().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

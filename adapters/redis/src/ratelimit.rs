@@ -1,7 +1,20 @@
 //! `RateLimiter` in Redis: one GCRA bucket per class and subject, shared by every process, so
 //! that replicas enforce one limit between them instead of one each.
+//!
+//! A round trip to Redis per request and limit is most of what a cached read costs (two per
+//! authenticated request: per address, then per user). So a process may take a few units of a
+//! bucket at once (a lease) and spend them locally: the units are taken from the shared bucket
+//! when leased, so the processes together never let through more than the bucket holds. What a
+//! lease changes is when: a process holds at most `lease − 1` unspent units per bucket, for at
+//! most [`LEASE_LIFETIME`], and drops them unspent after that. A client may thus get up to
+//! `lease − 1` requests more than the burst through one process at a moment (units leased a
+//! little earlier, plus a bucket refilled meanwhile), or be refused up to `lease − 1` requests
+//! early per other process holding units of its bucket. Small buckets are never leased (see
+//! [`RedisRateLimiter::lease`]), nor is the sign-in class.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use arcana_ports::StoreError;
 use arcana_ports::ratelimit::{LimitClass, Quota, RateLimiter, Subject, Verdict};
@@ -13,22 +26,51 @@ use crate::connection::{RedisConnection, cause};
 /// GCRA: the bucket holds its theoretical arrival time (TAT) in microseconds of the Redis
 /// server's clock, the one clock every process shares. A request is let through when
 /// TAT + interval − burst × interval is not in the future; then TAT advances by one interval.
+/// Taking `want` units at once takes as many as are there (at most `want`) and advances TAT by
+/// that many intervals. Answers `{taken, left in the bucket}`, or `{0, µs until one is}`.
 /// Numbers are formatted with `%.0f`: Lua would print large ones in exponent form.
 const GCRA: &str = r"
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if (not tat) or tat < now then tat = now end
-local next_tat = tat + interval
-local allow_at = next_tat - burst * interval
-if allow_at > now then
-  return {0, string.format('%.0f', allow_at - now)}
+local available = math.floor((now - tat) / interval) + burst
+if available < 1 then
+  return {0, string.format('%.0f', tat + interval - burst * interval - now)}
 end
+local taken = math.min(want, available)
+local next_tat = tat + taken * interval
 local ttl = math.ceil((next_tat - now) / 1000)
 redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', ttl)
-return {1, string.format('%.0f', math.floor((now - allow_at) / interval))}";
+return {taken, string.format('%.0f', available - taken)}";
+
+/// How long leased units stay spendable: long enough to serve a busy client for a while from
+/// one round trip, short enough that units taken earlier cannot pile onto a refilled bucket.
+pub const LEASE_LIFETIME: Duration = Duration::from_millis(250);
+
+/// A bucket is leased from only when it holds at least this many leases' worth, so that what a
+/// lease bends stays a small part of the quota (at most 1/16 of the burst).
+const LEASES_PER_BURST: u32 = 16;
+
+/// Past this many buckets held, expired leases are swept before a new one is kept.
+const SWEEP_ABOVE: usize = 4096;
+
+/// Units of one bucket this process took and has not spent yet.
+struct Lease {
+    unspent: u32,
+    /// What the bucket held after the lease was taken: reported as `remaining`, plus `unspent`.
+    bucket_left: u32,
+    until: Instant,
+}
+
+#[derive(Default)]
+struct Leases {
+    held: HashMap<(LimitClass, Subject), Lease>,
+    last_sweep: Option<Instant>,
+}
 
 pub struct RedisRateLimiter {
     connection: RedisConnection,
@@ -36,9 +78,12 @@ pub struct RedisRateLimiter {
     per_ip: Quota,
     per_user: Quota,
     auth: Quota,
+    max_lease: u32,
+    leases: Mutex<Leases>,
 }
 
 impl RedisRateLimiter {
+    /// Exact: one round trip per check. See [`RedisRateLimiter::with_lease`].
     pub fn new(connection: RedisConnection, per_ip: Quota, per_user: Quota, auth: Quota) -> Self {
         Self {
             connection,
@@ -46,7 +91,26 @@ impl RedisRateLimiter {
             per_ip,
             per_user,
             auth,
+            max_lease: 1,
+            leases: Mutex::new(Leases::default()),
         }
+    }
+
+    /// Takes up to `max_lease` units per round trip (1: exact, one round trip per check).
+    #[must_use]
+    pub fn with_lease(mut self, max_lease: u32) -> Self {
+        self.max_lease = max_lease.max(1);
+        self
+    }
+
+    /// How many units of `class`'s buckets one round trip takes: 1 for sign-ins (credential
+    /// stuffing gets no slack) and for buckets smaller than 16 leases.
+    pub fn lease(&self, class: LimitClass) -> u32 {
+        if class == LimitClass::Auth {
+            return 1;
+        }
+        let burst = self.quota(class).burst;
+        (burst / LEASES_PER_BURST).clamp(1, self.max_lease)
     }
 
     fn key(&self, class: LimitClass, subject: &Subject) -> String {
@@ -56,6 +120,49 @@ impl RedisRateLimiter {
         };
         self.connection
             .key(&["ratelimit:", class.as_str(), ":", &subject])
+    }
+
+    fn leases(&self) -> MutexGuard<'_, Leases> {
+        // The map holds plain numbers: a panic elsewhere cannot leave it half-updated.
+        self.leases.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Spends one leased unit of the bucket, if this process holds one.
+    fn spend_leased(&self, class: LimitClass, subject: &Subject) -> Option<Verdict> {
+        let mut leases = self.leases();
+        let lease = leases.held.get_mut(&(class, *subject))?;
+        if lease.unspent == 0 || lease.until <= Instant::now() {
+            return None;
+        }
+        lease.unspent -= 1;
+        Some(Verdict::Allowed {
+            remaining: lease.bucket_left.saturating_add(lease.unspent),
+        })
+    }
+
+    /// Keeps `unspent` units taken from a bucket that then held `bucket_left`. Units of a lease
+    /// taken meanwhile by a concurrent request are kept too, up to one lease's worth.
+    fn keep(&self, class: LimitClass, subject: &Subject, unspent: u32, bucket_left: u32) {
+        let now = Instant::now();
+        let cap = self.lease(class) - 1;
+        let mut leases = self.leases();
+        if leases.held.len() >= SWEEP_ABOVE
+            && leases
+                .last_sweep
+                .is_none_or(|at| now.duration_since(at) >= LEASE_LIFETIME)
+        {
+            leases.held.retain(|_, lease| lease.until > now);
+            leases.last_sweep = Some(now);
+        }
+        let lease = leases.held.entry((class, *subject)).or_insert(Lease {
+            unspent: 0,
+            bucket_left,
+            until: now,
+        });
+        let still = if lease.until > now { lease.unspent } else { 0 };
+        lease.unspent = still.saturating_add(unspent).min(cap);
+        lease.bucket_left = bucket_left;
+        lease.until = now + LEASE_LIFETIME;
     }
 }
 
@@ -70,25 +177,36 @@ impl RateLimiter for RedisRateLimiter {
     }
 
     async fn check(&self, class: LimitClass, subject: &Subject) -> Result<Verdict, StoreError> {
+        let lease = self.lease(class);
+        if lease > 1
+            && let Some(verdict) = self.spend_leased(class, subject)
+        {
+            return Ok(verdict);
+        }
         let quota = self.quota(class);
         let interval_micros = 1_000_000 / u64::from(quota.per_second.max(1));
         let mut conn = self.connection.conn();
-        let (allowed, value): (u8, u64) = self
+        let (taken, value): (u32, u64) = self
             .script
             .key(self.key(class, subject))
             .arg(interval_micros.max(1))
             .arg(quota.burst.max(1))
+            .arg(lease)
             .invoke_async(&mut conn)
             .await
             .map_err(|err| StoreError::Unavailable(cause(&err, "checking a rate limit")))?;
-        Ok(if allowed == 1 {
-            Verdict::Allowed {
-                remaining: u32::try_from(value).unwrap_or(u32::MAX),
-            }
-        } else {
-            Verdict::Limited {
+        if taken == 0 {
+            return Ok(Verdict::Limited {
                 retry_after: Duration::from_micros(value),
-            }
+            });
+        }
+        let bucket_left = u32::try_from(value).unwrap_or(u32::MAX);
+        let unspent = taken - 1;
+        if unspent > 0 {
+            self.keep(class, subject, unspent, bucket_left);
+        }
+        Ok(Verdict::Allowed {
+            remaining: bucket_left.saturating_add(unspent),
         })
     }
 }

@@ -151,6 +151,11 @@ impl Parsed {
             let throttle = self.rate_limit.as_ref().map(|r| r.store);
             check_shared_state(redis, cache, sessions, throttle, errors);
         }
+        if let Some(limits) = &self.rate_limit
+            && !(1..=1000).contains(&limits.redis_lease)
+        {
+            errors.push("rate_limit.redis_lease: must be between 1 and 1000".into());
+        }
         if let Some(tiers) = &self.tiers {
             super::tiers::check(tiers, errors);
         }

@@ -158,6 +158,8 @@ pub(crate) struct Argon2Settings {
 pub(crate) struct RateLimitSettings {
     pub(crate) enabled: bool,
     pub(crate) store: ThrottleBackend,
+    /// With `store = redis`: units of a bucket taken per round trip (1: one per request).
+    pub(crate) redis_lease: u32,
     pub(crate) login: LoginThrottleSettings,
     pub(crate) per_ip: QuotaSettings,
     pub(crate) per_user: QuotaSettings,
