@@ -111,7 +111,7 @@ impl Row {
             peak_rss_mib: rss_mib,
             note: match (rss_mib, ready) {
                 (Some(rss), Some(ready)) => format!(
-                    "idle RSS {rss:.1} MiB, of which anonymous {}; ready in {:.1} ms",
+                    "idle RSS {rss:.1} MiB, of which anonymous {}; ready in {:.1} ms (median of the starts)",
                     anon_mib.map_or_else(|| "–".to_owned(), |anon| format!("{anon:.1} MiB")),
                     ready.as_secs_f64() * 1000.0
                 ),
