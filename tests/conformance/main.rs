@@ -126,6 +126,11 @@ async fn leased_rate_limit_units_come_out_of_the_shared_bucket() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_rate_limit_checks_share_each_lease() {
+    ratelimit::concurrent_requests_share_each_lease().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process_job_queue_honours_the_queue_contract() {
     jobs::run(jobs::QueueKind::Memory).await;
 }

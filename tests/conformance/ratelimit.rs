@@ -193,3 +193,45 @@ pub async fn leased_units_come_out_of_the_shared_bucket() {
         "nothing held, nothing in the bucket: together they let the burst through, no more"
     );
 }
+
+/// Requests arriving together on one bucket of a leasing limiter: one of them fetches a lease at
+/// a time and the others spend what it brought, so nothing taken from the bucket is thrown away
+/// and the client gets its whole burst; past it, the refusals name the bucket's wait.
+pub async fn concurrent_requests_share_each_lease() {
+    let Some(redis) = TestRedis::create() else {
+        return;
+    };
+    let quota = Quota {
+        per_second: 1,
+        burst: 64,
+    };
+    let limiter = Arc::new(
+        RedisRateLimiter::new(redis_connection(&redis), quota, quota, quota).with_lease(16),
+    );
+    assert_eq!(limiter.lease(LimitClass::PerIp), 4, "burst / 16");
+    let client = address(10);
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..96 {
+        let limiter = limiter.clone();
+        requests.spawn(async move { limiter.check(LimitClass::PerIp, &client).await.unwrap() });
+    }
+    let (mut allowed, mut refused) = (0, 0);
+    while let Some(verdict) = requests.join_next().await {
+        match verdict.unwrap() {
+            Verdict::Allowed { .. } => allowed += 1,
+            Verdict::Limited { retry_after } => {
+                assert!(
+                    retry_after > Duration::ZERO && retry_after <= Duration::from_secs(1),
+                    "one unit a second: {retry_after:?}"
+                );
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        (64..=65).contains(&allowed),
+        "the whole burst (one may refill meanwhile), none of it lost to concurrent leases: \
+         {allowed} allowed, {refused} refused"
+    );
+    assert_eq!(allowed + refused, 96);
+}

@@ -11,9 +11,18 @@
 //! little earlier, plus a bucket refilled meanwhile), or be refused up to `lease − 1` requests
 //! early per other process holding units of its bucket. Small buckets are never leased (see
 //! [`RedisRateLimiter::lease`]), nor is the sign-in class.
+//!
+//! Two things keep concurrent requests from turning one round trip per lease back into one per
+//! request. Only one request per bucket and process fetches a lease at a time; the others wait
+//! for it and spend what it brought (without that, every request in flight when a lease runs out
+//! would take a lease of its own and all but one would be thrown away, spending the client's
+//! quota many times faster than it is used). And a refusal is remembered: the bucket holds no
+//! unit before the wait it named (its arrival time only moves forward, whoever takes from it),
+//! so until then, for at most [`LEASE_LIFETIME`], the process refuses locally with the rest of
+//! that wait; that is exact, and a client hammering past its limit costs no round trips.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use arcana_ports::StoreError;
@@ -58,18 +67,59 @@ const LEASES_PER_BURST: u32 = 16;
 /// Past this many buckets held, expired leases are swept before a new one is kept.
 const SWEEP_ABOVE: usize = 4096;
 
-/// Units of one bucket this process took and has not spent yet.
+/// What this process knows of one shared bucket.
 struct Lease {
+    /// Units taken from the bucket and not spent yet, spendable until `until`.
     unspent: u32,
     /// What the bucket held after the lease was taken: reported as `remaining`, plus `unspent`.
     bucket_left: u32,
     until: Instant,
+    /// The bucket refused, and holds no unit before this instant (kept at most until `until`).
+    refused_until: Option<Instant>,
+    /// Held by the one request fetching a lease for this bucket.
+    fetching: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Lease {
+    fn new(now: Instant) -> Self {
+        Self {
+            unspent: 0,
+            bucket_left: 0,
+            until: now,
+            refused_until: None,
+            fetching: Arc::default(),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Leases {
     held: HashMap<(LimitClass, Subject), Lease>,
     last_sweep: Option<Instant>,
+}
+
+impl Leases {
+    /// The bucket's entry, made room for: past [`SWEEP_ABOVE`] entries the expired ones go.
+    fn entry(&mut self, class: LimitClass, subject: &Subject, now: Instant) -> &mut Lease {
+        if self.held.len() >= SWEEP_ABOVE
+            && self
+                .last_sweep
+                .is_none_or(|at| now.duration_since(at) >= LEASE_LIFETIME)
+        {
+            self.held.retain(|_, lease| lease.until > now);
+            self.last_sweep = Some(now);
+        }
+        self.held
+            .entry((class, *subject))
+            .or_insert_with(|| Lease::new(now))
+    }
+}
+
+/// What the process can answer without Redis.
+enum Local {
+    Decided(Verdict),
+    /// Nothing held: a round trip is needed, taken by whoever holds the lock.
+    Fetch(Option<Arc<tokio::sync::Mutex<()>>>),
 }
 
 pub struct RedisRateLimiter {
@@ -127,42 +177,57 @@ impl RedisRateLimiter {
         self.leases.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Spends one leased unit of the bucket, if this process holds one.
-    fn spend_leased(&self, class: LimitClass, subject: &Subject) -> Option<Verdict> {
+    /// Spends a leased unit or repeats a standing refusal; otherwise says who fetches: with
+    /// leases, one request per bucket at a time (the lock to take).
+    fn local(&self, class: LimitClass, subject: &Subject, lease: u32) -> Local {
+        let now = Instant::now();
         let mut leases = self.leases();
-        let lease = leases.held.get_mut(&(class, *subject))?;
-        if lease.unspent == 0 || lease.until <= Instant::now() {
-            return None;
+        let Some(held) = leases.held.get_mut(&(class, *subject)) else {
+            if lease == 1 {
+                return Local::Fetch(None);
+            }
+            return Local::Fetch(Some(leases.entry(class, subject, now).fetching.clone()));
+        };
+        if held.until > now {
+            if let Some(until) = held.refused_until
+                && until > now
+            {
+                return Local::Decided(Verdict::Limited {
+                    retry_after: until - now,
+                });
+            }
+            if held.unspent > 0 {
+                held.unspent -= 1;
+                return Local::Decided(Verdict::Allowed {
+                    remaining: held.bucket_left.saturating_add(held.unspent),
+                });
+            }
         }
-        lease.unspent -= 1;
-        Some(Verdict::Allowed {
-            remaining: lease.bucket_left.saturating_add(lease.unspent),
-        })
+        Local::Fetch((lease > 1).then(|| held.fetching.clone()))
     }
 
-    /// Keeps `unspent` units taken from a bucket that then held `bucket_left`. Units of a lease
-    /// taken meanwhile by a concurrent request are kept too, up to one lease's worth.
+    /// Keeps `unspent` units taken from a bucket that then held `bucket_left`, up to one lease's
+    /// worth (units left from an earlier lease included).
     fn keep(&self, class: LimitClass, subject: &Subject, unspent: u32, bucket_left: u32) {
         let now = Instant::now();
         let cap = self.lease(class) - 1;
         let mut leases = self.leases();
-        if leases.held.len() >= SWEEP_ABOVE
-            && leases
-                .last_sweep
-                .is_none_or(|at| now.duration_since(at) >= LEASE_LIFETIME)
-        {
-            leases.held.retain(|_, lease| lease.until > now);
-            leases.last_sweep = Some(now);
-        }
-        let lease = leases.held.entry((class, *subject)).or_insert(Lease {
-            unspent: 0,
-            bucket_left,
-            until: now,
-        });
+        let lease = leases.entry(class, subject, now);
         let still = if lease.until > now { lease.unspent } else { 0 };
         lease.unspent = still.saturating_add(unspent).min(cap);
         lease.bucket_left = bucket_left;
         lease.until = now + LEASE_LIFETIME;
+        lease.refused_until = None;
+    }
+
+    /// Remembers that the bucket has no unit before `until`.
+    fn refused(&self, class: LimitClass, subject: &Subject, until: Instant) {
+        let now = Instant::now();
+        let mut leases = self.leases();
+        let lease = leases.entry(class, subject, now);
+        lease.unspent = 0;
+        lease.until = until.min(now + LEASE_LIFETIME);
+        lease.refused_until = Some(until);
     }
 }
 
@@ -178,14 +243,24 @@ impl RateLimiter for RedisRateLimiter {
 
     async fn check(&self, class: LimitClass, subject: &Subject) -> Result<Verdict, StoreError> {
         let lease = self.lease(class);
-        if lease > 1
-            && let Some(verdict) = self.spend_leased(class, subject)
-        {
-            return Ok(verdict);
-        }
+        let _fetching = match self.local(class, subject, lease) {
+            Local::Decided(verdict) => return Ok(verdict),
+            Local::Fetch(None) => None,
+            Local::Fetch(Some(lock)) => {
+                let turn = lock.lock_owned().await;
+                // Whoever fetched before this request may have brought enough for it too.
+                if let Local::Decided(verdict) = self.local(class, subject, lease) {
+                    return Ok(verdict);
+                }
+                Some(turn)
+            }
+        };
         let quota = self.quota(class);
         let interval_micros = 1_000_000 / u64::from(quota.per_second.max(1));
         let mut conn = self.connection.conn();
+        // The bucket's clock ran the script after this: a wait counted from here ends no later
+        // than the bucket's, so a refusal repeated locally never outlasts it.
+        let sent = Instant::now();
         let (taken, value): (u32, u64) = self
             .script
             .key(self.key(class, subject))
@@ -196,9 +271,9 @@ impl RateLimiter for RedisRateLimiter {
             .await
             .map_err(|err| StoreError::Unavailable(cause(&err, "checking a rate limit")))?;
         if taken == 0 {
-            return Ok(Verdict::Limited {
-                retry_after: Duration::from_micros(value),
-            });
+            let retry_after = Duration::from_micros(value);
+            self.refused(class, subject, sent + retry_after);
+            return Ok(Verdict::Limited { retry_after });
         }
         let bucket_left = u32::try_from(value).unwrap_or(u32::MAX);
         let unspent = taken - 1;
