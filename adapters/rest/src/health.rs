@@ -7,9 +7,11 @@ use std::time::Duration;
 use arcana_ports::health::{Health, HealthCheck};
 use arcana_ports::resilience::BreakerState;
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::header::HeaderValue;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tokio::task::JoinSet;
@@ -40,8 +42,17 @@ pub(crate) struct Alive {
 /// Static, so the probe that load balancers hammer allocates nothing and touches no dependency.
 const OK_BODY: &str = r#"{"status":"ok"}"#;
 
+/// Room for every header the edge adds (security headers, request id), so the map is allocated
+/// once instead of growing and rehashing halfway through the response (a tenth of a probe's
+/// instructions, callgrind said).
+const PROBE_HEADERS: usize = 12;
+
 fn ok() -> Response {
-    ([(CONTENT_TYPE, "application/json")], OK_BODY).into_response()
+    let mut headers = HeaderMap::with_capacity(PROBE_HEADERS);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut response = Response::new(Body::from(OK_BODY));
+    *response.headers_mut() = headers;
+    response
 }
 
 /// The process is up and serving. Checks no dependency.
