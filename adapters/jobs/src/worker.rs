@@ -81,19 +81,35 @@ impl WorkerPool {
         let mut tasks = JoinSet::new();
         tasks.spawn(presence(self.shared.clone(), stop.clone()));
         for (queue, slots) in &self.shared.settings.queues {
-            tasks.spawn(dispatch(
-                self.shared.clone(),
-                queue.clone(),
-                *slots,
-                stop.clone(),
-            ));
+            for lane in lanes(*slots) {
+                tasks.spawn(dispatch(
+                    self.shared.clone(),
+                    queue.clone(),
+                    lane,
+                    stop.clone(),
+                ));
+            }
         }
         while tasks.join_next().await.is_some() {}
         tracing::info!("worker pool stopped");
     }
 }
 
-/// One queue's slots. Claims as many jobs as it has free slots and runs each in a task of its
+/// Dispatchers per queue. One dispatcher alternates between waiting for its round trip and
+/// running what it claimed, so with short jobs the queue's store and this process take turns
+/// idling; two, each with half the slots, keep both busy (one's claim travels while the other's
+/// jobs run).
+const LANES: usize = 2;
+
+/// A queue's slots split between its dispatchers, none empty.
+pub(crate) fn lanes(slots: usize) -> Vec<usize> {
+    let lanes = LANES.min(slots).max(1);
+    (0..lanes)
+        .map(|lane| slots / lanes + usize::from(lane < slots % lanes))
+        .collect()
+}
+
+/// One dispatcher's slots of a queue. Claims as many jobs as it has free slots and runs each in a task of its
 /// own; the finished ones are acknowledged in the same step that claims their successors, so
 /// a busy queue costs one round trip per batch rather than two per job. It waits only when
 /// every slot is busy, or after the queue came back short (then until a job finishes or the

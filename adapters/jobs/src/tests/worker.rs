@@ -274,3 +274,15 @@ async fn a_busy_pool_runs_each_job_once_and_acknowledges_every_success() {
     let stats = queue.stats().await.unwrap();
     assert_eq!((stats[0].completed, stats[0].active), (40, 0));
 }
+
+#[test]
+fn a_queues_slots_are_split_between_its_dispatchers_without_loss() {
+    use crate::worker::lanes;
+    assert_eq!(lanes(32), [16, 16]);
+    assert_eq!(lanes(5), [3, 2]);
+    // One slot cannot be split: one dispatcher, never an empty one.
+    assert_eq!(lanes(1), [1]);
+    for slots in 0..64 {
+        assert_eq!(lanes(slots).iter().sum::<usize>(), slots);
+    }
+}
