@@ -128,7 +128,7 @@ impl RedisJobQueue {
         for arg in self.claim_args(queues, now) {
             invocation.arg(arg);
         }
-        let (lost, claimed): (Vec<String>, Vec<HashMap<String, Vec<u8>>>) = invocation
+        let (lost, claimed): (Vec<String>, Vec<String>) = invocation
             .invoke_async(&mut self.connection.conn())
             .await
             .map_err(|err| unavailable(&err, "completing and claiming jobs"))?;
@@ -136,7 +136,23 @@ impl RedisJobQueue {
             .iter()
             .map(|id| JobId::parse(id).map_err(|_| malformed("job id")))
             .collect::<Result<_, _>>()?;
-        let claimed = claimed
+        if claimed.is_empty() {
+            return Ok(Turnover {
+                lost,
+                claimed: Vec::new(),
+            });
+        }
+        // The claims are made; should this read fail, their leases lapse and the reaper hands
+        // the jobs out again.
+        let mut pipe = redis::pipe();
+        for id in &claimed {
+            pipe.cmd("HGETALL").arg(format!("{}job:{id}", self.prefix));
+        }
+        let records: Vec<HashMap<String, Vec<u8>>> = pipe
+            .query_async(&mut self.connection.conn())
+            .await
+            .map_err(|err| unavailable(&err, "reading claimed jobs"))?;
+        let claimed = records
             .into_iter()
             .map(|raw| {
                 let (job, held) = codec::decode(raw)?;
