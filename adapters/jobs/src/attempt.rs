@@ -123,13 +123,13 @@ async fn record(shared: &Shared, lease: Lease, outcome: Outcome, took: Duration)
     let job = &lease.job;
     let queue = job.spec.queue().as_str();
     let now = shared.clock.now();
-    let label = |outcome: &str| [queue, job.spec.name().as_str(), outcome].map(str::to_owned);
+    let name = job.spec.name().as_str();
     let result = match outcome {
         Outcome::Done => {
             shared
                 .metrics
                 .duration
-                .with_label_values(&label("completed"))
+                .with_label_values(&[queue, name, "completed"])
                 .observe(took.as_secs_f64());
             shared.metrics.completed.with_label_values(&[queue]).inc();
             return Some(lease);
@@ -138,7 +138,7 @@ async fn record(shared: &Shared, lease: Lease, outcome: Outcome, took: Duration)
             shared
                 .metrics
                 .duration
-                .with_label_values(&label("failed"))
+                .with_label_values(&[queue, name, "failed"])
                 .observe(took.as_secs_f64());
             shared.metrics.failed.with_label_values(&[queue]).inc();
             record_failure(shared, &lease, &err, now).await
