@@ -109,11 +109,12 @@ pub(crate) fn lanes(slots: usize) -> Vec<usize> {
         .collect()
 }
 
-/// One dispatcher's slots of a queue. Claims as many jobs as it has free slots and runs each in a task of its
-/// own; the finished ones are acknowledged in the same step that claims their successors, so
-/// a busy queue costs one round trip per batch rather than two per job. It waits only when
-/// every slot is busy, or after the queue came back short (then until a job finishes or the
-/// poll interval passes); it never claims more than it starts, so no lease waits unrenewed.
+/// One dispatcher's slots of a queue. Claims as many jobs as it has free slots and runs each in
+/// a task of its own; the finished ones are acknowledged in the same step that claims their
+/// successors, so a busy queue costs one round trip per batch rather than two per job. It waits
+/// only when every slot is busy, or after the queue came back short (then until a job finishes
+/// or the poll interval passes); it never claims more than it starts, so no lease waits
+/// unrenewed.
 async fn dispatch(
     shared: Arc<Shared>,
     queue: String,
