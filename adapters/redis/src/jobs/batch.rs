@@ -2,8 +2,6 @@
 //! finished jobs while claiming the next ones ([`scripts::ENQUEUE`], [`scripts::TURNOVER`]).
 //! A job's cost is then a few commands inside a script instead of a script call of its own.
 
-use std::collections::HashMap;
-
 use arcana_domain::ids::JobId;
 use arcana_domain::jobs::JobSpec;
 use arcana_ports::jobs::{Enqueued, Lease, QueueError, Turnover};
@@ -136,23 +134,11 @@ impl RedisJobQueue {
             .iter()
             .map(|id| JobId::parse(id).map_err(|_| malformed("job id")))
             .collect::<Result<_, _>>()?;
-        if claimed.is_empty() {
-            return Ok(Turnover {
-                lost,
-                claimed: Vec::new(),
-            });
-        }
         // The claims are made; should this read fail, their leases lapse and the reaper hands
         // the jobs out again.
-        let mut pipe = redis::pipe();
-        for id in &claimed {
-            pipe.cmd("HGETALL").arg(format!("{}job:{id}", self.prefix));
-        }
-        let records: Vec<HashMap<String, Vec<u8>>> = pipe
-            .query_async(&mut self.connection.conn())
-            .await
-            .map_err(|err| unavailable(&err, "reading claimed jobs"))?;
-        let claimed = records
+        let claimed = self
+            .hashes(&claimed, "reading claimed jobs")
+            .await?
             .into_iter()
             .map(|raw| {
                 let (job, held) = codec::decode(raw)?;

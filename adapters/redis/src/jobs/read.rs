@@ -12,7 +12,13 @@ use super::{RedisJobQueue, codec, unavailable};
 const SEARCH_SCAN: usize = 1000;
 
 impl RedisJobQueue {
-    pub(super) async fn records(&self, ids: &[String]) -> Result<Vec<JobRecord>, QueueError> {
+    /// The stored hashes of `ids`, in order, in one pipelined round trip (empty for a job
+    /// that is gone).
+    pub(super) async fn hashes(
+        &self,
+        ids: &[String],
+        doing: &'static str,
+    ) -> Result<Vec<HashMap<String, Vec<u8>>>, QueueError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -20,11 +26,15 @@ impl RedisJobQueue {
         for id in ids {
             pipe.cmd("HGETALL").arg(self.key(&format!("job:{id}")));
         }
-        let raw: Vec<HashMap<String, Vec<u8>>> = pipe
-            .query_async(&mut self.connection.conn())
+        pipe.query_async(&mut self.connection.conn())
             .await
-            .map_err(|err| unavailable(&err, "reading jobs"))?;
-        raw.into_iter()
+            .map_err(|err| unavailable(&err, doing))
+    }
+
+    pub(super) async fn records(&self, ids: &[String]) -> Result<Vec<JobRecord>, QueueError> {
+        self.hashes(ids, "reading jobs")
+            .await?
+            .into_iter()
             .filter(|fields| !fields.is_empty())
             .map(|fields| codec::decode(fields).map(|(record, _)| record))
             .collect()
